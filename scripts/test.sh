@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs what the tests need when it is missing
+# and the script may (root with apt-get); with CI=true a missing dependency
+# is an error, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_pkgs+=(chromium-driver)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing: ${need_pkgs[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+    else
+        echo "missing ${need_pkgs[*]}: install them (Debian: apt-get install ${need_pkgs[*]})" >&2
+        if [ "${CI:-}" = "true" ]; then exit 1; fi
+    fi
+fi
+
+cargo test --workspace --all-features

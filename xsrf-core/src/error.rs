@@ -1,0 +1,58 @@
+//! Errors in configuration, reported when a value is built, never per request.
+
+/// A setting that would make the protection weaker than it claims, or that
+/// cannot be understood. Returned by constructors and `build()` methods.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A signing key shorter than 32 bytes (256 bits).
+    #[error("signing key is {len} bytes; at least {min} are required")]
+    KeyTooShort {
+        /// Bytes given.
+        len: usize,
+        /// Bytes required.
+        min: usize,
+    },
+    /// A signing key longer than the accepted maximum.
+    #[error("signing key is {len} bytes; at most {max} are accepted")]
+    KeyTooLong {
+        /// Bytes given.
+        len: usize,
+        /// Bytes accepted.
+        max: usize,
+    },
+    /// The base64 text of a key could not be decoded.
+    #[error("signing key is not valid base64 (standard or URL-safe alphabet)")]
+    KeyNotBase64,
+    /// An environment variable meant to hold a key is missing or not unicode.
+    #[error("environment variable {0} is not set or not valid unicode")]
+    MissingEnv(String),
+    /// The operating system's random generator failed.
+    #[error("the system random generator failed")]
+    Random,
+    /// A timeout or duration that is zero or negative.
+    #[error("{0} must be positive")]
+    NonPositiveDuration(&'static str),
+    /// A configured origin that is not `scheme://host[:port]`.
+    #[error("origin {value:?} is not valid: {reason}")]
+    BadOrigin {
+        /// What was given.
+        value: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A one-time key length under 64 bits of entropy.
+    #[error("one-time keys of {len} characters carry {bits} bits; at least 64 are required")]
+    KeyLengthTooShort {
+        /// Characters asked for.
+        len: usize,
+        /// Bits of entropy that gives.
+        bits: usize,
+    },
+    /// A one-time key length over the accepted maximum.
+    #[error("one-time keys longer than {max} characters are not supported")]
+    KeyLengthTooLong {
+        /// Characters accepted.
+        max: usize,
+    },
+}

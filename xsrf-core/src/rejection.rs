@@ -1,0 +1,145 @@
+//! Why a request was refused.
+
+/// The reason a request was refused, as data.
+///
+/// `Display` gives a short sentence that is safe to log and to show to the
+/// client: it never contains a token, a key, a session id or any other
+/// value taken from the request.
+///
+/// A forged token, a tampered one and one issued for another user, session
+/// or action all end as [`Rejection::BadSignature`]: the token carries none
+/// of those values (so it leaks none), and the MAC over them is the only
+/// thing that can tell, with a single yes or no.
+///
+/// ```
+/// use xsrf_core::{OriginRejection, Rejection};
+/// assert_eq!(Rejection::Expired.to_string(), "XSRF token expired");
+/// let origin = Rejection::Origin(OriginRejection::CrossSite);
+/// assert_eq!(origin.to_string(), "cross-origin request refused: Sec-Fetch-Site is cross-site");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// No token anywhere the configuration looks.
+    #[error("XSRF token missing")]
+    Missing,
+    /// Something that is not a token of a known format.
+    #[error("XSRF token malformed: {0}")]
+    Malformed(Malformed),
+    /// Signed with a key that is not (or no longer) in the key ring.
+    #[error("XSRF token signed with a key that is no longer accepted")]
+    UnknownKey,
+    /// The MAC does not match: forged, tampered with, or issued for another
+    /// user, session or action.
+    #[error("XSRF token invalid for this session or action")]
+    BadSignature,
+    /// Older than the configured timeout.
+    #[error("XSRF token expired")]
+    Expired,
+    /// Dated further in the future than the allowed clock skew.
+    #[error("XSRF token issued in the future")]
+    FromFuture,
+    /// Two places in the request carry different tokens.
+    #[error("XSRF tokens in the request disagree")]
+    Conflicting,
+    /// The token was only found in the URL's query string, where tokens
+    /// leak into logs, history and `Referer` headers.
+    #[error("XSRF token must not be sent in the URL")]
+    InQueryString,
+    /// Refused by the origin / fetch-metadata policy.
+    #[error("cross-origin request refused: {0}")]
+    Origin(OriginRejection),
+    /// A one-time key that does not exist: never issued, already used,
+    /// purged, or cleared with its session.
+    #[error("one-time key unknown or already used")]
+    AlreadyUsed,
+    /// A one-time key past its lifetime (now deleted).
+    #[error("one-time key expired")]
+    KeyExpired,
+    /// A session-bound one-time key presented from another session. The key
+    /// stays valid for its owner.
+    #[error("one-time key belongs to another session")]
+    OtherSession,
+    /// The data stored with a one-time key is not of the expected type.
+    #[error("one-time key data does not match the expected type")]
+    DataMismatch,
+    /// The key store could not be reached; validation fails closed.
+    #[error("XSRF key store unavailable")]
+    StoreUnavailable,
+    /// A static session key that is absent, wrong or not this session's.
+    #[error("static session key invalid")]
+    StaticKeyMismatch,
+    /// The body had to be read to find the token and exceeded the limit.
+    #[error("request body exceeds the XSRF scan limit")]
+    BodyTooLarge,
+    /// The body could not be read or parsed while looking for the token.
+    #[error("request body unreadable: {0}")]
+    BodyUnreadable(BodyProblem),
+}
+
+/// How a token failed to parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// Blank or whitespace.
+    #[error("blank")]
+    Blank,
+    /// Not the length of any token version.
+    #[error("wrong length")]
+    Length,
+    /// Not canonical unpadded base64url.
+    #[error("bad encoding")]
+    Encoding,
+    /// A version byte this build does not know.
+    #[error("unknown version")]
+    Version,
+}
+
+/// Why a request body could not be scanned for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum BodyProblem {
+    /// The stream failed or ended early.
+    #[error("stream interrupted")]
+    Interrupted,
+    /// A multipart body that ends before its closing boundary, or lacks one.
+    #[error("malformed multipart")]
+    Multipart,
+    /// A content type with a charset other than UTF-8 / ASCII.
+    #[error("unsupported charset")]
+    Charset,
+    /// A field value that is not valid UTF-8 after decoding.
+    #[error("invalid encoding")]
+    Encoding,
+}
+
+/// Which origin / fetch-metadata check refused the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum OriginRejection {
+    /// `Sec-Fetch-Site: cross-site` and the `Origin` is not trusted.
+    #[error("Sec-Fetch-Site is cross-site")]
+    CrossSite,
+    /// `Sec-Fetch-Site: same-site` (a sibling subdomain or another port) and
+    /// the `Origin` is not trusted.
+    #[error("Sec-Fetch-Site is same-site but the origin is not trusted")]
+    SameSite,
+    /// `Origin` names another origin.
+    #[error("Origin does not match")]
+    OriginMismatch,
+    /// `Origin: null` (sandboxed frames, some redirects, `file:` pages).
+    #[error("Origin is null")]
+    NullOrigin,
+    /// `Origin` is not a serialized origin (`scheme://host[:port]`).
+    #[error("Origin is malformed")]
+    MalformedOrigin,
+    /// An HTTPS site got neither `Origin` nor `Referer`.
+    #[error("Referer required on HTTPS")]
+    MissingReferer,
+    /// `Referer` names another origin.
+    #[error("Referer does not match")]
+    RefererMismatch,
+    /// `Referer` is not an absolute http(s) URL without credentials.
+    #[error("Referer is malformed")]
+    MalformedReferer,
+}

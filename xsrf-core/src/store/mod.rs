@@ -1,0 +1,147 @@
+//! Where one-time keys live: a small trait with an atomic `take`.
+//!
+//! The trait is object-safe (futures are boxed) so an application can hold
+//! an `Arc<dyn KeyStore>` chosen at start-up. [`MemoryStore`] is the
+//! embedded default; xsrf-actix has a Redis store behind a feature.
+//! Implementations run the same acceptance suite
+//! ([`acceptance`](crate::store::acceptance)).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use time::OffsetDateTime;
+
+mod memory;
+
+#[doc(hidden)]
+pub mod acceptance;
+
+pub use self::memory::MemoryStore;
+
+/// The future a [`KeyStore`] method returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The SHA-256 digest of a one-time key: stores keep digests, never keys,
+/// so a dump of the store yields nothing that can be redeemed.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyDigest(pub(crate) [u8; 32]);
+
+impl KeyDigest {
+    /// The digest of `key`.
+    pub fn of(key: &str) -> Self {
+        let d = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_ref());
+        Self(out)
+    }
+
+    /// Lower-case hex, for stores that key by string.
+    pub fn to_hex(&self) -> String {
+        use std::fmt::Write as _;
+        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    }
+}
+
+impl std::fmt::Debug for KeyDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyDigest(..)")
+    }
+}
+
+/// What a store keeps per key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// The custom data, serialized (JSON).
+    pub data: Vec<u8>,
+    /// The session the key is bound to, if any.
+    pub session: Option<String>,
+    /// When the key stops being valid.
+    pub expires_at: OffsetDateTime,
+}
+
+/// The outcome of an atomic [`KeyStore::take`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// The key was valid and is now gone; here is its data.
+    Valid(Vec<u8>),
+    /// No such key (never issued, used, purged or cleared).
+    Missing,
+    /// The key had expired (and is now gone).
+    Expired,
+    /// The key is bound to another session; it was left in place.
+    OtherSession,
+}
+
+/// A store failure. Validation fails closed on any of these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend could not be reached or answered with an error.
+    #[error("key store unavailable: {0}")]
+    Unavailable(String),
+    /// The store is at capacity even after purging expired keys.
+    #[error("key store full")]
+    Full,
+    /// The backend returned something this crate did not write.
+    #[error("key store returned unexpected data")]
+    Corrupt,
+}
+
+/// Storage for one-time keys.
+///
+/// `take` must be atomic: of any number of concurrent takes of one key, at
+/// most one returns [`Taken::Valid`].
+pub trait KeyStore: Send + Sync + 'static {
+    /// Stores a new key.
+    fn put<'a>(
+        &'a self,
+        digest: KeyDigest,
+        entry: StoredKey,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Atomically removes and returns the key if it exists, has not expired
+    /// and `session` matches its binding. A key bound to another session is
+    /// left in place ([`Taken::OtherSession`]): a stranger cannot burn it.
+    /// An unbound key matches any session.
+    fn take<'a>(
+        &'a self,
+        digest: KeyDigest,
+        session: Option<&'a str>,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, Taken>;
+
+    /// Deletes expired keys; returns how many.
+    fn purge_expired(&self, now: OffsetDateTime) -> StoreFuture<'_, usize>;
+
+    /// Deletes every key bound to `session` (logout); returns how many.
+    fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize>;
+}
+
+impl<S: KeyStore + ?Sized> KeyStore for std::sync::Arc<S> {
+    fn put<'a>(
+        &'a self,
+        digest: KeyDigest,
+        entry: StoredKey,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, ()> {
+        (**self).put(digest, entry, now)
+    }
+    fn take<'a>(
+        &'a self,
+        digest: KeyDigest,
+        session: Option<&'a str>,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, Taken> {
+        (**self).take(digest, session, now)
+    }
+    fn purge_expired(&self, now: OffsetDateTime) -> StoreFuture<'_, usize> {
+        (**self).purge_expired(now)
+    }
+    fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize> {
+        (**self).clear_session(session)
+    }
+}

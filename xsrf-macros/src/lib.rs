@@ -1,0 +1,2 @@
+//! Attribute macros for xsrf-actix (filled in by the macros issue).
+#![forbid(unsafe_code)]
