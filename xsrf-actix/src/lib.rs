@@ -1,3 +1,129 @@
-//! Cross-site request forgery protection for actix-web (in progress).
+//! Cross-site request forgery (XSRF/CSRF) protection for actix-web.
+//!
+//! Three layers, each enough to stop a forged request on its own:
+//!
+//! 1. **Fetch metadata and origin checks** on every unsafe request
+//!    (`Sec-Fetch-Site`, `Origin`, `Referer`, exact scheme+host+port), done
+//!    by the [`Xsrf`] middleware before any handler runs.
+//! 2. **Signed tokens** bound to the user (or an anonymous id), the session
+//!    and optionally an action, with expiry and key rotation, checked by
+//!    [`ValidXsrf`] / `#[handle_token]` and sent by [`XsrfToken`] /
+//!    `#[send_token]`. They travel in the `X-XSRF-Token` header or the
+//!    `xsrf_token` form field (urlencoded and multipart, read without eating
+//!    the body), optionally also in the `XSRF-TOKEN` cookie for Angular and
+//!    axios. Never in URLs.
+//! 3. **One-time keys** for requests that must not be replayed and for
+//!    one-call links ([`OneTimeKey`], [`Xsrf::create_one_time`]), on an
+//!    in-process store or Redis (feature `redis`).
+//!
+//! # Example
+//!
+//! ```no_run
+//! use actix_session::{SessionMiddleware, storage::CookieSessionStore};
+//! use actix_web::{App, HttpResponse, HttpServer, cookie, get, post, web};
+//! use xsrf_actix::{Key, ValidXsrf, Xsrf, XsrfToken};
+//!
+//! #[get("/")]
+//! async fn show_form(token: XsrfToken) -> HttpResponse {
+//!     HttpResponse::Ok().content_type("text/html").body(format!(
+//!         r#"<form method="post" action="/comments">{}
+//!              <input name="body"><button>Post</button></form>"#,
+//!         token.hidden_input()
+//!     ))
+//! }
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Comment { body: String }
+//!
+//! #[post("/comments")]
+//! async fn post(_: ValidXsrf, form: web::Form<Comment>) -> HttpResponse {
+//!     println!("new comment: {}", form.body);
+//!     HttpResponse::SeeOther().insert_header(("Location", "/")).finish()
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let xsrf = Xsrf::builder()
+//!         .secret(Key::from_env("XSRF_SECRET").expect("XSRF_SECRET: 32+ bytes, base64"))
+//!         .site_origin("http://127.0.0.1:8080")
+//!         .build()
+//!         .expect("XSRF settings");
+//!     let session_key = cookie::Key::generate();
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .wrap(xsrf.clone())
+//!             .wrap(SessionMiddleware::new(CookieSessionStore::default(), session_key.clone()))
+//!             .service(show_form)
+//!             .service(post)
+//!     })
+//!     .bind(("127.0.0.1", 8080))?
+//!     .run()
+//!     .await
+//! }
+//! ```
+//!
+//! The `Xsrf` middleware must sit *inside* `SessionMiddleware` (registered
+//! before it: actix runs the last `.wrap` first), so the session is loaded
+//! when tokens are issued and checked.
+//!
+//! # How did we choose defaults?
+//!
+//! * Tokens live one hour (flask-xsrf's example), are checked against the
+//!   session salt so logout/login ([`Xsrf::rotate`]) kills them, and carry a
+//!   random nonce so no two responses repeat a secret (BREACH).
+//! * Header and form field are the default sources: they cover HTML forms,
+//!   `fetch` and axios. The cookie is opt-in ([`XsrfBuilder::send_cookie`]);
+//!   as a *source* it only ever adds a double-submit requirement.
+//! * Bodies are scanned up to 64 KiB: enough for any form that puts the
+//!   token first, small enough that a flood of large bodies costs little.
+//! * On HTTPS, a request with neither `Origin` nor `Referer` is refused
+//!   (Django's rule); on plain HTTP it goes on to the token check, as API
+//!   clients send neither.
+//! * Refusals are `403` with one line of text saying why, `413` for an
+//!   over-limit body, `503` when the key store is down (fail closed).
+//!
+//! # Dependencies
+//!
+//! actix-web and actix-session (the framework and its sessions), ring
+//! (HMAC for the state cookie), serde/serde_json (session state), base64,
+//! memchr and percent-encoding (body scanning), futures-util and bytes
+//! (payload streams), time, thiserror, tracing (refusals are logged with
+//! their reason), and redis (feature `redis`).
+
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod config;
+mod error;
+mod extract;
+mod middleware;
+mod scan;
+mod send;
+mod session;
+mod state;
+
+pub use self::{
+    config::{
+        BuildError, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
+        DEFAULT_STATIC_HEADER, STATIC_KEY_MARKER, Source, Storage, Xsrf, XsrfBuilder,
+    },
+    error::{ErrorHandler, XsrfError},
+    extract::{Check, ValidXsrf, XsrfToken},
+    middleware::XsrfMiddleware,
+    send::WithToken,
+    session::OneTimeKey,
+};
+
+pub use xsrf_core::{
+    BodyProblem, Clock, ConfigError, CreateOptions, Key, KeyRing, KeyStore, ManualClock,
+    MemoryStore, OriginRejection, Rejection, StoreError, SystemClock, Token,
+};
+
+/// The framework-free core, for what is not re-exported above.
 pub use xsrf_core as core;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use actix_web::HttpRequest;
+}

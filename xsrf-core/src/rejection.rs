@@ -39,6 +39,10 @@ pub enum Rejection {
     /// Dated further in the future than the allowed clock skew.
     #[error("XSRF token issued in the future")]
     FromFuture,
+    /// The request has no XSRF session state to check the token against: the
+    /// session cookie is missing, expired or was tampered with.
+    #[error("no XSRF session (session cookie missing or invalid)")]
+    NoSession,
     /// Two places in the request carry different tokens.
     #[error("XSRF tokens in the request disagree")]
     Conflicting,
@@ -111,6 +115,12 @@ pub enum BodyProblem {
     /// A field value that is not valid UTF-8 after decoding.
     #[error("invalid encoding")]
     Encoding,
+    /// A `Content-Encoding` (gzip, ...) the scanner does not undo.
+    #[error("compressed body")]
+    Compressed,
+    /// A `Content-Type` that does not parse, or multipart without a boundary.
+    #[error("invalid content type")]
+    ContentType,
 }
 
 /// Which origin / fetch-metadata check refused the request.

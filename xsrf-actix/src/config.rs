@@ -1,0 +1,517 @@
+//! `Xsrf`: the configuration, built once and shared by middleware,
+//! extractors and helpers.
+
+use std::fmt;
+use std::sync::Arc;
+
+use actix_web::HttpRequest;
+use actix_web::http::header::HeaderName;
+use time::Duration;
+use xsrf_core::{
+    Clock, ConfigError, Key, KeyRing, KeyStore, MemoryStore, OneTimeKeys, OriginPolicy,
+    SystemClock, Tokens,
+};
+
+use crate::error::{ErrorHandler, XsrfError};
+
+/// Where a token may be read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// The token header (`X-XSRF-Token` by default; header names are
+    /// case-insensitive, so axios' `X-XSRF-TOKEN` is the same header).
+    Header,
+    /// A form field (`xsrf_token` by default) of an
+    /// `application/x-www-form-urlencoded` or `multipart/form-data` body.
+    Form,
+    /// Double submit: the token cookie (`XSRF-TOKEN`) must also be present
+    /// and equal to the token sent in the header or form. A cookie alone
+    /// never counts: browsers attach it to forged requests too.
+    Cookie,
+}
+
+/// Where per-session state (anonymous id, session salt, static key) lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Storage {
+    /// In the actix-session `Session` (needs `SessionMiddleware`; works with
+    /// the cookie and the Redis session stores). The default.
+    Session,
+    /// In a signed, `HttpOnly` cookie of its own, with no session
+    /// middleware at all. Needs the `Xsrf` middleware to write the cookie.
+    SignedCookie {
+        /// The cookie's name.
+        name: String,
+    },
+}
+
+type UserFn = dyn Fn(&HttpRequest) -> Option<String> + Send + Sync;
+
+/// The XSRF protection of an app: keys, timeout, who the user is, where
+/// tokens travel, which origins are ours.
+///
+/// Build it once with [`Xsrf::builder`], then register it as middleware
+/// (`.wrap(xsrf.clone())`, which reads form bodies and enforces the origin
+/// policy) and/or as app data (`.app_data(xsrf.clone())`). Cloning is cheap.
+///
+/// ```no_run
+/// use actix_web::{App, HttpServer};
+/// use xsrf_actix::{Key, Xsrf};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let xsrf = Xsrf::builder()
+///     .secret(Key::from_env("XSRF_SECRET").expect("XSRF_SECRET"))
+///     .site_origin("https://shop.example")
+///     .build()
+///     .expect("valid XSRF settings");
+/// HttpServer::new(move || App::new().wrap(xsrf.clone()))
+///     .bind(("127.0.0.1", 8080))?
+///     .run()
+///     .await
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Xsrf {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) tokens: Tokens,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) user_fn: Option<Arc<UserFn>>,
+    pub(crate) policy: OriginPolicy,
+    pub(crate) header: HeaderName,
+    pub(crate) field: String,
+    pub(crate) cookie_name: String,
+    pub(crate) send_cookie: bool,
+    pub(crate) sources: Vec<Source>,
+    pub(crate) scan_limit: usize,
+    pub(crate) storage: Storage,
+    pub(crate) state_key: ring::hmac::Key,
+    pub(crate) error_handler: Option<Arc<ErrorHandler>>,
+    pub(crate) one_time: OneTimeKeys<Arc<dyn KeyStore>>,
+    pub(crate) static_header: HeaderName,
+    pub(crate) enforce_origin: bool,
+}
+
+impl fmt::Debug for Xsrf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Xsrf")
+            .field("tokens", &i.tokens)
+            .field("policy", &i.policy)
+            .field("header", &i.header)
+            .field("field", &i.field)
+            .field("sources", &i.sources)
+            .field("storage", &i.storage)
+            .field("scan_limit", &i.scan_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builder for [`Xsrf`]. Every setter has a secure default except the
+/// secret, which must be given (or explicitly generated).
+#[must_use]
+pub struct XsrfBuilder {
+    ring: Option<KeyRing>,
+    timeout: Duration,
+    clock: Arc<dyn Clock>,
+    user_fn: Option<Arc<UserFn>>,
+    site: Vec<String>,
+    trusted: Vec<String>,
+    header: String,
+    field: String,
+    cookie_name: String,
+    send_cookie: bool,
+    sources: Vec<Source>,
+    scan_limit: usize,
+    storage: Storage,
+    error_handler: Option<Arc<ErrorHandler>>,
+    store: Option<Arc<dyn KeyStore>>,
+    static_header: String,
+    enforce_origin: bool,
+}
+
+/// Default header carrying tokens both ways (flask-xsrf's name).
+pub const DEFAULT_HEADER: &str = "X-XSRF-Token";
+/// Default form field.
+pub const DEFAULT_FIELD: &str = "xsrf_token";
+/// Default token cookie: the name Angular and axios read.
+pub const DEFAULT_COOKIE: &str = "XSRF-TOKEN";
+/// Default body scan limit: 64 KiB.
+pub const DEFAULT_SCAN_LIMIT: usize = 64 * 1024;
+/// Default header of the static session key. Browsers forbid page scripts
+/// to set any `Sec-` request header.
+pub const DEFAULT_STATIC_HEADER: &str = "Sec-Xsrf-Static-Key";
+/// The value sent in place of a token to say "use my static session key".
+pub const STATIC_KEY_MARKER: &str = "STATIC_SESSION_KEY";
+
+impl Xsrf {
+    /// Starts a builder.
+    pub fn builder() -> XsrfBuilder {
+        XsrfBuilder {
+            ring: None,
+            timeout: Tokens::DEFAULT_TIMEOUT,
+            clock: Arc::new(SystemClock),
+            user_fn: None,
+            site: Vec::new(),
+            trusted: Vec::new(),
+            header: DEFAULT_HEADER.to_owned(),
+            field: DEFAULT_FIELD.to_owned(),
+            cookie_name: DEFAULT_COOKIE.to_owned(),
+            send_cookie: false,
+            sources: vec![Source::Header, Source::Form],
+            scan_limit: DEFAULT_SCAN_LIMIT,
+            storage: Storage::Session,
+            error_handler: None,
+            store: None,
+            static_header: DEFAULT_STATIC_HEADER.to_owned(),
+            enforce_origin: true,
+        }
+    }
+
+    /// The token service (for issuing outside a request, e.g. in tests).
+    pub fn tokens(&self) -> &Tokens {
+        &self.inner.tokens
+    }
+
+    /// The origin policy in force.
+    pub fn origin_policy(&self) -> &OriginPolicy {
+        &self.inner.policy
+    }
+
+    /// The one-time keys (store and all). Keys created here are not bound
+    /// to a session; see [`Xsrf::create_one_time`] for session-bound ones.
+    pub fn one_time_keys(&self) -> &OneTimeKeys<Arc<dyn KeyStore>> {
+        &self.inner.one_time
+    }
+
+    /// The name of the form field tokens are read from.
+    pub fn field_name(&self) -> &str {
+        &self.inner.field
+    }
+
+    /// The header tokens are sent and read in.
+    pub fn header_name(&self) -> &HeaderName {
+        &self.inner.header
+    }
+
+    /// Finds the configuration registered for a request: put there by the
+    /// middleware, or registered with `App::app_data` (as `Xsrf` or
+    /// `web::Data<Xsrf>`).
+    pub fn from_request(req: &HttpRequest) -> Result<Xsrf, XsrfError> {
+        if let Some(x) = req.extensions().get::<Xsrf>() {
+            return Ok(x.clone());
+        }
+        if let Some(x) = req.app_data::<Xsrf>() {
+            return Ok(x.clone());
+        }
+        if let Some(x) = req.app_data::<actix_web::web::Data<Xsrf>>() {
+            return Ok(Xsrf::clone(x));
+        }
+        let err = XsrfError::misconfigured(
+            "no Xsrf registered for this route; add `.wrap(xsrf.clone())` or `.app_data(xsrf.clone())` to the App",
+        );
+        tracing::error!("{err}");
+        Err(err)
+    }
+
+    pub(crate) fn error(&self, e: impl Into<XsrfError>) -> XsrfError {
+        e.into().with_handler(self.inner.error_handler.clone())
+    }
+}
+
+use actix_web::HttpMessage as _;
+
+impl XsrfBuilder {
+    /// The signing secret (at least 32 bytes). Accepts a [`Key`] or a
+    /// [`KeyRing`] with fallback keys for rotation.
+    pub fn secret(mut self, ring: impl Into<KeyRing>) -> Self {
+        self.ring = Some(ring.into());
+        self
+    }
+
+    /// How long a token stays valid (default one hour).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Where "now" comes from (tests use a manual clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Who the user is, as flask-xsrf's `user_fn`: an id for a logged-in
+    /// user, `None` for a visitor, who gets an anonymous id kept in the
+    /// session.
+    pub fn user_fn(
+        mut self,
+        f: impl Fn(&HttpRequest) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.user_fn = Some(Arc::new(f));
+        self
+    }
+
+    /// An origin the site is served from, `scheme://host[:port]`. Repeat
+    /// for several. With none, `Origin` is compared with the `Host` header
+    /// (the scheme cannot be checked then; configure it in production).
+    pub fn site_origin(mut self, origin: impl Into<String>) -> Self {
+        self.site.push(origin.into());
+        self
+    }
+
+    /// Another origin allowed to send unsafe requests.
+    pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
+        self.trusted.push(origin.into());
+        self
+    }
+
+    /// The header tokens travel in (default `X-XSRF-Token`).
+    pub fn header_name(mut self, name: impl Into<String>) -> Self {
+        self.header = name.into();
+        self
+    }
+
+    /// The form field tokens are read from (default `xsrf_token`).
+    pub fn field_name(mut self, name: impl Into<String>) -> Self {
+        self.field = name.into();
+        self
+    }
+
+    /// Also send tokens in a cookie scripts can read (`XSRF-TOKEN`), the
+    /// convention of Angular's `HttpClient` and axios, which then send it
+    /// back in `X-XSRF-TOKEN` with no client code.
+    pub fn send_cookie(mut self, yes: bool) -> Self {
+        self.send_cookie = yes;
+        self
+    }
+
+    /// The token cookie's name (default `XSRF-TOKEN`).
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = name.into();
+        self
+    }
+
+    /// Where tokens are read from (default header and form). Including
+    /// [`Source::Cookie`] turns on double submit.
+    pub fn sources(mut self, sources: impl IntoIterator<Item = Source>) -> Self {
+        self.sources = sources.into_iter().collect();
+        self
+    }
+
+    /// Most body bytes read while looking for a form token (default 64 KiB).
+    pub fn scan_limit(mut self, bytes: usize) -> Self {
+        self.scan_limit = bytes;
+        self
+    }
+
+    /// Where per-session state lives (default the actix-session `Session`).
+    pub fn storage(mut self, storage: Storage) -> Self {
+        self.storage = storage;
+        self
+    }
+
+    /// Shorthand for [`Storage::SignedCookie`] named `xsrf-state`.
+    pub fn cookie_storage(self) -> Self {
+        self.storage(Storage::SignedCookie {
+            name: "xsrf-state".to_owned(),
+        })
+    }
+
+    /// A custom response for refusals (an HTML page, JSON). It gets the
+    /// error; [`XsrfError::rejection`] tells why.
+    pub fn error_handler(
+        mut self,
+        f: impl Fn(&XsrfError) -> actix_web::HttpResponse + Send + Sync + 'static,
+    ) -> Self {
+        self.error_handler = Some(Arc::new(f));
+        self
+    }
+
+    /// The one-time key store (default: an in-process [`MemoryStore`]).
+    pub fn one_time_store(mut self, store: impl KeyStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The header of the static session key (default `Sec-Xsrf-Static-Key`;
+    /// must start with `Sec-`).
+    pub fn static_key_header(mut self, name: impl Into<String>) -> Self {
+        self.static_header = name.into();
+        self
+    }
+
+    /// Whether the middleware refuses unsafe cross-origin requests before
+    /// any handler runs (default true). `ValidXsrf` checks origins either way.
+    pub fn enforce_origin_in_middleware(mut self, yes: bool) -> Self {
+        self.enforce_origin = yes;
+        self
+    }
+
+    /// Checks every setting; refuses unsafe or unusable ones.
+    pub fn build(self) -> Result<Xsrf, BuildError> {
+        let ring = self.ring.ok_or(BuildError::MissingSecret)?;
+        let tokens = Tokens::builder(ring.clone())
+            .timeout(self.timeout)
+            .build()?;
+        let mut policy = OriginPolicy::new();
+        for o in &self.site {
+            policy = policy.site(o)?;
+        }
+        for o in &self.trusted {
+            policy = policy.trust(o)?;
+        }
+        let header = header_name(&self.header)?;
+        let static_header = header_name(&self.static_header)?;
+        if !static_header.as_str().starts_with("sec-") {
+            return Err(BuildError::StaticHeaderNotSec);
+        }
+        if self.sources.is_empty() {
+            return Err(BuildError::NoSources);
+        }
+        if self.sources == [Source::Cookie] {
+            return Err(BuildError::CookieOnly);
+        }
+        if self.field.is_empty() || !self.field.bytes().all(is_token_char) {
+            return Err(BuildError::BadName(self.field));
+        }
+        if self.cookie_name.is_empty() || !self.cookie_name.bytes().all(is_token_char) {
+            return Err(BuildError::BadName(self.cookie_name));
+        }
+        if let Storage::SignedCookie { name } = &self.storage
+            && (name.is_empty() || !name.bytes().all(is_token_char))
+        {
+            return Err(BuildError::BadName(name.clone()));
+        }
+        if self.scan_limit < 1024 {
+            return Err(BuildError::ScanLimitTooSmall(self.scan_limit));
+        }
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryStore::default()));
+        Ok(Xsrf {
+            inner: Arc::new(Inner {
+                state_key: ring.current().derive("xsrf-actix/state-cookie/v1"),
+                tokens,
+                clock: self.clock,
+                user_fn: self.user_fn,
+                policy,
+                header,
+                field: self.field,
+                cookie_name: self.cookie_name,
+                send_cookie: self.send_cookie,
+                sources: self.sources,
+                scan_limit: self.scan_limit,
+                storage: self.storage,
+                error_handler: self.error_handler,
+                one_time: OneTimeKeys::new(store),
+                static_header,
+                enforce_origin: self.enforce_origin,
+            }),
+        })
+    }
+
+    /// Generates a random secret: fine for development, but tokens then die
+    /// with the process and are not shared between instances.
+    pub fn generated_secret(self) -> Result<Self, BuildError> {
+        Ok(self.secret(Key::generate()?))
+    }
+}
+
+fn header_name(name: &str) -> Result<HeaderName, BuildError> {
+    HeaderName::from_bytes(name.as_bytes()).map_err(|_| BuildError::BadName(name.to_owned()))
+}
+
+// RFC 7230 tchar: what a header, field or cookie name may be made of.
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Why [`XsrfBuilder::build`] refused the settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No secret: call `.secret(..)` (or `.generated_secret()` in development).
+    #[error(
+        "no signing secret: call .secret(Key::from_env(..)?) (or .generated_secret()? for development)"
+    )]
+    MissingSecret,
+    /// A key, timeout or origin is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No token source.
+    #[error("no token source configured: tokens could never be accepted")]
+    NoSources,
+    /// Only the cookie as a source: browsers send it on forged requests too.
+    #[error(
+        "the cookie alone cannot be a token source: browsers attach it to forged requests; add Source::Header or Source::Form"
+    )]
+    CookieOnly,
+    /// A header, field or cookie name with forbidden characters.
+    #[error("{0:?} is not a valid header, field or cookie name")]
+    BadName(String),
+    /// The static key header does not start with `Sec-`.
+    #[error("the static key header must start with `Sec-`, so page scripts cannot set it")]
+    StaticHeaderNotSec,
+    /// A scan limit too small to hold a form with a token.
+    #[error("scan limit of {0} bytes is too small (at least 1024)")]
+    ScanLimitTooSmall(usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Key {
+        Key::from_bytes(&[3; 32]).expect("key")
+    }
+
+    #[test]
+    fn unsafe_settings_are_refused() {
+        assert_eq!(
+            Xsrf::builder().build().err(),
+            Some(BuildError::MissingSecret)
+        );
+        assert!(matches!(
+            Xsrf::builder()
+                .secret(key())
+                .timeout(Duration::ZERO)
+                .build(),
+            Err(BuildError::Config(ConfigError::NonPositiveDuration(_)))
+        ));
+        assert_eq!(
+            Xsrf::builder().secret(key()).sources([]).build().err(),
+            Some(BuildError::NoSources)
+        );
+        assert_eq!(
+            Xsrf::builder()
+                .secret(key())
+                .sources([Source::Cookie])
+                .build()
+                .err(),
+            Some(BuildError::CookieOnly)
+        );
+        assert!(matches!(
+            Xsrf::builder()
+                .secret(key())
+                .site_origin("shop.example")
+                .build(),
+            Err(BuildError::Config(ConfigError::BadOrigin { .. }))
+        ));
+        assert_eq!(
+            Xsrf::builder()
+                .secret(key())
+                .static_key_header("X-Static")
+                .build()
+                .err(),
+            Some(BuildError::StaticHeaderNotSec)
+        );
+        assert!(matches!(
+            Xsrf::builder().secret(key()).field_name("a b").build(),
+            Err(BuildError::BadName(_))
+        ));
+        assert!(Xsrf::builder().secret(key()).build().is_ok());
+    }
+}

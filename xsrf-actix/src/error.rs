@@ -1,0 +1,153 @@
+//! The error every refusal becomes, and how it turns into a response.
+
+use std::fmt;
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use xsrf_core::Rejection;
+
+/// A custom response for refusals; see [`XsrfBuilder::error_handler`](crate::XsrfBuilder::error_handler).
+pub type ErrorHandler = dyn Fn(&XsrfError) -> HttpResponse + Send + Sync;
+
+/// Why a request was not let through, as an actix-web error.
+///
+/// A [`Rejection`] (the request is refused) answers `403 Forbidden`, or
+/// `413 Payload Too Large` for a body over the scan limit and
+/// `503 Service Unavailable` when the one-time key store is down. A
+/// misconfiguration answers `500` with a message that names the fix. The
+/// body is one short line of plain text; it never contains a token, a key
+/// or a session id. The response carries the [`Rejection`] in its
+/// extensions, for logging middleware.
+///
+/// ```
+/// use actix_web::{ResponseError, http::StatusCode};
+/// use xsrf_actix::{Rejection, XsrfError};
+///
+/// let err = XsrfError::from(Rejection::Missing);
+/// assert_eq!(err.status_code(), StatusCode::FORBIDDEN);
+/// assert_eq!(err.to_string(), "XSRF token missing");
+/// assert_eq!(err.rejection(), Some(Rejection::Missing));
+/// ```
+#[derive(Clone)]
+pub struct XsrfError {
+    kind: Kind,
+    handler: Option<Arc<ErrorHandler>>,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Rejected(Rejection),
+    Misconfigured(&'static str),
+    Session(String),
+}
+
+impl XsrfError {
+    pub(crate) fn misconfigured(fix: &'static str) -> Self {
+        Self {
+            kind: Kind::Misconfigured(fix),
+            handler: None,
+        }
+    }
+
+    pub(crate) fn session(reason: impl fmt::Display) -> Self {
+        Self {
+            kind: Kind::Session(reason.to_string()),
+            handler: None,
+        }
+    }
+
+    pub(crate) fn with_handler(mut self, handler: Option<Arc<ErrorHandler>>) -> Self {
+        self.handler = handler;
+        self
+    }
+
+    /// The reason the request was refused, if it was refused (rather than
+    /// failing on a misconfiguration).
+    pub fn rejection(&self) -> Option<Rejection> {
+        match self.kind {
+            Kind::Rejected(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a configuration mistake of the application.
+    pub fn is_misconfiguration(&self) -> bool {
+        !matches!(self.kind, Kind::Rejected(_))
+    }
+
+    /// The response this error gives without a custom handler.
+    pub fn default_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        ));
+        // The outcome depends on these request headers; caches must not
+        // hand one client's refusal to another.
+        res.insert_header((
+            header::VARY,
+            HeaderValue::from_static("Origin, Sec-Fetch-Site, Cookie"),
+        ));
+        res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        let mut res = res.body(format!("{}\n", self));
+        if let Some(r) = self.rejection() {
+            res.extensions_mut().insert(r);
+        }
+        res
+    }
+}
+
+impl From<Rejection> for XsrfError {
+    fn from(r: Rejection) -> Self {
+        Self {
+            kind: Kind::Rejected(r),
+            handler: None,
+        }
+    }
+}
+
+impl fmt::Display for XsrfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Rejected(r) => write!(f, "{r}"),
+            Kind::Misconfigured(fix) => write!(f, "XSRF protection misconfigured: {fix}"),
+            Kind::Session(reason) => write!(f, "XSRF session storage failed: {reason}"),
+        }
+    }
+}
+
+impl fmt::Debug for XsrfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XsrfError")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::error::Error for XsrfError {}
+
+impl ResponseError for XsrfError {
+    fn status_code(&self) -> StatusCode {
+        match self.kind {
+            Kind::Rejected(Rejection::BodyTooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
+            Kind::Rejected(Rejection::StoreUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Rejected(_) => StatusCode::FORBIDDEN,
+            Kind::Misconfigured(_) | Kind::Session(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match &self.handler {
+            Some(handler) => {
+                let mut res = handler(self);
+                if let Some(r) = self.rejection() {
+                    res.extensions_mut().insert(r);
+                }
+                res
+            }
+            None => self.default_response(),
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Checking requests: the `Check` behind `#[handle_token]`, the
+//! `ValidXsrf` guard and the `XsrfToken` extractor.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::{Serialize, Serializer};
+use xsrf_core::{Binding, OriginAllowed, Rejection, RequestFacts, StaticKey, Token};
+
+use crate::config::{STATIC_KEY_MARKER, Source, Xsrf};
+use crate::error::XsrfError;
+use crate::scan::BodyToken;
+use crate::state;
+
+/// What to check on a request: the options of `#[handle_token]`.
+///
+/// ```
+/// use actix_web::{HttpRequest, HttpResponse, post};
+/// use xsrf_actix::{Check, Source, XsrfError};
+///
+/// // What `#[handle_token(action = "delete-account", source = "header")]` expands to.
+/// #[post("/account/delete")]
+/// async fn delete(req: HttpRequest) -> Result<HttpResponse, XsrfError> {
+///     Check::new().action("delete-account").source(Source::Header).run(&req).await?;
+///     Ok(HttpResponse::NoContent().finish())
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[must_use]
+pub struct Check {
+    action: Option<&'static str>,
+    source: Option<Source>,
+    one_time: bool,
+}
+
+impl Check {
+    /// Checks a token for the configured sources, no action scope.
+    pub const fn new() -> Self {
+        Self {
+            action: None,
+            source: None,
+            one_time: false,
+        }
+    }
+
+    /// Requires a token issued for `action`.
+    pub const fn action(mut self, action: &'static str) -> Self {
+        self.action = Some(action);
+        self
+    }
+
+    /// Reads the token only from `source` (`Source::Cookie`: double submit
+    /// with the header or form token).
+    pub const fn source(mut self, source: Source) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Expects a one-time key instead of a signed token, and burns it.
+    pub const fn one_time(mut self) -> Self {
+        self.one_time = true;
+        self
+    }
+
+    /// Runs the check; `Ok` means the request may proceed.
+    pub async fn run(self, req: &HttpRequest) -> Result<(), XsrfError> {
+        let x = Xsrf::from_request(req)?;
+        let outcome = self.decide(&x, req).await;
+        if let Err(e) = &outcome {
+            report(req, e);
+        }
+        outcome.map_err(|e| x.error(e))
+    }
+
+    async fn decide(self, x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
+        let token = self.find_token(x, req)?;
+        if token == STATIC_KEY_MARKER {
+            return check_static_key(x, req);
+        }
+        check_origin(x, req)?;
+        let state = state::load(x, req)?.ok_or(Rejection::NoSession)?;
+        if self.one_time {
+            x.inner
+                .one_time
+                .validate::<serde_json::Value>(&token, Some(&state.salt), x.inner.clock.now())
+                .await?;
+            return Ok(());
+        }
+        let subject = x.subject(req, &state);
+        let binding = Binding::new(&subject)
+            .session(&state.salt)
+            .maybe_action(self.action);
+        x.inner
+            .tokens
+            .verify(&token, &binding, x.inner.clock.now())?;
+        Ok(())
+    }
+
+    /// Collects the token from every allowed place; they must agree.
+    pub(crate) fn find_token(self, x: &Xsrf, req: &HttpRequest) -> Result<String, XsrfError> {
+        let allowed = |s: Source| match self.source {
+            Some(only) => only == s,
+            None => x.inner.sources.contains(&s),
+        };
+        let double_submit = allowed(Source::Cookie);
+        let mut found: Option<String> = None;
+        let mut offer = |candidate: String| -> Result<(), Rejection> {
+            match &found {
+                Some(prev) if *prev != candidate => Err(Rejection::Conflicting),
+                _ => {
+                    found = Some(candidate);
+                    Ok(())
+                }
+            }
+        };
+        if (allowed(Source::Header) || double_submit)
+            && let Some(v) = single_header(req.headers(), x)?
+        {
+            offer(v)?;
+        }
+        if allowed(Source::Form) || double_submit {
+            match body_token(req) {
+                Some(BodyToken::Found(v)) => offer(v)?,
+                Some(BodyToken::Conflict) => return Err(Rejection::Conflicting.into()),
+                // Without a header token, an unreadable body means no token;
+                // with one, the header decides.
+                Some(BodyToken::TooLarge) if found.is_none() => {
+                    return Err(Rejection::BodyTooLarge.into());
+                }
+                Some(BodyToken::Unreadable(p)) if found.is_none() => {
+                    return Err(Rejection::BodyUnreadable(p).into());
+                }
+                None if found.is_none() && is_form(req) => {
+                    return Err(XsrfError::misconfigured(
+                        "the token must be read from the request body, which only the Xsrf middleware can do without eating it: add `.wrap(xsrf.clone())` to the App",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if double_submit {
+            let cookie = req.cookie(&x.inner.cookie_name).ok_or(Rejection::Missing)?;
+            match &found {
+                None => return Err(Rejection::Missing.into()),
+                Some(t) if t.as_str() != cookie.value() => {
+                    return Err(Rejection::Conflicting.into());
+                }
+                Some(_) => {}
+            }
+        }
+        match found {
+            Some(t) => Ok(t),
+            None if in_query(req, &x.inner.field) => Err(Rejection::InQueryString.into()),
+            None => Err(Rejection::Missing.into()),
+        }
+    }
+}
+
+fn report(req: &HttpRequest, e: &XsrfError) {
+    // The route pattern, not the path: paths can carry one-time keys.
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "<unmatched>".to_owned());
+    match e.rejection() {
+        Some(reason) => {
+            tracing::warn!(%reason, method = %req.method(), route, "XSRF check refused the request")
+        }
+        None => tracing::error!(error = %e, method = %req.method(), route, "XSRF check failed"),
+    }
+}
+
+fn single_header(headers: &HeaderMap, x: &Xsrf) -> Result<Option<String>, Rejection> {
+    let mut values = headers.get_all(&x.inner.header);
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(Rejection::Conflicting);
+    }
+    let text = first
+        .to_str()
+        .map_err(|_| Rejection::Malformed(xsrf_core::Malformed::Encoding))?;
+    Ok(Some(text.to_owned()))
+}
+
+fn body_token(req: &HttpRequest) -> Option<BodyToken> {
+    req.extensions().get::<BodyToken>().cloned()
+}
+
+fn is_form(req: &HttpRequest) -> bool {
+    let ct = req.content_type().to_ascii_lowercase();
+    ct == "application/x-www-form-urlencoded" || ct == "multipart/form-data"
+}
+
+fn in_query(req: &HttpRequest, field: &str) -> bool {
+    req.query_string()
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some(field))
+}
+
+/// The origin policy over the request headers. Only `Host`, `Origin`,
+/// `Referer` and `Sec-Fetch-Site` are read: `X-Forwarded-*` never are.
+pub(crate) fn check_origin_headers(
+    x: &Xsrf,
+    method: &str,
+    headers: &HeaderMap,
+) -> Result<OriginAllowed, Rejection> {
+    let get = |name: header::HeaderName| headers.get(name).map(|v| v.as_bytes());
+    let mut f = RequestFacts::new(method);
+    if let Some(v) = get(header::HOST) {
+        f = f.host(v);
+    }
+    if let Some(v) = get(header::ORIGIN) {
+        f = f.origin(v);
+    }
+    if let Some(v) = get(header::REFERER) {
+        f = f.referer(v);
+    }
+    if let Some(v) = headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+        f = f.sec_fetch_site(v);
+    }
+    x.inner.policy.check(&f).map_err(Rejection::Origin)
+}
+
+fn check_origin(x: &Xsrf, req: &HttpRequest) -> Result<OriginAllowed, Rejection> {
+    check_origin_headers(x, req.method().as_str(), req.headers())
+}
+
+fn check_static_key(x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
+    let presented = req
+        .headers()
+        .get(&x.inner.static_header)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Rejection::StaticKeyMismatch)?;
+    let state = state::load(x, req)?.ok_or(Rejection::StaticKeyMismatch)?;
+    let stored = state.static_key.ok_or(Rejection::StaticKeyMismatch)?;
+    if StaticKey::from_stored(&stored).matches(presented) {
+        Ok(())
+    } else {
+        Err(Rejection::StaticKeyMismatch.into())
+    }
+}
+
+/// A guard: a handler that takes `ValidXsrf` runs only for requests that
+/// pass the origin policy and carry a valid token for the current session.
+///
+/// Tokens are looked for in the `X-XSRF-Token` header and, through the
+/// `Xsrf` middleware, in the `xsrf_token` field of urlencoded and multipart
+/// bodies; the handler's own `web::Form`, `web::Bytes` or `Multipart` still
+/// see the whole body. Tokens in the query string are never accepted.
+///
+/// ```
+/// use actix_web::{HttpResponse, post, web};
+/// use xsrf_actix::ValidXsrf;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Comment { body: String }
+///
+/// #[post("/comments")]
+/// async fn post_comment(_: ValidXsrf, form: web::Form<Comment>) -> HttpResponse {
+///     HttpResponse::SeeOther().insert_header(("Location", "/")).finish()
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValidXsrf;
+
+impl FromRequest for ValidXsrf {
+    type Error = XsrfError;
+    type Future = LocalBoxFuture<'static, Result<Self, XsrfError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Check::new().run(&req).await.map(|()| ValidXsrf) })
+    }
+}
+
+/// A fresh token for the current subject, for templates and JSON.
+///
+/// ```
+/// use actix_web::{HttpResponse, get};
+/// use xsrf_actix::XsrfToken;
+///
+/// #[get("/")]
+/// async fn page(token: XsrfToken) -> HttpResponse {
+///     HttpResponse::Ok().content_type("text/html").body(format!(
+///         r#"<form method="post" action="/comments">{}<input name="body"><button>Post</button></form>"#,
+///         token.hidden_input()
+///     ))
+/// }
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct XsrfToken {
+    token: Token,
+    field: String,
+}
+
+impl XsrfToken {
+    /// The token text.
+    pub fn as_str(&self) -> &str {
+        self.token.as_str()
+    }
+
+    /// `<input type="hidden" name="xsrf_token" value="...">`, escaped.
+    pub fn hidden_input(&self) -> String {
+        format!(
+            r#"<input type="hidden" name="{}" value="{}">"#,
+            escape(&self.field),
+            escape(self.token.as_str())
+        )
+    }
+}
+
+impl std::fmt::Debug for XsrfToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("XsrfToken(..)")
+    }
+}
+
+impl Serialize for XsrfToken {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.token.as_str())
+    }
+}
+
+impl FromRequest for XsrfToken {
+    type Error = XsrfError;
+    type Future = Ready<Result<Self, XsrfError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Xsrf::from_request(req).and_then(|x| {
+            let token = x.issue(req, None)?;
+            Ok(XsrfToken {
+                token,
+                field: x.field_name().to_owned(),
+            })
+        }))
+    }
+}
+
+/// HTML attribute escaping (tokens and field names are already safe; this
+/// keeps a configured name from ever breaking out of the attribute).
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,241 @@
+//! The `Xsrf` middleware: registers the configuration for extractors,
+//! refuses cross-origin unsafe requests early, reads form bodies up to the
+//! token and puts them back, and writes queued cookies and `Vary`.
+//!
+//! Why a middleware reads the body: actix-web calls every extractor's
+//! `from_request` before polling any, so an extractor that took the payload
+//! could not give it back in time for the handler's `web::Form`. Here the
+//! request is ours before any extractor exists: take the payload, read only
+//! the chunks the scanner needs, then install a payload made of those chunks
+//! followed by the untouched rest of the stream. A large upload whose token
+//! comes first is never buffered whole.
+
+use std::future::{Ready, ready};
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_web::body::EitherBody;
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::error::PayloadError;
+use actix_web::http::{Method, header};
+use actix_web::{Error, HttpMessage, ResponseError as _};
+use bytes::Bytes;
+use futures_util::Stream;
+use futures_util::future::LocalBoxFuture;
+use futures_util::stream::{self, StreamExt};
+use xsrf_core::BodyProblem;
+
+use crate::config::Xsrf;
+use crate::extract::check_origin_headers;
+use crate::scan::{BodyToken, MultipartScanner, Scan, UrlencodedScanner};
+use crate::send::apply_pending;
+use crate::state::MiddlewareRan;
+
+/// Same shape as actix-http's `BoxedPayloadStream` (not re-exported).
+type BoxedPayloadStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>;
+
+impl<S, B> Transform<S, ServiceRequest> for Xsrf
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = XsrfMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(XsrfMiddleware {
+            service: Rc::new(service),
+            xsrf: self.clone(),
+        }))
+    }
+}
+
+/// The service [`Xsrf`] wraps around an app; see the [module docs](self).
+pub struct XsrfMiddleware<S> {
+    service: Rc<S>,
+    xsrf: Xsrf,
+}
+
+impl<S, B> Service<ServiceRequest> for XsrfMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let xsrf = self.xsrf.clone();
+        Box::pin(async move {
+            {
+                let mut ext = req.extensions_mut();
+                ext.insert(xsrf.clone());
+                ext.insert(MiddlewareRan);
+            }
+            if !is_safe(req.method()) {
+                // A request with the static key header is a programmatic
+                // client; the check proves or refutes the key itself.
+                let has_static = req.headers().contains_key(&xsrf.inner.static_header);
+                if xsrf.inner.enforce_origin && !has_static {
+                    let verdict = check_origin_headers(&xsrf, req.method().as_str(), req.headers());
+                    if let Err(r) = verdict {
+                        tracing::warn!(reason = %r, method = %req.method(), "XSRF origin check refused the request");
+                        let res = xsrf.error(r).error_response();
+                        return Ok(req.into_response(res).map_into_right_body());
+                    }
+                }
+                let outcome = scan_body(&mut req, &xsrf).await;
+                req.extensions_mut().insert(outcome);
+            }
+            let mut res = service.call(req).await?;
+            let http_req = res.request().clone();
+            apply_pending(&http_req, res.response_mut());
+            Ok(res.map_into_left_body())
+        })
+    }
+}
+
+fn is_safe(m: &Method) -> bool {
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+enum Scanner {
+    Form(UrlencodedScanner),
+    Multipart(MultipartScanner),
+}
+
+impl Scanner {
+    fn feed(&mut self, chunk: &[u8]) -> Scan {
+        match self {
+            Scanner::Form(s) => s.feed(chunk),
+            Scanner::Multipart(s) => s.feed(chunk),
+        }
+    }
+
+    fn finish(self) -> BodyToken {
+        match self {
+            Scanner::Form(s) => s.finish(),
+            Scanner::Multipart(s) => s.finish(),
+        }
+    }
+}
+
+/// Picks a scanner from the headers, or the final outcome when the body is
+/// not one that carries form fields.
+fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
+    let limit = x.inner.scan_limit;
+    let field = &x.inner.field;
+    let mime = match req.mime_type() {
+        Ok(Some(m)) => m,
+        Ok(None) => return Err(BodyToken::NotScanned),
+        Err(_) => return Err(BodyToken::Unreadable(BodyProblem::ContentType)),
+    };
+    let essence = mime.essence_str();
+    let form = essence.eq_ignore_ascii_case("application/x-www-form-urlencoded");
+    let multipart = essence.eq_ignore_ascii_case("multipart/form-data");
+    if !form && !multipart {
+        return Err(BodyToken::NotScanned);
+    }
+    // actix's extractors decompress inside themselves; what we would see
+    // here is compressed bytes.
+    if let Some(enc) = req.headers().get(header::CONTENT_ENCODING) {
+        let identity = enc
+            .to_str()
+            .is_ok_and(|e| e.trim().eq_ignore_ascii_case("identity"));
+        if !identity {
+            return Err(BodyToken::Unreadable(BodyProblem::Compressed));
+        }
+    }
+    // Tokens are ASCII; a form in another charset could encode the field
+    // name differently. Refuse rather than guess.
+    if let Some(charset) = mime.get_param("charset") {
+        let cs = charset.as_str();
+        if !cs.eq_ignore_ascii_case("utf-8") && !cs.eq_ignore_ascii_case("us-ascii") {
+            return Err(BodyToken::Unreadable(BodyProblem::Charset));
+        }
+    }
+    if form {
+        let content_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        // A declared small body costs at most `limit` to read whole, and
+        // reading it all catches a second, different token (a conflict).
+        let stop_at_first = content_length.is_none_or(|len| len > limit);
+        Ok(Scanner::Form(UrlencodedScanner::new(
+            field,
+            limit,
+            stop_at_first,
+        )))
+    } else {
+        let boundary = mime
+            .get_param("boundary")
+            .ok_or(BodyToken::Unreadable(BodyProblem::ContentType))?;
+        MultipartScanner::new(boundary.as_str(), field, limit)
+            .map(Scanner::Multipart)
+            .map_err(|_| BodyToken::Unreadable(BodyProblem::ContentType))
+    }
+}
+
+/// Reads the body just far enough to decide, then restores it.
+async fn scan_body(req: &mut ServiceRequest, x: &Xsrf) -> BodyToken {
+    let mut scanner = match pick_scanner(req, x) {
+        Ok(s) => s,
+        Err(outcome) => return outcome,
+    };
+    // take_payload leaves Payload::None behind: every path below must end
+    // in set_payload, or the handler sees an empty body.
+    let mut payload: Payload = req.take_payload();
+    // Bytes clones are reference-counted: keeping chunks copies nothing.
+    let mut read: Vec<Bytes> = Vec::new();
+    let mut failure: Option<PayloadError> = None;
+    let mut exhausted = false;
+    let outcome = loop {
+        match payload.next().await {
+            Some(Ok(chunk)) => {
+                if chunk.is_empty() {
+                    continue;
+                }
+                let scan = scanner.feed(&chunk);
+                read.push(chunk);
+                if let Scan::Done(outcome) = scan {
+                    break outcome;
+                }
+            }
+            Some(Err(err)) => {
+                // Hand the error on too, so the handler's extractor fails
+                // as it would have without us.
+                failure = Some(err);
+                break BodyToken::Unreadable(BodyProblem::Interrupted);
+            }
+            None => {
+                exhausted = true;
+                break scanner.finish();
+            }
+        }
+    };
+    // Never poll a stream again after it ended or failed.
+    let rest = if exhausted || failure.is_some() {
+        Payload::None
+    } else {
+        payload
+    };
+    let replay: BoxedPayloadStream = Box::pin(
+        stream::iter(read.into_iter().map(Ok))
+            .chain(stream::iter(failure.map(Err)))
+            .chain(rest),
+    );
+    req.set_payload(Payload::from(replay));
+    outcome
+}

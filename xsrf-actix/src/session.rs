@@ -1,0 +1,168 @@
+//! Session life-cycle: rotation at login/logout, the static session key,
+//! session-bound one-time keys.
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use xsrf_core::{CreateError, CreateOptions, OneTimeKey as Key, Rejection, StaticKey};
+
+use crate::config::Xsrf;
+use crate::error::XsrfError;
+use crate::state::{self, State};
+
+impl Xsrf {
+    /// Starts new per-session state: a new anonymous id and session salt,
+    /// no static key. Every token issued before stops verifying, and the old
+    /// session's one-time keys are deleted. Call it at login and logout
+    /// (after actix-session's `Session::renew`, if you use it).
+    ///
+    /// ```
+    /// use actix_web::{HttpRequest, HttpResponse, post};
+    /// use xsrf_actix::{ValidXsrf, Xsrf, XsrfError};
+    ///
+    /// #[post("/login")]
+    /// async fn login(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
+    ///     // ... check credentials, remember the user ...
+    ///     Xsrf::from_request(&req)?.rotate(&req).await?;
+    ///     Ok(HttpResponse::SeeOther().insert_header(("Location", "/")).finish())
+    /// }
+    /// ```
+    pub async fn rotate(&self, req: &HttpRequest) -> Result<(), XsrfError> {
+        let old = state::load(self, req).map_err(|e| self.error(e))?;
+        state::save(self, req, &State::fresh()).map_err(|e| self.error(e))?;
+        if let Some(old) = old {
+            // A failure here leaves keys that can no longer be used from
+            // the new session anyway (they are bound to the old salt).
+            if let Err(e) = self.inner.one_time.clear_session(&old.salt).await {
+                tracing::warn!(error = %e, "could not clear the old session's one-time keys");
+            }
+        }
+        Ok(())
+    }
+
+    /// Generates the session's static key (ViUR's static session key) and
+    /// returns the header that reveals it, to add to the response once,
+    /// typically at a programmatic login. A client sends it back in the same
+    /// header with the token value `STATIC_SESSION_KEY` instead of a token.
+    ///
+    /// Browsers forbid page scripts to set any `Sec-` request header, so a
+    /// forged cross-site request can never carry it. (A same-origin script
+    /// could read it from this response; reveal it only to clients that
+    /// logged in programmatically.)
+    pub fn reveal_static_key(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<(HeaderName, HeaderValue), XsrfError> {
+        let mut s = state::load_or_create(self, req).map_err(|e| self.error(e))?;
+        let key = StaticKey::generate();
+        s.static_key = Some(key.as_str().to_owned());
+        state::save(self, req, &s).map_err(|e| self.error(e))?;
+        let value = HeaderValue::from_str(key.as_str())
+            .map_err(|_| self.error(XsrfError::session("static key is not a header value")))?;
+        Ok((self.inner.static_header.clone(), value))
+    }
+
+    /// Creates a one-time key bound to the current session (unless
+    /// `options` says otherwise by binding it elsewhere), carrying `data`.
+    pub async fn create_one_time<T: Serialize + ?Sized>(
+        &self,
+        req: &HttpRequest,
+        options: CreateOptions,
+        data: &T,
+    ) -> Result<Key, XsrfError> {
+        let s = state::load_or_create(self, req).map_err(|e| self.error(e))?;
+        let options = options.bound_to(s.salt);
+        self.inner
+            .one_time
+            .create(&options, data, self.inner.clock.now())
+            .await
+            .map_err(|e| self.error(create_error(e)))
+    }
+
+    /// Creates a one-time key usable from any session (a link sent by
+    /// e-mail, say), carrying `data`.
+    pub async fn create_one_time_unbound<T: Serialize + ?Sized>(
+        &self,
+        options: CreateOptions,
+        data: &T,
+    ) -> Result<Key, XsrfError> {
+        self.inner
+            .one_time
+            .create(&options.maybe_bound_to(None), data, self.inner.clock.now())
+            .await
+            .map_err(|e| self.error(create_error(e)))
+    }
+
+    /// Accepts a one-time key once, from this request's session, and
+    /// returns its data. The origin policy applies as for tokens.
+    pub async fn redeem<T: DeserializeOwned>(
+        &self,
+        req: &HttpRequest,
+        key: &str,
+    ) -> Result<T, XsrfError> {
+        let outcome = async {
+            crate::extract::check_origin_headers(self, req.method().as_str(), req.headers())?;
+            let salt = state::load(self, req)?.map(|s| s.salt);
+            let data = self
+                .inner
+                .one_time
+                .validate::<T>(key, salt.as_deref(), self.inner.clock.now())
+                .await?;
+            Ok::<T, XsrfError>(data)
+        }
+        .await;
+        outcome.map_err(|e| {
+            if let Some(r) = e.rejection() {
+                tracing::warn!(reason = %r, "one-time key refused");
+            }
+            self.error(e)
+        })
+    }
+}
+
+fn create_error(e: CreateError) -> XsrfError {
+    match e {
+        CreateError::Store(_) => Rejection::StoreUnavailable.into(),
+        other => XsrfError::session(other),
+    }
+}
+
+/// Extracts and burns a one-time key sent in the token header or form
+/// field (read like a token), yielding its data.
+///
+/// ```
+/// use actix_web::{HttpResponse, post};
+/// use xsrf_actix::OneTimeKey;
+///
+/// #[post("/pay")]
+/// async fn pay(key: OneTimeKey<u64>) -> HttpResponse {
+///     HttpResponse::Ok().body(format!("paid invoice {}", key.into_inner()))
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeKey<T>(pub T);
+
+impl<T> OneTimeKey<T> {
+    /// The data the key carried.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for OneTimeKey<T> {
+    type Error = XsrfError;
+    type Future = LocalBoxFuture<'static, Result<Self, XsrfError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let x = Xsrf::from_request(&req)?;
+            let key = crate::extract::Check::new()
+                .find_token(&x, &req)
+                .map_err(|e| x.error(e))?;
+            x.redeem::<T>(&req, &key).await.map(OneTimeKey)
+        })
+    }
+}
