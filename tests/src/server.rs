@@ -1,0 +1,190 @@
+//! A real listening server on loopback and a minimal raw HTTP/1.1 client,
+//! for what `actix_web::test` cannot show: real sockets, concurrency, slow
+//! and aborted bodies.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use xsrf_actix::Xsrf;
+
+use crate::fixture::{Log, routes, session_key};
+
+/// A running server; stopped on [`TestServer::stop`].
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    handle: ServerHandle,
+}
+
+impl TestServer {
+    /// Starts the fixture app on a free loopback port.
+    pub async fn start(xsrf: Xsrf, log: Log) -> io::Result<Self> {
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(log.clone()))
+                .wrap(xsrf.clone())
+                .wrap(
+                    SessionMiddleware::builder(CookieSessionStore::default(), session_key())
+                        .cookie_secure(false)
+                        .build(),
+                )
+                .configure(routes)
+        })
+        .workers(2)
+        .client_request_timeout(Duration::from_secs(2))
+        .disable_signals()
+        .bind(("127.0.0.1", 0))?;
+        let addr = server
+            .addrs()
+            .first()
+            .copied()
+            .ok_or_else(|| io::Error::other("no address"))?;
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Ok(Self { addr, handle })
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+/// A response read off the wire.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// Status code.
+    pub status: u16,
+    /// Header lines, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// First header named `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    /// Body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends raw request bytes (`Connection: close` expected) and reads the
+/// whole response.
+pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> io::Result<RawResponse> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(request).await?;
+    read_response(&mut stream).await
+}
+
+/// Reads one response to EOF and parses it.
+pub async fn read_response(stream: &mut TcpStream) -> io::Result<RawResponse> {
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf))
+        .await
+        .map_err(|_| io::Error::other("response timed out"))??;
+    parse_response(&buf)
+}
+
+fn parse_response(buf: &[u8]) -> io::Result<RawResponse> {
+    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_owned());
+    let end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| bad("no header end"))?;
+    let head = std::str::from_utf8(&buf[..end]).map_err(|_| bad("head not utf-8"))?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().ok_or_else(|| bad("no status line"))?;
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("bad status line"))?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Ok(RawResponse {
+        status,
+        headers,
+        body: buf[end + 4..].to_vec(),
+    })
+}
+
+/// A cookie-keeping client over raw sockets.
+#[derive(Debug, Clone, Default)]
+pub struct RawClient {
+    /// Cookies, by name.
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl RawClient {
+    /// Builds request bytes with this client's cookies.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        addr: SocketAddr,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Vec<u8> {
+        let mut out = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            out.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
+        }
+        out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(body);
+        bytes
+    }
+
+    /// Sends a request and keeps the cookies the response sets.
+    pub async fn send(
+        &mut self,
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> io::Result<RawResponse> {
+        let res = send_raw(addr, &self.request(method, path, addr, headers, body)).await?;
+        self.keep_cookies(&res);
+        Ok(res)
+    }
+
+    /// Stores the cookies `res` sets.
+    pub fn keep_cookies(&mut self, res: &RawResponse) {
+        for (k, v) in &res.headers {
+            if k == "set-cookie"
+                && let Some((pair, _)) = v.split_once(';').or(Some((v.as_str(), "")))
+                && let Some((name, value)) = pair.split_once('=')
+            {
+                self.cookies
+                    .insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Attack matrix, one-time key rows K1, K3, K4, K5 and K7, through a real
+//! actix-web app with the in-process store. (K2 races over real sockets in
+//! `real_server.rs`; K6 needs Redis, in `redis_store.rs`.)
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use time::Duration;
+use xsrf_tests::fixture::*;
+
+macro_rules! app {
+    ($clock:expr) => {{
+        let log = Log::default();
+        let xsrf = builder(&$clock).build().expect("xsrf");
+        (service(xsrf, log.clone()).await, log)
+    }};
+}
+
+async fn create_key<S, B>(c: &Client<S>) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let t = c.token().await;
+    let r = c
+        .send(post("/one-time").insert_header(("x-xsrf-token", t)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+}
+
+fn use_key(key: &str) -> TestRequest {
+    post("/one-time/use").insert_header(("x-xsrf-token", key))
+}
+
+#[actix_web::test]
+async fn k1_key_used_twice_is_accepted_then_refused() {
+    let clock = clock();
+    let (svc, log) = app!(clock);
+    let c = Client::new(svc);
+    let key = create_key(&c).await;
+    let r = c.send(use_key(&key)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = c.send(use_key(&key)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body.trim(), "one-time key unknown or already used");
+    assert_eq!(log.entries(), ["one-time:payload"]);
+}
+
+#[actix_web::test]
+async fn k1_handle_token_one_time_burns_the_key() {
+    let clock = clock();
+    let (svc, log) = app!(clock);
+    let c = Client::new(svc);
+    let key = create_key(&c).await;
+    let burn = || post("/one-time/burn").insert_header(("x-xsrf-token", key.as_str()));
+    assert_eq!(c.send(burn()).await.status, StatusCode::OK);
+    assert_eq!(c.send(burn()).await.status, StatusCode::FORBIDDEN);
+    // A signed token is not a one-time key.
+    let t = c.token().await;
+    let r = c
+        .send(post("/one-time/burn").insert_header(("x-xsrf-token", t)))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(log.entries(), ["burnt"]);
+}
+
+#[actix_web::test]
+async fn k3_key_from_another_session_is_refused_and_not_burnt() {
+    let clock = clock();
+    let (svc, log) = app!(clock);
+    let c = Client::new(svc);
+    let key = create_key(&c).await;
+    let owner = c.cookies();
+    c.set_cookies(Default::default());
+    c.token().await; // the thief's own session
+    let r = c.send(use_key(&key)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body.trim(), "one-time key belongs to another session");
+    assert!(log.is_empty());
+    c.set_cookies(owner);
+    let r = c.send(use_key(&key)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(log.entries(), ["one-time:payload"]);
+}
+
+#[actix_web::test]
+async fn k4_expired_key_is_refused() {
+    let clock = clock();
+    let (svc, log) = app!(clock);
+    let c = Client::new(svc);
+    let key = create_key(&c).await;
+    clock.advance(Duration::minutes(11));
+    let r = c.send(use_key(&key)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body.trim(), "one-time key expired");
+    assert!(log.is_empty());
+}
+
+#[actix_web::test]
+async fn k5_key_after_logout_is_refused() {
+    let clock = clock();
+    let (svc, log) = app!(clock);
+    let c = Client::new(svc);
+    let key = create_key(&c).await;
+    let t = c.token().await;
+    let r = c
+        .send(post("/logout").insert_header(("x-xsrf-token", t)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = c.send(use_key(&key)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(log.is_empty());
+}
+
+#[actix_web::test]
+async fn k7_static_session_key_only_for_the_client_that_got_it() {
+    let clock = clock();
+    let (svc, log) = app!(clock);
+    let c = Client::new(svc);
+    let t = c.token().await;
+    let r = c
+        .send(post("/static-login").insert_header(("x-xsrf-token", t)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let key = r
+        .header("sec-xsrf-static-key")
+        .expect("static key revealed")
+        .to_owned();
+    assert_eq!(key.len(), 43);
+    // A programmatic client: no Origin, no fetch metadata, marker + key.
+    let api = |k: &str| {
+        TestRequest::post()
+            .uri("/api/comments")
+            .insert_header(("x-xsrf-token", "STATIC_SESSION_KEY"))
+            .insert_header(("sec-xsrf-static-key", k.to_owned()))
+            .set_json(serde_json::json!({"body": "from a tool"}))
+    };
+    let r = c.send(api(&key)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // Wrong key, missing key header, and the right key from another session.
+    let mut wrong = key.clone();
+    wrong.replace_range(0..1, if key.starts_with('A') { "B" } else { "A" });
+    let r = c.send(api(&wrong)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body.trim(), "static session key invalid");
+    let r = c
+        .send(
+            TestRequest::post()
+                .uri("/api/comments")
+                .insert_header(("x-xsrf-token", "STATIC_SESSION_KEY"))
+                .set_json(serde_json::json!({"body": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    c.set_cookies(Default::default());
+    c.token().await;
+    let r = c.send(api(&key)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(log.entries(), ["api:from a tool"]);
+}
