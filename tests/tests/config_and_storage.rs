@@ -1,0 +1,258 @@
+//! Configuration mistakes, session-less cookie storage, custom error
+//! responses and the token extractors, through real actix-web apps.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::test::{self, TestRequest};
+use actix_web::{App, HttpResponse, web};
+use xsrf_actix::{Rejection, ValidXsrf, XsrfError};
+use xsrf_tests::fixture::*;
+
+#[actix_web::test]
+async fn cookie_storage_works_without_any_session_middleware() {
+    let log = Log::default();
+    let xsrf = builder(&clock()).cookie_storage().build().expect("xsrf");
+    let svc = test::init_service(
+        App::new()
+            .app_data(web::Data::new(log.clone()))
+            .wrap(xsrf)
+            .configure(routes),
+    )
+    .await;
+    let c = Client::new(svc);
+    let t = c.token().await;
+    let jar = c.cookies();
+    let state = jar.get("xsrf-state").cloned().expect("state cookie");
+    assert!(!jar.contains_key("id"), "no session cookie in this mode");
+    let r = c
+        .send(form_post(
+            "/comments",
+            &format!("xsrf_token={t}&body=cookie-mode"),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // A forged state cookie (the attacker's own anonymous id) is refused.
+    let mut forged = jar.clone();
+    let (body, tag) = state.split_once('.').expect("body.tag");
+    forged.insert(
+        "xsrf-state".into(),
+        format!("{}.{tag}", body.replace('e', "f")),
+    );
+    c.set_cookies(forged);
+    let r = c
+        .send(form_post(
+            "/comments",
+            &format!("xsrf_token={t}&body=forged"),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // No state cookie at all.
+    c.set_cookies(Default::default());
+    let r = c
+        .send(form_post("/comments", &format!("xsrf_token={t}&body=none")))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(log.entries(), ["comment:cookie-mode"]);
+}
+
+#[actix_web::test]
+async fn rotation_in_cookie_storage_kills_old_tokens() {
+    let log = Log::default();
+    let xsrf = builder(&clock()).cookie_storage().build().expect("xsrf");
+    let svc = test::init_service(
+        App::new()
+            .app_data(web::Data::new(log.clone()))
+            .wrap(xsrf)
+            .configure(routes),
+    )
+    .await;
+    let c = Client::new(svc);
+    let before = c.token().await;
+    let r = c
+        .send(post("/login").insert_header(("x-xsrf-token", before.as_str())))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = c
+        .send(form_post(
+            "/comments",
+            &format!("xsrf_token={before}&body=x"),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(log.entries(), ["login"]);
+}
+
+#[actix_web::test]
+async fn cookie_storage_without_the_middleware_names_the_fix() {
+    let xsrf = builder(&clock()).cookie_storage().build().expect("xsrf");
+    let svc = test::init_service(App::new().app_data(xsrf).configure(routes)).await;
+    let c = Client::new(svc);
+    let r = c.send(TestRequest::get().uri("/form")).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(r.body.contains(".wrap(xsrf.clone())"), "{}", r.body);
+}
+
+#[actix_web::test]
+async fn missing_registration_is_a_500_that_names_the_fix() {
+    let log = Log::default();
+    let svc = test::init_service(
+        App::new()
+            .app_data(web::Data::new(log.clone()))
+            .configure(routes),
+    )
+    .await;
+    let c = Client::new(svc);
+    let r = c.send(form_post("/comments", "xsrf_token=x&body=x")).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(r.body.contains("no Xsrf registered"), "{}", r.body);
+    assert!(r.body.contains(".wrap(xsrf.clone())"), "{}", r.body);
+    assert!(log.is_empty());
+}
+
+#[actix_web::test]
+async fn body_token_without_the_middleware_is_a_clear_error_not_a_silent_400() {
+    let log = Log::default();
+    let xsrf = builder(&clock()).build().expect("xsrf");
+    let svc = test::init_service(
+        App::new()
+            .app_data(web::Data::new(log.clone()))
+            .app_data(xsrf)
+            .wrap(
+                actix_session::SessionMiddleware::builder(
+                    actix_session::storage::CookieSessionStore::default(),
+                    session_key(),
+                )
+                .cookie_secure(false)
+                .build(),
+            )
+            .configure(routes),
+    )
+    .await;
+    let c = Client::new(svc);
+    let t = c.token().await;
+    let r = c
+        .send(form_post("/comments", &format!("xsrf_token={t}&body=x")))
+        .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        r.body
+            .contains("only the Xsrf middleware can do without eating it"),
+        "{}",
+        r.body
+    );
+    // The header still works without the middleware.
+    let r = c
+        .send(
+            post("/api/comments")
+                .insert_header(("x-xsrf-token", t))
+                .set_json(serde_json::json!({"body": "h"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(log.entries(), ["api:h"]);
+}
+
+#[actix_web::test]
+async fn custom_error_handler_replaces_the_response_and_keeps_the_reason() {
+    let log = Log::default();
+    let xsrf = builder(&clock())
+        .error_handler(|e: &XsrfError| {
+            HttpResponse::Forbidden().json(serde_json::json!({
+                "error": "xsrf",
+                "reason": e.to_string(),
+                "missing": e.rejection() == Some(Rejection::Missing),
+            }))
+        })
+        .build()
+        .expect("xsrf");
+    let c = Client::new(service(xsrf, log.clone()).await);
+    c.token().await;
+    let r = c.send(form_post("/comments", "body=x")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(v["reason"], "XSRF token missing");
+    assert_eq!(v["missing"], true);
+    // The middleware's origin refusals go through it too.
+    let r = c
+        .send(form_post("/comments", "body=x").insert_header(("sec-fetch-site", "cross-site")))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("cross-site"), "{}", r.body);
+    assert!(log.is_empty());
+}
+
+#[actix_web::test]
+async fn xsrf_token_extractor_gives_an_escaped_hidden_input_and_json() {
+    let c = Client::new(service(builder(&clock()).build().expect("xsrf"), Log::default()).await);
+    let r = c.send(TestRequest::get().uri("/token.json")).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    let t = v["token"].as_str().expect("token string").to_owned();
+    assert_eq!(t.len(), 82);
+    // The JSON token works like any other.
+    let r = c
+        .send(
+            post("/api/comments")
+                .insert_header(("x-xsrf-token", t))
+                .set_json(serde_json::json!({"body": "j"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+
+    async fn page(token: xsrf_actix::XsrfToken) -> HttpResponse {
+        HttpResponse::Ok().body(token.hidden_input())
+    }
+    let xsrf = builder(&clock()).field_name("csrf\"><script>").build();
+    assert!(xsrf.is_err(), "names with quotes are refused at build time");
+    let xsrf = builder(&clock()).build().expect("xsrf");
+    let svc = test::init_service(
+        App::new()
+            .wrap(xsrf)
+            .wrap(
+                actix_session::SessionMiddleware::builder(
+                    actix_session::storage::CookieSessionStore::default(),
+                    session_key(),
+                )
+                .cookie_secure(false)
+                .build(),
+            )
+            .route("/", web::get().to(page)),
+    )
+    .await;
+    let res = test::call_service(&svc, TestRequest::get().uri("/").to_request()).await;
+    let vary = res
+        .headers()
+        .get(header::VARY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let html = String::from_utf8(test::read_body(res).await.to_vec()).expect("utf-8");
+    let value = html
+        .strip_prefix(r#"<input type="hidden" name="xsrf_token" value=""#)
+        .and_then(|rest| rest.strip_suffix(r#"">"#))
+        .expect("hidden input shape");
+    assert_eq!(value.len(), 82, "{html}");
+    assert!(value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(vary.contains("Cookie"), "{vary}");
+}
+
+#[actix_web::test]
+async fn valid_xsrf_guard_keeps_the_handler_from_running() {
+    // The guard alone (no other extractor) still refuses.
+    let log = Log::default();
+    let l2 = log.clone();
+    let xsrf = builder(&clock()).build().expect("xsrf");
+    let svc = test::init_service(App::new().wrap(xsrf).route(
+        "/x",
+        web::post().to(move |_: ValidXsrf| {
+            let l = l2.clone();
+            async move {
+                l.push("ran");
+                HttpResponse::Ok().finish()
+            }
+        }),
+    ))
+    .await;
+    let r = test::call_service(&svc, post("/x").to_request()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(log.is_empty());
+}
