@@ -162,3 +162,44 @@ async fn k7_static_session_key_only_for_the_client_that_got_it() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(log.entries(), ["api:from a tool"]);
 }
+
+#[actix_web::test]
+async fn purge_task_deletes_expired_keys() {
+    let clock = clock();
+    let store = std::sync::Arc::new(xsrf_actix::MemoryStore::default());
+    let xsrf = builder(&clock)
+        .one_time_store(std::sync::Arc::clone(&store))
+        .build()
+        .expect("xsrf");
+    let short = xsrf_actix::CreateOptions::new().duration(Duration::seconds(5));
+    xsrf.create_one_time_unbound(short, &())
+        .await
+        .expect("short key");
+    let long = xsrf
+        .create_one_time_unbound(xsrf_actix::CreateOptions::new(), &())
+        .await
+        .expect("long key");
+    assert_eq!(store.len(), 2);
+    clock.advance(Duration::seconds(6));
+    let task = xsrf.start_purge_task(std::time::Duration::from_millis(5));
+    // Bounded wait for the task's first rounds; no assertion on timing.
+    for _ in 0..400 {
+        if store.len() == 1 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    task.abort();
+    assert_eq!(
+        store.len(),
+        1,
+        "the expired key is purged, the live one kept"
+    );
+    let now = xsrf_actix::Clock::now(&clock);
+    assert_eq!(
+        xsrf.one_time_keys()
+            .validate::<()>(long.as_str(), None, now)
+            .await,
+        Ok(())
+    );
+}

@@ -122,6 +122,33 @@ impl Xsrf {
     }
 }
 
+impl Xsrf {
+    /// Starts a background task on the current actix runtime that deletes
+    /// expired one-time keys every `every` (ViUR's `periodic_clear_skeys`).
+    ///
+    /// The in-process store also purges when it is full, so memory stays
+    /// bounded without it; the task returns memory sooner. Stores that
+    /// expire keys themselves (Redis) have nothing to do. Call it once, from
+    /// inside the runtime (e.g. in `main` under `#[actix_web::main]`).
+    pub fn start_purge_task(
+        &self,
+        every: std::time::Duration,
+    ) -> actix_web::rt::task::JoinHandle<()> {
+        let x = self.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = actix_web::rt::time::interval(every);
+            loop {
+                tick.tick().await;
+                match x.inner.one_time.purge_expired(x.inner.clock.now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(purged = n, "expired one-time keys purged"),
+                    Err(e) => tracing::warn!(error = %e, "purging one-time keys failed"),
+                }
+            }
+        })
+    }
+}
+
 fn create_error(e: CreateError) -> XsrfError {
     match e {
         CreateError::Store(_) => Rejection::StoreUnavailable.into(),
