@@ -240,6 +240,13 @@ pub fn session_key() -> cookie::Key {
     cookie::Key::from(&[0x5e; 64])
 }
 
+/// Cookie sessions with the fixed key, over plain HTTP.
+pub fn session_middleware() -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), session_key())
+        .cookie_secure(false)
+        .build()
+}
+
 /// The app under test, as an actix test service.
 pub async fn service(
     xsrf: Xsrf,
@@ -253,11 +260,7 @@ pub async fn service(
         App::new()
             .app_data(web::Data::new(log))
             .wrap(xsrf)
-            .wrap(
-                SessionMiddleware::builder(CookieSessionStore::default(), session_key())
-                    .cookie_secure(false)
-                    .build(),
-            )
+            .wrap(session_middleware())
             .configure(routes),
     )
     .await

@@ -7,15 +7,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use actix_session::SessionMiddleware;
-use actix_session::storage::CookieSessionStore;
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use xsrf_actix::Xsrf;
 
-use crate::fixture::{Log, routes, session_key};
+use crate::fixture::{Log, routes, session_middleware};
 
 /// A running server; stopped on [`TestServer::stop`].
 pub struct TestServer {
@@ -31,11 +29,7 @@ impl TestServer {
             App::new()
                 .app_data(web::Data::new(log.clone()))
                 .wrap(xsrf.clone())
-                .wrap(
-                    SessionMiddleware::builder(CookieSessionStore::default(), session_key())
-                        .cookie_secure(false)
-                        .build(),
-                )
+                .wrap(session_middleware())
                 .configure(routes)
         })
         .workers(2)
@@ -173,6 +167,14 @@ impl RawClient {
         let res = send_raw(addr, &self.request(method, path, addr, headers, body)).await?;
         self.keep_cookies(&res);
         Ok(res)
+    }
+
+    /// GETs `/form` and returns the token from its `X-XSRF-Token` header.
+    pub async fn token(&mut self, addr: SocketAddr) -> io::Result<String> {
+        let r = self.send(addr, "GET", "/form", &[], b"").await?;
+        r.header("x-xsrf-token")
+            .map(str::to_owned)
+            .ok_or_else(|| io::Error::other(format!("no token header (status {})", r.status)))
     }
 
     /// Stores the cookies `res` sets.

@@ -8,18 +8,28 @@ use actix_web::{App, HttpResponse, web};
 use xsrf_actix::{Rejection, ValidXsrf, XsrfError};
 use xsrf_tests::fixture::*;
 
-#[actix_web::test]
-async fn cookie_storage_works_without_any_session_middleware() {
-    let log = Log::default();
+/// The fixture routes with session-less cookie storage: no SessionMiddleware.
+async fn cookie_storage_app(
+    log: &Log,
+) -> impl actix_web::dev::Service<
+    actix_http::Request,
+    Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+    Error = actix_web::Error,
+> {
     let xsrf = builder(&clock()).cookie_storage().build().expect("xsrf");
-    let svc = test::init_service(
+    test::init_service(
         App::new()
             .app_data(web::Data::new(log.clone()))
             .wrap(xsrf)
             .configure(routes),
     )
-    .await;
-    let c = Client::new(svc);
+    .await
+}
+
+#[actix_web::test]
+async fn cookie_storage_works_without_any_session_middleware() {
+    let log = Log::default();
+    let c = Client::new(cookie_storage_app(&log).await);
     let t = c.token().await;
     let jar = c.cookies();
     let state = jar.get("xsrf-state").cloned().expect("state cookie");
@@ -58,15 +68,7 @@ async fn cookie_storage_works_without_any_session_middleware() {
 #[actix_web::test]
 async fn rotation_in_cookie_storage_kills_old_tokens() {
     let log = Log::default();
-    let xsrf = builder(&clock()).cookie_storage().build().expect("xsrf");
-    let svc = test::init_service(
-        App::new()
-            .app_data(web::Data::new(log.clone()))
-            .wrap(xsrf)
-            .configure(routes),
-    )
-    .await;
-    let c = Client::new(svc);
+    let c = Client::new(cookie_storage_app(&log).await);
     let before = c.token().await;
     let r = c
         .send(post("/login").insert_header(("x-xsrf-token", before.as_str())))
@@ -117,14 +119,7 @@ async fn body_token_without_the_middleware_is_a_clear_error_not_a_silent_400() {
         App::new()
             .app_data(web::Data::new(log.clone()))
             .app_data(xsrf)
-            .wrap(
-                actix_session::SessionMiddleware::builder(
-                    actix_session::storage::CookieSessionStore::default(),
-                    session_key(),
-                )
-                .cookie_secure(false)
-                .build(),
-            )
+            .wrap(session_middleware())
             .configure(routes),
     )
     .await;
@@ -207,14 +202,7 @@ async fn xsrf_token_extractor_gives_an_escaped_hidden_input_and_json() {
     let svc = test::init_service(
         App::new()
             .wrap(xsrf)
-            .wrap(
-                actix_session::SessionMiddleware::builder(
-                    actix_session::storage::CookieSessionStore::default(),
-                    session_key(),
-                )
-                .cookie_secure(false)
-                .build(),
-            )
+            .wrap(session_middleware())
             .route("/", web::get().to(page)),
     )
     .await;
@@ -231,7 +219,11 @@ async fn xsrf_token_extractor_gives_an_escaped_hidden_input_and_json() {
         .and_then(|rest| rest.strip_suffix(r#"">"#))
         .expect("hidden input shape");
     assert_eq!(value.len(), 82, "{html}");
-    assert!(value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(
+        value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
     assert!(vary.contains("Cookie"), "{vary}");
 }
 

@@ -34,12 +34,7 @@ async fn start() -> (TestServer, Log) {
 async fn t10_form_round_trip_over_a_real_socket() {
     let (srv, log) = start().await;
     let mut c = RawClient::default();
-    let r = c
-        .send(srv.addr, "GET", "/form", &[], b"")
-        .await
-        .expect("get");
-    assert_eq!(r.status, 200);
-    let token = r.header("x-xsrf-token").expect("token").to_owned();
+    let token = c.token(srv.addr).await.expect("token");
     let origin = format!("http://{}", srv.addr);
     let body = format!("xsrf_token={token}&body=over+tcp");
     let r = c
@@ -79,11 +74,7 @@ async fn t10_form_round_trip_over_a_real_socket() {
 async fn t15_slow_and_aborted_bodies_do_not_crash_or_run_the_handler() {
     let (srv, log) = start().await;
     let mut c = RawClient::default();
-    let r = c
-        .send(srv.addr, "GET", "/form", &[], b"")
-        .await
-        .expect("get");
-    let token = r.header("x-xsrf-token").expect("token").to_owned();
+    let token = c.token(srv.addr).await.expect("token");
     let headers: Vec<(&str, String)> = site_headers(srv.addr);
     let hdrs: Vec<(&str, &str)> = headers
         .iter()
@@ -134,11 +125,7 @@ async fn t15_slow_and_aborted_bodies_do_not_crash_or_run_the_handler() {
 async fn k2_memory_store_one_key_raced_by_200_http_requests_has_one_winner() {
     let (srv, log) = start().await;
     let mut c = RawClient::default();
-    let r = c
-        .send(srv.addr, "GET", "/form", &[], b"")
-        .await
-        .expect("get");
-    let token = r.header("x-xsrf-token").expect("token").to_owned();
+    let token = c.token(srv.addr).await.expect("token");
     let origin = format!("http://{}", srv.addr);
     let r = c
         .send(
