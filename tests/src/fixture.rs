@@ -358,6 +358,14 @@ where
         r.header("x-xsrf-token").expect("token header").to_owned()
     }
 
+    /// GET `path` and return the token from its `X-XSRF-Token` header.
+    pub async fn token_via(&self, path: &str) -> String {
+        let r = self.send(TestRequest::get().uri(path)).await;
+        r.header("x-xsrf-token")
+            .unwrap_or_else(|| panic!("no token header on GET {path} ({})", r.status))
+            .to_owned()
+    }
+
     /// A token scoped to `action`.
     pub async fn token_for(&self, action: &str) -> String {
         let r = self

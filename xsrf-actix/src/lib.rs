@@ -120,6 +120,8 @@ pub use xsrf_core::{
     MemoryStore, OriginRejection, Rejection, StoreError, SystemClock, Token,
 };
 
+pub use xsrf_macros::{handle_token, send_token};
+
 /// The framework-free core, for what is not re-exported above.
 pub use xsrf_core as core;
 
