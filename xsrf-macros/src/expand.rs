@@ -54,10 +54,14 @@ fn expand(which: Macro, h: Handler, opts: &Options) -> TokenStream {
     let output = h.output();
     let mut item = h.item;
     let body = body_future(&item.block, &output);
-    item.sig.inputs.insert(
-        0,
-        parse_quote!(__xsrf_request: ::xsrf_actix::__private::HttpRequest),
-    );
+    // One name per macro, so both can stand on the same handler.
+    let req = match which {
+        Macro::HandleToken => quote!(__xsrf_handle_request),
+        Macro::SendToken => quote!(__xsrf_send_request),
+    };
+    item.sig
+        .inputs
+        .insert(0, parse_quote!(#req: ::xsrf_actix::__private::HttpRequest));
     let action = opts.action.as_ref().map(|(_, lit)| quote!(.action(#lit)));
     match which {
         Macro::HandleToken => {
@@ -75,7 +79,7 @@ fn expand(which: Macro, h: Handler, opts: &Options) -> TokenStream {
             );
             item.block = parse_quote!({
                 ::xsrf_actix::Check::new() #action #source #one_time
-                    .run(&__xsrf_request)
+                    .run(&#req)
                     .await?;
                 ::std::result::Result::Ok(#body.await)
             });
@@ -84,7 +88,7 @@ fn expand(which: Macro, h: Handler, opts: &Options) -> TokenStream {
             item.sig.output = parse_quote!(-> ::xsrf_actix::WithToken<#output>);
             item.block = parse_quote!({
                 let __xsrf_response = #body.await;
-                ::xsrf_actix::WithToken::new(&__xsrf_request, __xsrf_response) #action
+                ::xsrf_actix::WithToken::new(&#req, __xsrf_response) #action
             });
         }
     }

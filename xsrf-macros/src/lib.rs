@@ -13,13 +13,13 @@
 //! becomes
 //! ```text
 //! async fn delete(
-//!     __xsrf_request: ::xsrf_actix::__private::HttpRequest,
+//!     __xsrf_handle_request: ::xsrf_actix::__private::HttpRequest,
 //!     form: web::Form<F>,
 //! ) -> ::std::result::Result<HttpResponse, ::xsrf_actix::XsrfError> {
 //!     ::xsrf_actix::Check::new()
 //!         .action("delete-account")
 //!         .source(::xsrf_actix::Source::Header)
-//!         .run(&__xsrf_request)
+//!         .run(&__xsrf_handle_request)
 //!         .await?;
 //!     ::std::result::Result::Ok(async move { BODY }.await)
 //! }
@@ -38,10 +38,10 @@
 //! becomes
 //! ```text
 //! async fn page(
-//!     __xsrf_request: ::xsrf_actix::__private::HttpRequest,
+//!     __xsrf_send_request: ::xsrf_actix::__private::HttpRequest,
 //! ) -> ::xsrf_actix::WithToken<HttpResponse> {
 //!     let __xsrf_response = async move { BODY }.await;
-//!     ::xsrf_actix::WithToken::new(&__xsrf_request, __xsrf_response).action("delete-account")
+//!     ::xsrf_actix::WithToken::new(&__xsrf_send_request, __xsrf_response).action("delete-account")
 //! }
 //! ```
 //!

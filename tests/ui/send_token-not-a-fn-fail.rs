@@ -1,0 +1,6 @@
+use xsrf_actix::send_token;
+
+#[send_token]
+struct NotAHandler;
+
+fn main() {}
