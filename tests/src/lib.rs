@@ -1,4 +1,8 @@
 //! Shared fixtures for the workspace-level tests.
 
+// The README's Rust examples compile as doc tests, so they stay true.
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 pub mod fixture;
 pub mod server;

@@ -1,0 +1,26 @@
+//! The demo: `cargo run -p xsrf-examples --bin forms`, then open the URL it
+//! logs. `BIND=host:port` changes the address, `XSRF_SECRET` (base64) sets
+//! the secret.
+
+use actix_web::{HttpServer, cookie, web};
+use xsrf_actix::Xsrf;
+use xsrf_examples::{forms, support};
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    support::init_logging();
+    let addr = support::bind_addr("127.0.0.1:8080").map_err(std::io::Error::other)?;
+    let mut builder = Xsrf::builder().secret(support::secret().map_err(std::io::Error::other)?);
+    for origin in support::site_origins(addr) {
+        builder = builder.site_origin(origin);
+    }
+    let xsrf = builder.build().map_err(std::io::Error::other)?;
+    xsrf.start_purge_task(std::time::Duration::from_secs(60));
+    let comments = web::Data::new(forms::Comments::default());
+    let session_key = cookie::Key::generate();
+    let server =
+        HttpServer::new(move || forms::app(xsrf.clone(), comments.clone(), session_key.clone()))
+            .bind(addr)?;
+    tracing::info!("xsrf demo listening on http://{addr}/");
+    server.run().await
+}

@@ -1,0 +1,261 @@
+//! The demo the README runs: HTML forms, a JSON API and a one-time
+//! password-reset link, protected by xsrf-actix with embedded defaults
+//! (cookie sessions, in-process one-time keys).
+//!
+//! Routes (a contract other checks rely on):
+//!
+//! | route | protection | answer |
+//! |---|---|---|
+//! | `GET /` | sends a token | page with comments and a form (`xsrf_token`, `body`) |
+//! | `POST /comments` | token (form field or header) | `303` to `/`, else `403` |
+//! | `POST /api/comments` | token in `X-XSRF-Token` | `201` JSON, else `403` |
+//! | `GET /api/comments` | — | JSON array of bodies, oldest first |
+//! | `POST /reset-link` | token | page with a one-time link `/reset/{key}` |
+//! | `GET /reset/{key}` | — | a form posting to the link |
+//! | `POST /reset/{key}` | the one-time key | `200` once, then `403` |
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
+
+use actix_multipart::Multipart;
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{App, Error, HttpRequest, HttpResponse, ResponseError as _, cookie, guard, web};
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+use xsrf_actix::{CreateOptions, Xsrf, XsrfError, XsrfToken, handle_token, send_token};
+
+use crate::support::escape;
+
+/// Most comments kept (oldest dropped first).
+pub const MAX_COMMENTS: usize = 1000;
+/// Longest comment accepted, in bytes.
+pub const MAX_BODY: usize = 2000;
+
+/// The stored comments, shared by all workers.
+#[derive(Debug, Default)]
+pub struct Comments(Mutex<VecDeque<String>>);
+
+impl Comments {
+    /// Stores a comment, dropping the oldest beyond [`MAX_COMMENTS`].
+    pub fn add(&self, body: String) {
+        let mut list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if list.len() == MAX_COMMENTS {
+            list.pop_front();
+        }
+        list.push_back(body);
+    }
+
+    /// All comments, oldest first.
+    pub fn all(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+/// The demo app, ready for `HttpServer::new` or `actix_web::test`.
+pub fn app(
+    xsrf: Xsrf,
+    comments: web::Data<Comments>,
+    session_key: cookie::Key,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let secure = xsrf.origin_policy().is_https();
+    App::new()
+        .app_data(comments)
+        // Inside the session middleware (actix runs the last `wrap` first).
+        .wrap(xsrf)
+        .wrap(
+            SessionMiddleware::builder(CookieSessionStore::default(), session_key)
+                .cookie_secure(secure)
+                .build(),
+        )
+        .route("/", web::get().to(index))
+        .service(
+            web::resource("/comments")
+                .route(
+                    web::post()
+                        .guard(guard::fn_guard(is_multipart))
+                        .to(post_comment_multipart),
+                )
+                .route(web::post().to(post_comment)),
+        )
+        .route("/api/comments", web::get().to(list_comments))
+        .route("/api/comments", web::post().to(api_post_comment))
+        .route("/reset-link", web::post().to(reset_link))
+        .route("/reset/{key}", web::get().to(reset_form))
+        .route("/reset/{key}", web::post().to(reset))
+}
+
+fn is_multipart(ctx: &guard::GuardContext<'_>) -> bool {
+    ctx.head()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        })
+}
+
+#[send_token]
+async fn index(token: XsrfToken, comments: web::Data<Comments>) -> HttpResponse {
+    let items: String = comments
+        .all()
+        .iter()
+        .map(|c| format!("<li class=\"comment\">{}</li>\n", escape(c)))
+        .collect();
+    let input = token.hidden_input();
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>xsrf demo</title></head>
+<body>
+<h1>Comments</h1>
+<ul id="comments">
+{items}</ul>
+<form id="comment-form" method="post" action="/comments">
+{input}
+<input id="body" type="text" name="body" maxlength="{MAX_BODY}" required>
+<button id="submit" type="submit">Post</button>
+</form>
+<h2>Forgot your password?</h2>
+<form method="post" action="/reset-link">
+{input}
+<button id="reset" type="submit">Send me a reset link</button>
+</form>
+</body></html>
+"#
+        ))
+}
+
+#[derive(Deserialize)]
+struct NewComment {
+    body: String,
+}
+
+/// Stores the comment and answers `ok`, or refuses an over-long one.
+pub(crate) fn store(comments: &Comments, body: String, ok: HttpResponse) -> HttpResponse {
+    if body.len() > MAX_BODY {
+        return HttpResponse::PayloadTooLarge().body("comment too long\n");
+    }
+    comments.add(body);
+    ok
+}
+
+fn see_home() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .finish()
+}
+
+#[handle_token]
+async fn post_comment(form: web::Form<NewComment>, comments: web::Data<Comments>) -> HttpResponse {
+    store(&comments, form.into_inner().body, see_home())
+}
+
+#[handle_token]
+async fn post_comment_multipart(
+    mut parts: Multipart,
+    comments: web::Data<Comments>,
+) -> HttpResponse {
+    let mut body = None;
+    while let Some(item) = parts.next().await {
+        let Ok(mut field) = item else {
+            return HttpResponse::BadRequest().body("malformed multipart\n");
+        };
+        let is_body = field.name() == Some("body");
+        let mut value = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let Ok(chunk) = chunk else {
+                return HttpResponse::BadRequest().body("malformed multipart\n");
+            };
+            // Read no more than a comment may hold (plus one byte to tell).
+            if value.len() + chunk.len() > MAX_BODY + 1 {
+                return HttpResponse::PayloadTooLarge().body("comment too long\n");
+            }
+            value.extend_from_slice(&chunk);
+        }
+        if is_body {
+            body = Some(value);
+        }
+    }
+    let Some(Ok(body)) = body.map(String::from_utf8) else {
+        return HttpResponse::BadRequest().body("field `body` missing or not UTF-8\n");
+    };
+    store(&comments, body, see_home())
+}
+
+async fn list_comments(comments: web::Data<Comments>) -> HttpResponse {
+    HttpResponse::Ok().json(comments.all())
+}
+
+#[handle_token(source = "header")]
+async fn api_post_comment(
+    json: web::Json<NewComment>,
+    comments: web::Data<Comments>,
+) -> HttpResponse {
+    let body = json.into_inner().body;
+    let created = HttpResponse::Created().json(serde_json::json!({ "body": &body }));
+    store(&comments, body, created)
+}
+
+#[handle_token]
+async fn reset_link(req: HttpRequest) -> HttpResponse {
+    let Ok(xsrf) = Xsrf::from_request(&req) else {
+        return HttpResponse::InternalServerError().finish();
+    };
+    // Not bound to the session: a reset link travels by e-mail.
+    let opts = CreateOptions::new().duration(time::Duration::minutes(30));
+    match xsrf.create_one_time_unbound(opts, "demo-user").await {
+        Ok(key) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(format!(
+                r#"<!doctype html><html><body><p>In real life this link goes out by e-mail:</p>
+<p><a id="reset-link" href="/reset/{key}">/reset/{key}</a></p></body></html>
+"#
+            )),
+        Err(e) => e.error_response(),
+    }
+}
+
+async fn reset_form(key: web::Path<String>) -> HttpResponse {
+    let key = escape(&key);
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            r#"<!doctype html><html><body>
+<form id="reset-form" method="post" action="/reset/{key}">
+<input type="password" name="password" required>
+<button id="reset-submit" type="submit">Set new password</button>
+</form></body></html>
+"#
+        ))
+}
+
+async fn reset(req: HttpRequest, key: web::Path<String>) -> Result<HttpResponse, XsrfError> {
+    let xsrf = Xsrf::from_request(&req)?;
+    let user: String = xsrf.redeem(&req, &key).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html><html><body><p id=\"done\">Password reset for {}.</p></body></html>\n",
+            escape(&user)
+        )))
+}

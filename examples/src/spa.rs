@@ -1,0 +1,102 @@
+//! A single-page app: the page's script talks to a JSON API with `fetch`,
+//! reading the token from the `XSRF-TOKEN` cookie and sending it back in
+//! `X-XSRF-TOKEN` — what axios and Angular's `HttpClient` do on their own.
+
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, Error, HttpResponse, cookie, web};
+use serde::Deserialize;
+use xsrf_actix::{Xsrf, handle_token, send_token};
+
+use crate::forms::Comments;
+
+/// The SPA. `xsrf` should be built with `.send_cookie(true)`.
+pub fn app(
+    xsrf: Xsrf,
+    comments: web::Data<Comments>,
+    session_key: cookie::Key,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let secure = xsrf.origin_policy().is_https();
+    App::new()
+        .app_data(comments)
+        .wrap(xsrf)
+        .wrap(
+            SessionMiddleware::builder(CookieSessionStore::default(), session_key)
+                .cookie_secure(secure)
+                .build(),
+        )
+        .route("/", web::get().to(page))
+        .route("/api/comments", web::get().to(list))
+        .route("/api/comments", web::post().to(add))
+}
+
+const PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>xsrf SPA</title></head>
+<body>
+<h1>SPA comments</h1>
+<ul id="comments"></ul>
+<input id="body" type="text"><button id="send" type="button">Send</button>
+<p id="status"></p>
+<script>
+// The axios / Angular convention, by hand: copy the XSRF-TOKEN cookie
+// into the X-XSRF-TOKEN header of every unsafe request.
+function xsrfToken() {
+  const m = document.cookie.match(/(?:^|;\s*)XSRF-TOKEN=([^;]*)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+async function refresh() {
+  const list = await (await fetch("/api/comments")).json();
+  const ul = document.getElementById("comments");
+  ul.replaceChildren(...list.map(text => {
+    const li = document.createElement("li");
+    li.className = "comment";
+    li.textContent = text;
+    return li;
+  }));
+}
+document.getElementById("send").addEventListener("click", async () => {
+  const res = await fetch("/api/comments", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-XSRF-TOKEN": xsrfToken() },
+    body: JSON.stringify({ body: document.getElementById("body").value }),
+  });
+  document.getElementById("status").textContent = "status " + res.status;
+  await refresh();
+});
+refresh();
+</script>
+</body></html>
+"#;
+
+#[send_token]
+async fn page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(PAGE)
+}
+
+async fn list(comments: web::Data<Comments>) -> HttpResponse {
+    HttpResponse::Ok().json(comments.all())
+}
+
+#[derive(Deserialize)]
+struct NewComment {
+    body: String,
+}
+
+#[handle_token(source = "header")]
+async fn add(json: web::Json<NewComment>, comments: web::Data<Comments>) -> HttpResponse {
+    let body = json.into_inner().body;
+    let created = HttpResponse::Created().json(serde_json::json!({ "body": &body }));
+    crate::forms::store(&comments, body, created)
+}
