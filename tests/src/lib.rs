@@ -6,3 +6,4 @@ mod readme {}
 
 pub mod fixture;
 pub mod server;
+pub mod redis_server;

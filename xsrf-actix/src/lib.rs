@@ -102,6 +102,7 @@ mod scan;
 mod send;
 mod session;
 mod state;
+pub mod store;
 
 pub use self::{
     config::{
@@ -121,6 +122,9 @@ pub use xsrf_core::{
 };
 
 pub use xsrf_macros::{handle_token, send_token};
+
+#[cfg(feature = "redis")]
+pub use self::store::RedisStore;
 
 /// The framework-free core, for what is not re-exported above.
 pub use xsrf_core as core;
