@@ -19,7 +19,7 @@ use std::sync::{Mutex, PoisonError};
 
 use actix_multipart::Multipart;
 use actix_session::SessionMiddleware;
-use actix_session::storage::CookieSessionStore;
+use actix_session::storage::{CookieSessionStore, SessionStore};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -60,11 +60,18 @@ impl Comments {
     }
 }
 
+/// Cookie sessions (the embedded default), `Secure` when the site is HTTPS.
+pub fn cookie_sessions(xsrf: &Xsrf, key: cookie::Key) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key)
+        .cookie_secure(xsrf.origin_policy().is_https())
+        .build()
+}
+
 /// The demo app, ready for `HttpServer::new` or `actix_web::test`.
-pub fn app(
+pub fn app<S: SessionStore + 'static>(
     xsrf: Xsrf,
     comments: web::Data<Comments>,
-    session_key: cookie::Key,
+    sessions: SessionMiddleware<S>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -74,16 +81,11 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let secure = xsrf.origin_policy().is_https();
     App::new()
         .app_data(comments)
         // Inside the session middleware (actix runs the last `wrap` first).
         .wrap(xsrf)
-        .wrap(
-            SessionMiddleware::builder(CookieSessionStore::default(), session_key)
-                .cookie_secure(secure)
-                .build(),
-        )
+        .wrap(sessions)
         .route("/", web::get().to(index))
         .service(
             web::resource("/comments")

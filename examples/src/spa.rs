@@ -3,20 +3,20 @@
 //! `X-XSRF-TOKEN` — what axios and Angular's `HttpClient` do on their own.
 
 use actix_session::SessionMiddleware;
-use actix_session::storage::CookieSessionStore;
+use actix_session::storage::SessionStore;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::{App, Error, HttpResponse, cookie, web};
+use actix_web::{App, Error, HttpResponse, web};
 use serde::Deserialize;
 use xsrf_actix::{Xsrf, handle_token, send_token};
 
 use crate::forms::Comments;
 
 /// The SPA. `xsrf` should be built with `.send_cookie(true)`.
-pub fn app(
+pub fn app<S: SessionStore + 'static>(
     xsrf: Xsrf,
     comments: web::Data<Comments>,
-    session_key: cookie::Key,
+    sessions: SessionMiddleware<S>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -26,15 +26,10 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let secure = xsrf.origin_policy().is_https();
     App::new()
         .app_data(comments)
         .wrap(xsrf)
-        .wrap(
-            SessionMiddleware::builder(CookieSessionStore::default(), session_key)
-                .cookie_secure(secure)
-                .build(),
-        )
+        .wrap(sessions)
         .route("/", web::get().to(page))
         .route("/api/comments", web::get().to(list))
         .route("/api/comments", web::post().to(add))

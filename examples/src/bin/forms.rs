@@ -18,9 +18,14 @@ async fn main() -> std::io::Result<()> {
     xsrf.start_purge_task(std::time::Duration::from_secs(60));
     let comments = web::Data::new(forms::Comments::default());
     let session_key = cookie::Key::generate();
-    let server =
-        HttpServer::new(move || forms::app(xsrf.clone(), comments.clone(), session_key.clone()))
-            .bind(addr)?;
+    let server = HttpServer::new(move || {
+        forms::app(
+            xsrf.clone(),
+            comments.clone(),
+            forms::cookie_sessions(&xsrf, session_key.clone()),
+        )
+    })
+    .bind(addr)?;
     tracing::info!("xsrf demo listening on http://{addr}/");
     server.run().await
 }

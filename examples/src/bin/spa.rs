@@ -18,9 +18,14 @@ async fn main() -> std::io::Result<()> {
     let xsrf = builder.build().map_err(std::io::Error::other)?;
     let comments = web::Data::new(forms::Comments::default());
     let session_key = cookie::Key::generate();
-    let server =
-        HttpServer::new(move || spa::app(xsrf.clone(), comments.clone(), session_key.clone()))
-            .bind(addr)?;
+    let server = HttpServer::new(move || {
+        spa::app(
+            xsrf.clone(),
+            comments.clone(),
+            forms::cookie_sessions(&xsrf, session_key.clone()),
+        )
+    })
+    .bind(addr)?;
     tracing::info!("xsrf SPA listening on http://{addr}/");
     server.run().await
 }
