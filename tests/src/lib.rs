@@ -5,5 +5,5 @@
 mod readme {}
 
 pub mod fixture;
-pub mod server;
 pub mod redis_server;
+pub mod server;

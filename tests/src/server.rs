@@ -190,3 +190,46 @@ impl RawClient {
         }
     }
 }
+
+/// Creates a one-time key on the fixture app at `addr` (a fresh session),
+/// then sends `n` requests using it all at once; returns their statuses.
+pub async fn race_one_time_key(addr: SocketAddr, n: usize) -> io::Result<Vec<u16>> {
+    let mut c = RawClient::default();
+    let token = c.token(addr).await?;
+    let origin = format!("http://{addr}");
+    let created = c
+        .send(
+            addr,
+            "POST",
+            "/one-time",
+            &[("Origin", &origin), ("X-XSRF-Token", &token)],
+            b"",
+        )
+        .await?;
+    if created.status != 200 {
+        return Err(io::Error::other(format!(
+            "create: {} {}",
+            created.status,
+            created.text()
+        )));
+    }
+    let key = created.text();
+    let request = std::sync::Arc::new(c.request(
+        "POST",
+        "/one-time/use",
+        addr,
+        &[("Origin", &origin), ("X-XSRF-Token", &key)],
+        b"",
+    ));
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let request = std::sync::Arc::clone(&request);
+            actix_web::rt::spawn(async move { send_raw(addr, &request).await })
+        })
+        .collect();
+    let mut statuses = Vec::with_capacity(n);
+    for t in tasks {
+        statuses.push(t.await.map_err(io::Error::other)??.status);
+    }
+    Ok(statuses)
+}

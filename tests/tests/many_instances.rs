@@ -216,3 +216,27 @@ async fn k6_redis_unreachable_refuses_with_503_serves_other_routes_and_recovers(
     assert_eq!(log.entries(), ["header-only", "one-time:payload"]);
     srv.stop().await;
 }
+
+#[actix_web::test]
+async fn k2_redis_store_one_key_raced_by_200_http_requests_has_one_winner() {
+    let redis = RedisServer::start().expect("redis-server");
+    let log = Log::default();
+    let xsrf = xsrf_actix::Xsrf::builder()
+        .secret(key_a())
+        .clock(clock())
+        .one_time_store(RedisStore::new(&redis.url()).expect("store"))
+        .build()
+        .expect("xsrf");
+    let srv = TestServer::start(xsrf, log.clone()).await.expect("server");
+    let statuses = xsrf_tests::server::race_one_time_key(srv.addr, 200)
+        .await
+        .expect("race");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 403).count(), 199);
+    assert_eq!(log.entries(), ["one-time:payload"]);
+    srv.stop().await;
+}

@@ -1,12 +1,10 @@
 //! Over real sockets: a form round trip, slow and aborted bodies (T15), and
 //! one one-time key raced by 200 concurrent HTTP requests (K2, memory store).
 
-use std::sync::Arc;
-
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 use xsrf_tests::fixture::{Log, clock, key_a};
-use xsrf_tests::server::{RawClient, TestServer, read_response};
+use xsrf_tests::server::{RawClient, TestServer, race_one_time_key, read_response};
 
 fn site_headers(addr: std::net::SocketAddr) -> Vec<(&'static str, String)> {
     vec![
@@ -124,39 +122,7 @@ async fn t15_slow_and_aborted_bodies_do_not_crash_or_run_the_handler() {
 #[actix_web::test]
 async fn k2_memory_store_one_key_raced_by_200_http_requests_has_one_winner() {
     let (srv, log) = start().await;
-    let mut c = RawClient::default();
-    let token = c.token(srv.addr).await.expect("token");
-    let origin = format!("http://{}", srv.addr);
-    let r = c
-        .send(
-            srv.addr,
-            "POST",
-            "/one-time",
-            &[("Origin", &origin), ("X-XSRF-Token", &token)],
-            b"",
-        )
-        .await
-        .expect("create");
-    assert_eq!(r.status, 200, "{}", r.text());
-    let key = r.text();
-    let request = Arc::new(c.request(
-        "POST",
-        "/one-time/use",
-        srv.addr,
-        &[("Origin", &origin), ("X-XSRF-Token", &key)],
-        b"",
-    ));
-    let addr = srv.addr;
-    let tasks: Vec<_> = (0..200)
-        .map(|_| {
-            let request = Arc::clone(&request);
-            actix_web::rt::spawn(async move { xsrf_tests::server::send_raw(addr, &request).await })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.expect("join").expect("response").status);
-    }
+    let statuses = race_one_time_key(srv.addr, 200).await.expect("race");
     assert_eq!(
         statuses.iter().filter(|s| **s == 200).count(),
         1,
