@@ -6,6 +6,8 @@
 fn macro_ui() {
     let t = trybuild::TestCases::new();
     t.pass("ui/macros-both-orders-pass.rs");
+    t.pass("ui/handle_token-extractors-pass.rs");
+    t.pass("ui/macros-doc-comment-pass.rs");
     t.compile_fail("ui/handle_token-not-async-fail.rs");
     t.compile_fail("ui/send_token-not-async-fail.rs");
     t.compile_fail("ui/handle_token-unknown-option-fail.rs");
@@ -17,4 +19,5 @@ fn macro_ui() {
     t.compile_fail("ui/send_token-one-time-fail.rs");
     t.compile_fail("ui/handle_token-one-time-value-fail.rs");
     t.compile_fail("ui/send_token-not-a-fn-fail.rs");
+    t.compile_fail("ui/handle_token-twice-fail.rs");
 }

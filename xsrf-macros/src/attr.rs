@@ -1,17 +1,39 @@
-//! Parsing the attribute's options.
+//! Stage 1: the attribute's options, `#[handle_token(action = "..", ..)]`.
+//!
+//! Parsing is about syntax and value types only: every known option is
+//! accepted here for both macros, and unknown names are kept as
+//! [`Opt::Unknown`]. Whether an option applies to the macro at hand,
+//! duplicates and "did you mean" hints are checked in [`crate::valid`],
+//! which knows the macro.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::ext::IdentExt as _;
 use syn::parse::{Parse, ParseStream};
-use syn::{Ident, LitStr, Token};
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
+
+/// The option names, as custom keywords.
+pub(crate) mod kw {
+    syn::custom_keyword!(action);
+    syn::custom_keyword!(source);
+    syn::custom_keyword!(one_time);
+}
 
 /// Which macro is being expanded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Macro {
+    /// `#[send_token]`.
     SendToken,
+    /// `#[handle_token]`.
     HandleToken,
 }
 
 impl Macro {
+    /// Both macros, for hints that name the other one.
+    pub(crate) const ALL: [Macro; 2] = [Macro::SendToken, Macro::HandleToken];
+
+    /// The attribute's name.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Macro::SendToken => "send_token",
@@ -19,7 +41,8 @@ impl Macro {
         }
     }
 
-    fn options(self) -> &'static [&'static str] {
+    /// The options this macro takes.
+    pub(crate) fn options(self) -> &'static [&'static str] {
         match self {
             Macro::SendToken => &["action"],
             Macro::HandleToken => &["action", "source", "one_time"],
@@ -27,151 +50,244 @@ impl Macro {
     }
 }
 
-/// Where `#[handle_token(source = ..)]` reads the token.
+/// Where `#[handle_token(source = "..")]` reads the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Source {
+    /// `"header"`: `::xsrf_actix::Source::Header`.
     Header,
+    /// `"form"`: `::xsrf_actix::Source::Form`.
     Form,
+    /// `"cookie"`: `::xsrf_actix::Source::Cookie` (double submit).
     Cookie,
 }
 
-/// The parsed options, each with the span of its name for error messages.
-#[derive(Default)]
-pub(crate) struct Options {
-    pub(crate) action: Option<(Span, LitStr)>,
-    pub(crate) source: Option<(Span, Source)>,
-    pub(crate) one_time: Option<Span>,
+impl Source {
+    /// Every accepted value, as written in the attribute.
+    pub(crate) const ALL: [(&'static str, Source); 3] = [
+        ("header", Source::Header),
+        ("form", Source::Form),
+        ("cookie", Source::Cookie),
+    ];
+
+    fn from_lit(lit: &LitStr) -> syn::Result<Self> {
+        let given = lit.value();
+        if let Some((_, source)) = Self::ALL.iter().find(|(name, _)| *name == given) {
+            return Ok(*source);
+        }
+        let allowed = "expected \"header\", \"form\" or \"cookie\"";
+        let names = Self::ALL.iter().map(|(name, _)| *name);
+        let message = match closest(&given, names) {
+            Some(close) => format!("unknown source {given:?}: {allowed}; did you mean {close:?}?"),
+            None => format!("unknown source {given:?}: {allowed}"),
+        };
+        Err(syn::Error::new_spanned(lit, message))
+    }
 }
 
-/// One `name` or `name = "value"`, as written.
-struct Raw {
-    name: Ident,
-    value: Option<syn::Expr>,
+/// One option, as written.
+pub(crate) enum Opt {
+    /// `action = "..."`.
+    Action {
+        name: kw::action,
+        eq: Token![=],
+        value: LitStr,
+    },
+    /// `source = "header" | "form" | "cookie"`.
+    Source {
+        name: kw::source,
+        eq: Token![=],
+        value: LitStr,
+        source: Source,
+    },
+    /// `one_time`.
+    OneTime { name: kw::one_time },
+    /// Any other name, with its value if one was given; rejected by
+    /// [`crate::valid`] with a hint fitting the macro.
+    Unknown { name: Ident, value: TokenStream },
 }
 
-impl Parse for Raw {
+impl Opt {
+    /// The option's name as written.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Opt::Action { .. } => "action".to_owned(),
+            Opt::Source { .. } => "source".to_owned(),
+            Opt::OneTime { .. } => "one_time".to_owned(),
+            Opt::Unknown { name, .. } => name.unraw().to_string(),
+        }
+    }
+
+    /// The span of the option's name.
+    pub(crate) fn name_span(&self) -> Span {
+        match self {
+            Opt::Action { name, .. } => name.span,
+            Opt::Source { name, .. } => name.span,
+            Opt::OneTime { name } => name.span,
+            Opt::Unknown { name, .. } => name.span(),
+        }
+    }
+}
+
+impl ToTokens for Opt {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Opt::Action { name, eq, value } => {
+                name.to_tokens(tokens);
+                eq.to_tokens(tokens);
+                value.to_tokens(tokens);
+            }
+            Opt::Source {
+                name, eq, value, ..
+            } => {
+                name.to_tokens(tokens);
+                eq.to_tokens(tokens);
+                value.to_tokens(tokens);
+            }
+            Opt::OneTime { name } => name.to_tokens(tokens),
+            Opt::Unknown { name, value } => {
+                name.to_tokens(tokens);
+                value.to_tokens(tokens);
+            }
+        }
+    }
+}
+
+impl Parse for Opt {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let name: Ident = input.call(syn::ext::IdentExt::parse_any)?;
         let lookahead = input.lookahead1();
-        let value = if lookahead.peek(Token![=]) {
-            input.parse::<Token![=]>()?;
-            Some(input.parse()?)
-        } else if input.is_empty() || lookahead.peek(Token![,]) {
-            None
-        } else {
-            return Err(lookahead.error());
-        };
-        Ok(Raw { name, value })
-    }
-}
-
-/// Parses `args` for `which`, checking names, types and duplicates.
-pub(crate) fn parse(which: Macro, args: proc_macro2::TokenStream) -> syn::Result<Options> {
-    let raws = syn::parse::Parser::parse2(
-        syn::punctuated::Punctuated::<Raw, Token![,]>::parse_terminated,
-        args,
-    )?;
-    let mut opts = Options::default();
-    for raw in raws {
-        let name = raw.name.to_string();
-        let span = raw.name.span();
-        if !which.options().contains(&name.as_str()) {
-            return Err(unknown(which, &raw.name));
-        }
-        let seen = match name.as_str() {
-            "action" => opts.action.is_some(),
-            "source" => opts.source.is_some(),
-            _ => opts.one_time.is_some(),
-        };
-        if seen {
-            return Err(syn::Error::new(span, format!("duplicate option `{name}`")));
-        }
-        match (name.as_str(), raw.value) {
-            ("action", Some(v)) => opts.action = Some((span, string(&name, v)?)),
-            ("source", Some(v)) => {
-                let lit = string(&name, v)?;
-                let source = match lit.value().as_str() {
-                    "header" => Source::Header,
-                    "form" => Source::Form,
-                    "cookie" => Source::Cookie,
-                    _ => {
-                        return Err(syn::Error::new_spanned(
-                            &lit,
-                            "unknown source: expected \"header\", \"form\" or \"cookie\"",
-                        ));
-                    }
-                };
-                opts.source = Some((span, source));
-            }
-            ("one_time", None) => opts.one_time = Some(span),
-            ("one_time", Some(v)) => {
+        if lookahead.peek(kw::action) {
+            let name: kw::action = input.parse()?;
+            let (eq, value) = string_value(input, &name, "action", "delete-account")?;
+            Ok(Opt::Action { name, eq, value })
+        } else if lookahead.peek(kw::source) {
+            let name: kw::source = input.parse()?;
+            let (eq, value) = string_value(input, &name, "source", "header")?;
+            let source = Source::from_lit(&value)?;
+            Ok(Opt::Source {
+                name,
+                eq,
+                value,
+                source,
+            })
+        } else if lookahead.peek(kw::one_time) {
+            let name: kw::one_time = input.parse()?;
+            if input.peek(Token![=]) {
+                let eq: Token![=] = input.parse()?;
+                let value: Expr = input.parse()?;
                 return Err(syn::Error::new_spanned(
-                    v,
-                    "`one_time` is a flag: write `#[handle_token(one_time)]`",
+                    quote::quote!(#eq #value),
+                    "`one_time` is a flag and takes no value: write `one_time`, or leave it out",
                 ));
             }
-            (_, None) => {
-                return Err(syn::Error::new(
-                    span,
-                    format!("`{name}` needs a value: `{name} = \"...\"`"),
-                ));
+            Ok(Opt::OneTime { name })
+        } else if input.peek(Ident::peek_any) {
+            // Keep it for `valid`, which knows the macro and so the hint.
+            let name = input.call(Ident::parse_any)?;
+            let mut value = TokenStream::new();
+            if input.peek(Token![=]) {
+                input.parse::<Token![=]>()?.to_tokens(&mut value);
+                input.parse::<Expr>()?.to_tokens(&mut value);
             }
-            _ => return Err(unknown(which, &raw.name)),
+            Ok(Opt::Unknown { name, value })
+        } else {
+            Err(lookahead.error())
         }
     }
-    Ok(opts)
 }
 
-fn string(name: &str, v: syn::Expr) -> syn::Result<LitStr> {
-    match v {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(s),
-            ..
-        }) => Ok(s),
+/// Parses `= "..."` after `name`, which must have a string literal value.
+fn string_value(
+    input: ParseStream<'_>,
+    name: &impl ToTokens,
+    option: &str,
+    example: &str,
+) -> syn::Result<(Token![=], LitStr)> {
+    let lookahead = input.lookahead1();
+    if !lookahead.peek(Token![=]) {
+        if input.is_empty() || input.peek(Token![,]) {
+            return Err(syn::Error::new_spanned(
+                name,
+                format!("`{option}` needs a value: `{option} = \"{example}\"`"),
+            ));
+        }
+        return Err(lookahead.error());
+    }
+    let eq: Token![=] = input.parse()?;
+    match input.parse::<Expr>()? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(value),
+            attrs,
+        }) if attrs.is_empty() => Ok((eq, value)),
         other => Err(syn::Error::new_spanned(
             other,
-            format!("`{name}` takes a string literal: `{name} = \"...\"`"),
+            format!("`{option}` takes a string literal: `{option} = \"{example}\"`"),
         )),
     }
 }
 
-fn unknown(which: Macro, name: &Ident) -> syn::Error {
-    let given = name.to_string();
-    let all = [Macro::SendToken, Macro::HandleToken];
-    let elsewhere = all
-        .iter()
-        .find(|m| **m != which && m.options().contains(&given.as_str()));
-    let hint = if let Some(other) = elsewhere {
-        format!(
-            "`{given}` is an option of `#[{}]`, not of `#[{}]`",
-            other.name(),
-            which.name()
-        )
-    } else if let Some(close) = which
-        .options()
-        .iter()
-        .find(|o| edit_distance(o, &given) <= 2)
-    {
-        format!("unknown option `{given}`; did you mean `{close}`?")
-    } else {
-        format!(
-            "unknown option `{given}`; `#[{}]` takes: {}",
-            which.name(),
-            which.options().join(", ")
-        )
-    };
-    syn::Error::new(name.span(), hint)
+/// The attribute's arguments: options separated by commas.
+pub(crate) struct Options {
+    /// Every option, in the order written.
+    pub(crate) all: Vec<Opt>,
 }
 
-/// Levenshtein distance, for "did you mean" hints on short option names.
+impl Parse for Options {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let all = Punctuated::<Opt, Token![,]>::parse_terminated(input)?;
+        Ok(Options {
+            all: all.into_iter().collect(),
+        })
+    }
+}
+
+impl Options {
+    /// `action = "..."`, if given.
+    pub(crate) fn action(&self) -> Option<&LitStr> {
+        self.all.iter().find_map(|o| match o {
+            Opt::Action { value, .. } => Some(value),
+            _ => None,
+        })
+    }
+
+    /// `source = "..."`, if given.
+    pub(crate) fn source(&self) -> Option<Source> {
+        self.all.iter().find_map(|o| match o {
+            Opt::Source { source, .. } => Some(*source),
+            _ => None,
+        })
+    }
+
+    /// Whether `one_time` was given.
+    pub(crate) fn one_time(&self) -> bool {
+        self.all.iter().any(|o| matches!(o, Opt::OneTime { .. }))
+    }
+}
+
+/// The name in `candidates` closest to `given`, if close enough to be a
+/// misspelling of it.
+pub(crate) fn closest<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let given = given.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&given, c), c))
+        .filter(|(d, c)| *d <= 2 && *d < c.len().max(given.len()) / 2 + 1)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance, for "did you mean" hints on short names.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+            let substitute = prev[j] + usize::from(ca != *cb);
+            cur.push(substitute.min(prev[j + 1] + 1).min(cur[j] + 1));
         }
         prev = cur;
     }
@@ -183,36 +299,83 @@ mod tests {
     use super::*;
     use quote::quote;
 
-    #[test]
-    fn options_parse() {
-        let o = parse(
-            Macro::HandleToken,
-            quote!(action = "a", source = "cookie", one_time),
-        )
-        .expect("parse");
-        assert_eq!(o.action.map(|(_, l)| l.value()), Some("a".to_owned()));
-        assert_eq!(o.source.map(|(_, s)| s), Some(Source::Cookie));
-        assert!(o.one_time.is_some());
-        assert!(parse(Macro::SendToken, quote!()).is_ok());
+    fn parse(tokens: TokenStream) -> syn::Result<Options> {
+        syn::parse2(tokens)
+    }
+
+    fn error(tokens: TokenStream) -> String {
+        match parse(tokens) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
     }
 
     #[test]
-    fn misuse_is_explained() {
-        let msg = |m, t| parse(m, t).err().map(|e| e.to_string()).unwrap_or_default();
+    fn options_parse() {
+        let o = parse(quote!(action = "a", source = "cookie", one_time,)).expect("parse");
+        assert_eq!(o.action().map(LitStr::value).as_deref(), Some("a"));
+        assert_eq!(o.source(), Some(Source::Cookie));
+        assert!(o.one_time());
+        assert_eq!(o.all.len(), 3);
+
+        let empty = parse(quote!()).expect("parse");
+        assert!(empty.all.is_empty() && empty.action().is_none() && !empty.one_time());
+    }
+
+    #[test]
+    fn unknown_names_are_kept_for_the_checks() {
+        let o = parse(quote!(actoin = "x", type, r#fn, source = "form")).expect("parse");
+        let names: Vec<String> = o.all.iter().map(Opt::name).collect();
+        assert_eq!(names, ["actoin", "type", "fn", "source"]);
+        assert_eq!(o.all[0].to_token_stream().to_string(), "actoin = \"x\"");
+    }
+
+    #[test]
+    fn value_types_are_checked() {
         assert_eq!(
-            msg(Macro::HandleToken, quote!(actoin = "x")),
-            "unknown option `actoin`; did you mean `action`?"
+            error(quote!(action = 5)),
+            "`action` takes a string literal: `action = \"delete-account\"`"
         );
         assert_eq!(
-            msg(Macro::SendToken, quote!(one_time)),
-            "`one_time` is an option of `#[handle_token]`, not of `#[send_token]`"
+            error(quote!(source = header)),
+            "`source` takes a string literal: `source = \"header\"`"
         );
         assert_eq!(
-            msg(Macro::HandleToken, quote!(action = "a", action = "b")),
-            "duplicate option `action`"
+            error(quote!(action)),
+            "`action` needs a value: `action = \"delete-account\"`"
         );
-        assert!(msg(Macro::HandleToken, quote!(action = 5)).contains("string literal"));
-        assert!(msg(Macro::HandleToken, quote!(source = "query")).contains("\"header\""));
+        assert_eq!(
+            error(quote!(source = "query")),
+            "unknown source \"query\": expected \"header\", \"form\" or \"cookie\""
+        );
+        assert_eq!(
+            error(quote!(source = "headers")),
+            "unknown source \"headers\": expected \"header\", \"form\" or \"cookie\"; \
+             did you mean \"header\"?"
+        );
+        assert!(error(quote!(one_time = true)).starts_with("`one_time` is a flag"));
+    }
+
+    #[test]
+    fn syntax_errors_name_what_was_expected() {
+        assert_eq!(
+            error(quote!("action")),
+            "expected one of: `action`, `source`, `one_time`"
+        );
+        assert_eq!(error(quote!(action "x")), "expected `=`");
+        assert_eq!(error(quote!(one_time one_time)), "expected `,`");
+    }
+
+    #[test]
+    fn near_misses_are_found() {
+        let options = ["action", "source", "one_time"];
+        assert_eq!(closest("actoin", options), Some("action"));
+        assert_eq!(closest("Action", options), Some("action"));
+        assert_eq!(closest("onetime", options), Some("one_time"));
+        assert_eq!(closest("sauce", options), Some("source"));
+        assert_eq!(closest("x", options), None);
+        assert_eq!(closest("method", options), None);
         assert_eq!(edit_distance("action", "actoin"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 }

@@ -1,8 +1,13 @@
-//! `#[send_token]` and `#[handle_token]`: flask-xsrf's decorators for
-//! actix-web handlers. Use them through `xsrf_actix`, which re-exports them.
+//! `#[send_token]` and `#[handle_token]`: flask-xsrf's decorators
+//! `@xsrf_handler.send_token()` and `@xsrf_handler.handle_token()` for
+//! actix-web handlers. Use them through `xsrf_actix`, which re-exports
+//! them: `use xsrf_actix::{handle_token, send_token};`.
 //!
-//! Both expand to plain code over the public API of `xsrf_actix`; a user
-//! could write the expansion by hand.
+//! Both expand to plain code over the public API of `xsrf_actix`
+//! (`Check`, `WithToken`, `XsrfError`); a handler could be written by hand
+//! the same way. The macro runs in four stages, one module each: `attr`
+//! parses the options, `ast` takes the handler apart, `valid` checks both,
+//! `expand` writes the new handler.
 //!
 //! # `#[handle_token]`
 //!
@@ -21,13 +26,25 @@
 //!         .source(::xsrf_actix::Source::Header)
 //!         .run(&__xsrf_handle_request)
 //!         .await?;
-//!     ::std::result::Result::Ok(async move { BODY }.await)
+//!     ::std::result::Result::Ok(async move {
+//!         let __xsrf_value: HttpResponse = { BODY };
+//!         __xsrf_value
+//!     }.await)
 //! }
 //! ```
-//! Options: `action = "..."` (the token must have been issued for this
-//! action), `source = "header" | "form" | "cookie"` (where to read it;
-//! `cookie` means double submit), `one_time` (the value is a one-time key,
-//! burnt on use).
+//! Without `->`, the output is `()`. With a return type containing
+//! `impl Trait` (`-> impl Responder`), which cannot be written in a `let`,
+//! the body is used as is: `Ok(async move { BODY }.await)`.
+//!
+//! Options, all optional:
+//!
+//! | option | builder call | meaning |
+//! |---|---|---|
+//! | `action = "..."` | `.action("...")` | the token must have been issued for this action |
+//! | `source = "header"` | `.source(Source::Header)` | read the token from the header only |
+//! | `source = "form"` | `.source(Source::Form)` | read the token from the form body only |
+//! | `source = "cookie"` | `.source(Source::Cookie)` | double submit: the cookie must match the header or form token |
+//! | `one_time` | `.one_time()` | the value is a one-time key, burnt on use |
 //!
 //! # `#[send_token]`
 //!
@@ -40,15 +57,40 @@
 //! async fn page(
 //!     __xsrf_send_request: ::xsrf_actix::__private::HttpRequest,
 //! ) -> ::xsrf_actix::WithToken<HttpResponse> {
-//!     let __xsrf_response = async move { BODY }.await;
-//!     ::xsrf_actix::WithToken::new(&__xsrf_send_request, __xsrf_response).action("delete-account")
+//!     let __xsrf_response = async move {
+//!         let __xsrf_value: HttpResponse = { BODY };
+//!         __xsrf_value
+//!     }.await;
+//!     ::xsrf_actix::WithToken::new(&__xsrf_send_request, __xsrf_response)
+//!         .action("delete-account")
 //! }
 //! ```
+//! The only option is `action = "..."` (`.action("...")`: the token is
+//! issued for that action); without it, `.action(..)` is not called.
 //!
-//! Both keep the handler's attributes (route macros in either order, doc
-//! comments), visibility, generics and arguments. Misuse is a compile error
-//! pointing at the offending tokens; the handler is still emitted so no
-//! cascade of follow-on errors hides it.
+//! # What is kept
+//!
+//! Both macros keep the handler's attributes (doc comments, and route
+//! macros such as `#[post("/x")]` above or below them), visibility,
+//! generics and arguments, patterns and `mut` included. The request is
+//! added as the first argument; its name has mixed-site hygiene, so the
+//! body can neither see nor shadow it, and each macro uses its own name,
+//! so both can stand on one handler. The `__xsrf_*` names above are the
+//! ones in the expanded code.
+//!
+//! # Misuse
+//!
+//! Each is a compile error at the offending tokens; the original item is
+//! still emitted, so no follow-on errors hide the real one:
+//!
+//! - the attribute on something other than a fn, or on a fn that is not
+//!   `async`, or on a method taking `self`;
+//! - an unknown option (with a "did you mean" for near misses), an option
+//!   of the other macro (`#[send_token(one_time)]`), a duplicate option;
+//! - a value of the wrong type (`action = 5`, `one_time = true`), or a
+//!   `source` other than `"header"`, `"form"` or `"cookie"`;
+//! - `#[handle_token]` on a handler that already takes `ValidXsrf`, or
+//!   the same macro twice on one handler.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -60,18 +102,35 @@ mod attr;
 mod expand;
 mod valid;
 
-/// Sends a fresh token with the handler's response (header `X-XSRF-Token`,
-/// and the `XSRF-TOKEN` cookie when configured). See the crate docs for the
-/// expansion. Option: `action = "..."`.
+/// Sends a fresh token with the handler's response: the handler returns
+/// `xsrf_actix::WithToken<R>` for its original `R`. Option:
+/// `action = "..."`.
+///
+/// ```text
+/// #[get("/account/delete")]
+/// #[send_token(action = "delete-account")]
+/// async fn confirm() -> impl Responder { "<form>...</form>" }
+/// ```
+///
+/// See the crate docs for the expansion.
 #[proc_macro_attribute]
 pub fn send_token(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::run(attr::Macro::SendToken, args.into(), item.into()).into()
 }
 
 /// Runs the handler only when the request carries a valid token; otherwise
-/// answers the configured refusal (403). See the crate docs for the
-/// expansion. Options: `action = "..."`, `source = "header" | "form" |
-/// "cookie"`, `one_time`.
+/// answers with the configured refusal (`xsrf_actix::XsrfError`, 403 by
+/// default). The handler returns `Result<R, XsrfError>` for its original
+/// `R`. Options: `action = "..."`, `source = "header" | "form" | "cookie"`,
+/// `one_time`.
+///
+/// ```text
+/// #[post("/account/delete")]
+/// #[handle_token(action = "delete-account", source = "header")]
+/// async fn delete() -> HttpResponse { HttpResponse::NoContent().finish() }
+/// ```
+///
+/// See the crate docs for the expansion.
 #[proc_macro_attribute]
 pub fn handle_token(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::run(attr::Macro::HandleToken, args.into(), item.into()).into()
