@@ -7,69 +7,109 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A running `redis-server`; killed on drop.
+/// A running `redis-server` (loopback only, persisting nothing, in its own
+/// temporary directory); killed and reaped on drop.
+#[derive(Debug)]
 pub struct RedisServer {
     port: u16,
     dir: PathBuf,
+    extra: Vec<String>,
     child: Option<Child>,
 }
 
 impl RedisServer {
-    /// Starts a server on a free port.
+    /// Starts a server on a free port and waits until it answers `PING`.
     pub fn start() -> Result<Self, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
-        let dir = std::env::temp_dir().join(format!("xsrf-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("temp dir: {e}"))?;
-        let mut server = Self {
-            port,
-            dir,
-            child: None,
-        };
-        server.spawn()?;
-        Ok(server)
+        Self::start_with(&[])
     }
 
-    fn spawn(&mut self) -> Result<(), String> {
-        let child = Command::new("redis-server")
+    /// Like [`start`](Self::start), with extra `redis-server` arguments
+    /// (e.g. `["--requirepass", "pw"]`).
+    pub fn start_with(extra: &[&str]) -> Result<Self, String> {
+        let mut last = String::new();
+        // The port is free when chosen but could be taken before the
+        // server binds it: try a few.
+        for _ in 0..3 {
+            let port = free_port()?;
+            let dir =
+                std::env::temp_dir().join(format!("xsrf-redis-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).map_err(|e| format!("temp dir: {e}"))?;
+            let mut server = Self {
+                port,
+                dir,
+                extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+                child: None,
+            };
+            match server.spawn() {
+                Ok(()) => return Ok(server),
+                Err(SpawnError::Missing(msg)) => return Err(msg),
+                Err(SpawnError::Failed(msg)) => last = msg,
+            }
+        }
+        Err(last)
+    }
+
+    fn spawn(&mut self) -> Result<(), SpawnError> {
+        let log = self.dir.join("redis.log");
+        let _ = std::fs::remove_file(&log);
+        let mut child = Command::new("redis-server")
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&self.dir)
+            .arg("--logfile")
+            .arg(&log)
+            .args(&self.extra)
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| {
                 let hint = if std::env::var("CI").as_deref() == Ok("true") {
-                    "CI must install it (.ci/run does)"
+                    "the CI image must provide it (apt-get install redis-server)"
                 } else {
-                    "install it: apt-get install redis-server (scripts/test.sh does)"
+                    "install it: apt-get install redis-server"
                 };
-                format!("cannot start redis-server ({e}); {hint}")
+                SpawnError::Missing(format!(
+                    "cannot start redis-server ({e}); these tests need a real Redis \
+                     and never skip: {hint}"
+                ))
             })?;
-        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(SpawnError::Failed(format!(
+                    "redis-server on port {} exited ({status}): {}",
+                    self.port,
+                    tail(&log)
+                )));
+            }
             if self.ping() {
+                self.child = Some(child);
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err(format!(
-            "redis-server on port {} did not answer PING",
-            self.port
-        ))
+        let _ = child.kill();
+        let _ = child.wait();
+        Err(SpawnError::Failed(format!(
+            "redis-server on port {} did not answer PING within 10 s: {}",
+            self.port,
+            tail(&log)
+        )))
     }
 
+    // `+PONG`, or `-NOAUTH ...` from a server with a password: either way
+    // it is up.
     fn ping(&self) -> bool {
         let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };
         let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-        let mut buf = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+        let mut buf = [0u8; 1];
+        s.write_all(b"PING\r\n").is_ok()
+            && s.read_exact(&mut buf).is_ok()
+            && (buf[0] == b'+' || buf[0] == b'-')
     }
 
     /// `redis://127.0.0.1:PORT/`.
@@ -82,7 +122,12 @@ impl RedisServer {
         self.port
     }
 
-    /// Kills the server (data is lost: it persists nothing).
+    /// Whether the server process is running (not stopped).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// Kills the server and reaps it (data is lost: it persists nothing).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -90,10 +135,16 @@ impl RedisServer {
         }
     }
 
-    /// Starts it again on the same port.
+    /// Starts it again on the same port, with the same arguments.
     pub fn restart(&mut self) -> Result<(), String> {
         self.stop();
-        self.spawn()
+        self.spawn().map_err(SpawnError::into_message)
+    }
+
+    /// Starts it again on the same port with other extra arguments.
+    pub fn restart_with(&mut self, extra: &[&str]) -> Result<(), String> {
+        self.extra = extra.iter().map(|s| (*s).to_owned()).collect();
+        self.restart()
     }
 }
 
@@ -102,4 +153,33 @@ impl Drop for RedisServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+enum SpawnError {
+    /// No `redis-server` binary: retrying is pointless.
+    Missing(String),
+    /// It started but did not come up.
+    Failed(String),
+}
+
+impl SpawnError {
+    fn into_message(self) -> String {
+        match self {
+            Self::Missing(m) | Self::Failed(m) => m,
+        }
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// The end of the server's log, for failure messages.
+fn tail(log: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
 }
