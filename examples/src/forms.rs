@@ -132,7 +132,7 @@ async fn index(token: XsrfToken, comments: web::Data<Comments>) -> HttpResponse 
 <h1>Comments</h1>
 <ul id="comments">
 {items}</ul>
-<form id="comment-form" method="post" action="/comments">
+<form method="post" action="/comments">
 {input}
 <input id="body" type="text" name="body" maxlength="{MAX_BODY}" required>
 <button id="submit" type="submit">Post</button>
@@ -243,7 +243,7 @@ async fn reset_form(key: web::Path<String>) -> HttpResponse {
         .content_type("text/html; charset=utf-8")
         .body(format!(
             r#"<!doctype html><html><body>
-<form id="reset-form" method="post" action="/reset/{key}">
+<form method="post" action="/reset/{key}">
 <input type="password" name="password" required>
 <button id="reset-submit" type="submit">Set new password</button>
 </form></body></html>
