@@ -61,20 +61,9 @@ pub fn site_origins(addr: SocketAddr) -> Vec<String> {
     }
 }
 
-/// HTML text escaping for user content.
+/// HTML escaping for user content, in text or in a quoted attribute.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_safe(s).into_owned()
 }
 
 #[cfg(test)]
