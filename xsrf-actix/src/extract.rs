@@ -345,4 +345,3 @@ impl FromRequest for XsrfToken {
         }))
     }
 }
-
