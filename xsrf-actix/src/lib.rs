@@ -66,6 +66,56 @@
 //! before it: actix runs the last `.wrap` first), so the session is loaded
 //! when tokens are issued and checked.
 //!
+//! # Seeing it work
+//!
+//! The same kind of app in `actix_web::test`: the form's token is
+//! accepted, a forged post (no token, or another site's `Origin`) is
+//! refused before the handler runs.
+//!
+//! ```
+//! use actix_session::{SessionMiddleware, storage::CookieSessionStore};
+//! use actix_web::{App, HttpResponse, cookie, http::StatusCode, test, web};
+//! use xsrf_actix::{Key, ValidXsrf, Xsrf, XsrfToken};
+//!
+//! # #[actix_web::main]
+//! # async fn main() {
+//! let xsrf = Xsrf::builder()
+//!     .secret(Key::generate().expect("system randomness"))
+//!     .site_origin("http://localhost:8080")
+//!     .build()
+//!     .expect("XSRF settings");
+//! let app = test::init_service(
+//!     App::new()
+//!         .wrap(xsrf)
+//!         .wrap(SessionMiddleware::new(CookieSessionStore::default(), cookie::Key::generate()))
+//!         .route("/", web::get().to(|t: XsrfToken| async move { t.as_str().to_owned() }))
+//!         .route("/comments", web::post().to(|_: ValidXsrf| async { HttpResponse::Created() })),
+//! )
+//! .await;
+//!
+//! // The page: a token, and the session cookie it is bound to.
+//! let page = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+//! let session = page.response().cookies().next().expect("session cookie").into_owned();
+//! let token = String::from_utf8(test::read_body(page).await.to_vec()).expect("text");
+//!
+//! let post = |form: &[(&str, &str)], origin: &str| {
+//!     test::TestRequest::post()
+//!         .uri("/comments")
+//!         .insert_header(("Origin", origin))
+//!         .cookie(session.clone())
+//!         .set_form(form)
+//!         .to_request()
+//! };
+//! let ok = test::call_service(&app, post(&[("xsrf_token", &token)], "http://localhost:8080")).await;
+//! assert_eq!(ok.status(), StatusCode::CREATED);
+//!
+//! let forged = test::call_service(&app, post(&[("body", "hi")], "http://localhost:8080")).await;
+//! assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+//! let cross = test::call_service(&app, post(&[("xsrf_token", &token)], "https://evil.example")).await;
+//! assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+//! # }
+//! ```
+//!
 //! # How did we choose defaults?
 //!
 //! * Tokens live one hour (flask-xsrf's example), are checked against the
