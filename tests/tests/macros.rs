@@ -21,13 +21,14 @@ async fn page() -> HttpResponse {
     HttpResponse::Ok().body("page")
 }
 
-// Our macro first, route macro second; an `impl Responder` return.
+/// Our macro first, route macro second; an `impl Responder` return.
 #[send_token(action = "delete")]
 #[get("/delete-page")]
 async fn delete_page() -> impl Responder {
     "confirm deletion"
 }
 
+/// A form post whose handler also takes the form.
 #[post("/comment")]
 #[handle_token]
 async fn comment(form: web::Form<Comment>, log: web::Data<Log>) -> HttpResponse {
@@ -37,6 +38,7 @@ async fn comment(form: web::Form<Comment>, log: web::Data<Log>) -> HttpResponse 
         .finish()
 }
 
+/// An action-scoped post, our macro first.
 #[handle_token(action = "delete")]
 #[post("/delete")]
 async fn delete(log: web::Data<Log>) -> Result<HttpResponse, actix_web::Error> {

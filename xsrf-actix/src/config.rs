@@ -200,8 +200,8 @@ impl Xsrf {
     /// middleware, or registered with `App::app_data` (as `Xsrf` or
     /// `web::Data<Xsrf>`).
     pub fn from_request(req: &HttpRequest) -> Result<Xsrf, XsrfError> {
-        if let Some(x) = req.extensions().get::<Xsrf>() {
-            return Ok(x.clone());
+        if let Some(m) = req.extensions().get::<crate::state::MiddlewareRan>() {
+            return Ok(m.xsrf.clone());
         }
         if let Some(x) = req.app_data::<Xsrf>() {
             return Ok(x.clone());

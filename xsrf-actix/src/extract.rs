@@ -1,6 +1,7 @@
 //! Checking requests: the `Check` behind `#[handle_token]`, the
 //! `ValidXsrf` guard and the `XsrfToken` extractor.
 
+use std::borrow::Cow;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
@@ -80,7 +81,16 @@ impl Check {
         if token == STATIC_KEY_MARKER {
             return check_static_key(x, req);
         }
-        check_origin(x, req)?;
+        // The middleware refused cross-origin requests before any handler
+        // ran; without it (or for a static-key request it let through
+        // unchecked) the policy runs here.
+        let checked = req
+            .extensions()
+            .get::<state::MiddlewareRan>()
+            .is_some_and(|m| m.origin_checked);
+        if !checked {
+            check_origin(x, req)?;
+        }
         let state = state::load(x, req)?.ok_or(Rejection::NoSession)?;
         if self.one_time {
             x.inner
@@ -100,14 +110,21 @@ impl Check {
     }
 
     /// Collects the token from every allowed place; they must agree.
-    pub(crate) fn find_token(self, x: &Xsrf, req: &HttpRequest) -> Result<String, XsrfError> {
+    ///
+    /// Header values are borrowed from the request; only a body token (kept
+    /// by the middleware in the extensions) is copied out.
+    pub(crate) fn find_token<'r>(
+        self,
+        x: &Xsrf,
+        req: &'r HttpRequest,
+    ) -> Result<Cow<'r, str>, XsrfError> {
         let allowed = |s: Source| match self.source {
             Some(only) => only == s,
             None => x.inner.sources.contains(&s),
         };
         let double_submit = allowed(Source::Cookie);
-        let mut found: Option<String> = None;
-        let mut offer = |candidate: String| -> Result<(), Rejection> {
+        let mut found: Option<Cow<'r, str>> = None;
+        let mut offer = |candidate: Cow<'r, str>| -> Result<(), Rejection> {
             match &found {
                 Some(prev) if *prev != candidate => Err(Rejection::Conflicting),
                 _ => {
@@ -119,11 +136,11 @@ impl Check {
         if (allowed(Source::Header) || double_submit)
             && let Some(v) = single_header(req.headers(), x)?
         {
-            offer(v)?;
+            offer(Cow::Borrowed(v))?;
         }
         if allowed(Source::Form) || double_submit {
             match body_token(req) {
-                Some(BodyToken::Found(v)) => offer(v)?,
+                Some(BodyToken::Found(v)) => offer(Cow::Owned(v))?,
                 Some(BodyToken::Conflict) => return Err(Rejection::Conflicting.into()),
                 // Without a header token, an unreadable body means no token;
                 // with one, the header decides.
@@ -145,7 +162,7 @@ impl Check {
             let cookie = req.cookie(&x.inner.cookie_name).ok_or(Rejection::Missing)?;
             match &found {
                 None => return Err(Rejection::Missing.into()),
-                Some(t) if t.as_str() != cookie.value() => {
+                Some(t) if *t != cookie.value() => {
                     return Err(Rejection::Conflicting.into());
                 }
                 Some(_) => {}
@@ -172,7 +189,7 @@ fn report(req: &HttpRequest, e: &XsrfError) {
     }
 }
 
-fn single_header(headers: &HeaderMap, x: &Xsrf) -> Result<Option<String>, Rejection> {
+fn single_header<'r>(headers: &'r HeaderMap, x: &Xsrf) -> Result<Option<&'r str>, Rejection> {
     let mut values = headers.get_all(&x.inner.header);
     let Some(first) = values.next() else {
         return Ok(None);
@@ -183,7 +200,7 @@ fn single_header(headers: &HeaderMap, x: &Xsrf) -> Result<Option<String>, Reject
     let text = first
         .to_str()
         .map_err(|_| Rejection::Malformed(xsrf_core::Malformed::Encoding))?;
-    Ok(Some(text.to_owned()))
+    Ok(Some(text))
 }
 
 fn body_token(req: &HttpRequest) -> Option<BodyToken> {
@@ -236,8 +253,11 @@ fn check_static_key(x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
         .and_then(|v| v.to_str().ok())
         .ok_or(Rejection::StaticKeyMismatch)?;
     let state = state::load(x, req)?.ok_or(Rejection::StaticKeyMismatch)?;
-    let stored = state.static_key.ok_or(Rejection::StaticKeyMismatch)?;
-    if StaticKey::from_stored(&stored).matches(presented) {
+    let stored = state
+        .static_key
+        .as_deref()
+        .ok_or(Rejection::StaticKeyMismatch)?;
+    if StaticKey::from_stored(stored).matches(presented) {
         Ok(())
     } else {
         Err(Rejection::StaticKeyMismatch.into())

@@ -74,12 +74,9 @@ where
         let service = Rc::clone(&self.service);
         let xsrf = self.xsrf.clone();
         Box::pin(async move {
-            {
-                let mut ext = req.extensions_mut();
-                ext.insert(xsrf.clone());
-                ext.insert(MiddlewareRan);
-            }
-            if !is_safe(req.method()) {
+            let unsafe_method = !is_safe(req.method());
+            let mut origin_checked = false;
+            if unsafe_method {
                 // A request with the static key header is a programmatic
                 // client; the check proves or refutes the key itself.
                 let has_static = req.headers().contains_key(&xsrf.inner.static_header);
@@ -90,7 +87,14 @@ where
                         let res = xsrf.error(r).error_response();
                         return Ok(req.into_response(res).map_into_right_body());
                     }
+                    origin_checked = true;
                 }
+            }
+            req.extensions_mut().insert(MiddlewareRan {
+                xsrf: xsrf.clone(),
+                origin_checked,
+            });
+            if unsafe_method {
                 let outcome = scan_body(&mut req, &xsrf).await;
                 req.extensions_mut().insert(outcome);
             }

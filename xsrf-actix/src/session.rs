@@ -31,7 +31,7 @@ impl Xsrf {
     /// ```
     pub async fn rotate(&self, req: &HttpRequest) -> Result<(), XsrfError> {
         let old = state::load(self, req).map_err(|e| self.error(e))?;
-        state::save(self, req, &State::fresh()).map_err(|e| self.error(e))?;
+        state::save(self, req, State::fresh()).map_err(|e| self.error(e))?;
         if let Some(old) = old {
             // A failure here leaves keys that can no longer be used from
             // the new session anyway (they are bound to the old salt).
@@ -55,10 +55,11 @@ impl Xsrf {
         &self,
         req: &HttpRequest,
     ) -> Result<(HeaderName, HeaderValue), XsrfError> {
-        let mut s = state::load_or_create(self, req).map_err(|e| self.error(e))?;
+        let current = state::load_or_create(self, req).map_err(|e| self.error(e))?;
+        let mut s = State::clone(&current);
         let key = StaticKey::generate();
         s.static_key = Some(key.as_str().to_owned());
-        state::save(self, req, &s).map_err(|e| self.error(e))?;
+        state::save(self, req, s).map_err(|e| self.error(e))?;
         let value = HeaderValue::from_str(key.as_str())
             .map_err(|_| self.error(XsrfError::session("static key is not a header value")))?;
         Ok((self.inner.static_header.clone(), value))
@@ -73,7 +74,7 @@ impl Xsrf {
         data: &T,
     ) -> Result<Key, XsrfError> {
         let s = state::load_or_create(self, req).map_err(|e| self.error(e))?;
-        let options = options.bound_to(s.salt);
+        let options = options.bound_to(s.salt.clone());
         self.inner
             .one_time
             .create(&options, data, self.inner.clock.now())
@@ -104,7 +105,7 @@ impl Xsrf {
     ) -> Result<T, XsrfError> {
         let outcome = async {
             crate::extract::check_origin_headers(self, req.method().as_str(), req.headers())?;
-            let salt = state::load(self, req)?.map(|s| s.salt);
+            let salt = state::load(self, req)?.map(|s| s.salt.clone());
             let data = self
                 .inner
                 .one_time

@@ -2,6 +2,8 @@
 //! bound to, and the static session key. Kept in the actix-session
 //! `Session` or in a signed cookie of its own.
 
+use std::rc::Rc;
+
 use actix_session::SessionExt as _;
 use actix_web::HttpMessage as _;
 use actix_web::HttpRequest;
@@ -44,9 +46,10 @@ fn random_id() -> String {
 }
 
 /// The state as this request sees it: set earlier in the same request, or
-/// read from storage. Cached in the request so one request sees one state.
+/// read from storage. Cached in the request so one request sees one state;
+/// shared, so the cache costs no copy of its strings.
 #[derive(Clone)]
-struct Current(State);
+struct Current(Rc<State>);
 
 /// Cookies the middleware (or `WithToken`) must add to the response.
 #[derive(Default)]
@@ -57,13 +60,18 @@ pub(crate) struct Pending {
     pub(crate) token_issued: bool,
 }
 
-/// Put in the extensions by the middleware, so code can tell it ran.
-#[derive(Clone, Copy)]
-pub(crate) struct MiddlewareRan;
+/// Put in the extensions by the middleware: its configuration, which also
+/// tells that it ran, and whether it already passed this request's origin
+/// check. One entry, so an unprotected route pays one insertion.
+#[derive(Clone)]
+pub(crate) struct MiddlewareRan {
+    pub(crate) xsrf: Xsrf,
+    pub(crate) origin_checked: bool,
+}
 
-pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfError> {
+pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<Rc<State>>, XsrfError> {
     if let Some(Current(s)) = req.extensions().get::<Current>() {
-        return Ok(Some(s.clone()));
+        return Ok(Some(Rc::clone(s)));
     }
     let state = match &x.inner.storage {
         // An unreadable session value is treated as no state: the request
@@ -73,33 +81,30 @@ pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfErr
             require_middleware(req)?;
             req.cookie(name).and_then(|c| open_cookie(x, c.value()))
         }
-    };
+    }
+    .map(Rc::new);
     if let Some(s) = &state {
-        req.extensions_mut().insert(Current(s.clone()));
+        req.extensions_mut().insert(Current(Rc::clone(s)));
     }
     Ok(state)
 }
 
-pub(crate) fn load_or_create(x: &Xsrf, req: &HttpRequest) -> Result<State, XsrfError> {
+pub(crate) fn load_or_create(x: &Xsrf, req: &HttpRequest) -> Result<Rc<State>, XsrfError> {
     match load(x, req)? {
         Some(s) => Ok(s),
-        None => {
-            let s = State::fresh();
-            save(x, req, &s)?;
-            Ok(s)
-        }
+        None => save(x, req, State::fresh()),
     }
 }
 
-pub(crate) fn save(x: &Xsrf, req: &HttpRequest, state: &State) -> Result<(), XsrfError> {
+pub(crate) fn save(x: &Xsrf, req: &HttpRequest, state: State) -> Result<Rc<State>, XsrfError> {
     match &x.inner.storage {
         Storage::Session => req
             .get_session()
-            .insert(SESSION_KEY, state)
+            .insert(SESSION_KEY, &state)
             .map_err(XsrfError::session)?,
         Storage::SignedCookie { name } => {
             require_middleware(req)?;
-            let cookie = Cookie::build(name.clone(), seal_cookie(x, state)?)
+            let cookie = Cookie::build(name.clone(), seal_cookie(x, &state)?)
                 .path("/")
                 .http_only(true)
                 .secure(x.inner.policy.is_https())
@@ -108,8 +113,9 @@ pub(crate) fn save(x: &Xsrf, req: &HttpRequest, state: &State) -> Result<(), Xsr
             pending(req, |p| p.state_cookie = Some(cookie));
         }
     }
-    req.extensions_mut().insert(Current(state.clone()));
-    Ok(())
+    let state = Rc::new(state);
+    req.extensions_mut().insert(Current(Rc::clone(&state)));
+    Ok(state)
 }
 
 pub(crate) fn pending(req: &HttpRequest, f: impl FnOnce(&mut Pending)) {
@@ -123,7 +129,7 @@ pub(crate) fn pending(req: &HttpRequest, f: impl FnOnce(&mut Pending)) {
 }
 
 fn require_middleware(req: &HttpRequest) -> Result<(), XsrfError> {
-    if req.extensions().get::<MiddlewareRan>().is_some() {
+    if req.extensions().contains::<MiddlewareRan>() {
         Ok(())
     } else {
         Err(XsrfError::misconfigured(

@@ -235,7 +235,10 @@ impl<S: KeyStore> OneTimeKeys<S> {
         now: OffsetDateTime,
     ) -> Result<OneTimeKey, CreateError> {
         options.check()?;
-        let data = serde_json::to_vec(data)?;
+        let mut data = serde_json::to_vec(data)?;
+        // serde_json starts with 128 bytes of capacity; a store holding a
+        // million keys should not keep that slack for an 8-byte payload.
+        data.shrink_to_fit();
         let mut bytes = vec![0u8; options.key_length];
         self.entropy.fill(&mut bytes);
         // 256 is a multiple of 64, so masking keeps every symbol equally likely.
