@@ -1,0 +1,231 @@
+//! The apps under test: one per protection, each with the same three
+//! routes so that every row differs only in the protection.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /form` | the token as the body (a dummy of the same length when unprotected) |
+//! | `POST /submit` | `200 ok` once the protection let it through |
+//! | `GET /healthz` | `200 ok`, no token work (the peer's skipped path) |
+//!
+//! Sessions are added by the caller (`.wrap(sessions(..))`) so the same
+//! app can be measured with and without them.
+
+use actix_session::storage::CookieSessionStore;
+use actix_session::{Session, SessionMiddleware};
+use actix_web::body::MessageBody;
+use actix_web::cookie::{self, SameSite};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::{App, Error, HttpResponse, web};
+use serde::Deserialize;
+use xsrf_actix::{Key, Storage, ValidXsrf, Xsrf, XsrfToken};
+
+/// Secret of the peers' HMAC tokens (their benches use one of this shape).
+pub(crate) const PEER_SECRET: &[u8] = b"bench-secret-bench-secret-bench-1234567890";
+/// The path the peers skip and ours passes through untouched.
+pub(crate) const SKIP_PATH: &str = "/healthz";
+/// What the unprotected app serves in place of a token, so that its
+/// requests are as long as the protected ones.
+pub(crate) const DUMMY_TOKEN: &str =
+    "dummy-token-dummy-token-dummy-token-dummy-token-dummy-token-dum";
+
+/// What `POST /submit` does with the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Handler {
+    /// Takes no body extractor (token in a header; or, in the in-process
+    /// rows, a body nobody but the protection reads).
+    Bare,
+    /// Parses the urlencoded body with `web::Form`, so a protection that
+    /// reads the body must give it back intact.
+    Form,
+}
+
+/// The form the `Form` handlers parse. Unknown fields (the token) are
+/// ignored by serde.
+#[derive(Debug, Deserialize)]
+struct Comment {
+    body: String,
+}
+
+/// actix-csrf reads its token from the form through `CsrfGuarded`.
+#[derive(Debug, Deserialize)]
+struct GuardedComment {
+    csrf_token: actix_csrf::extractor::CsrfToken,
+    body: String,
+}
+
+impl actix_csrf::extractor::CsrfGuarded for GuardedComment {
+    fn csrf_token(&self) -> &actix_csrf::extractor::CsrfToken {
+        &self.csrf_token
+    }
+}
+
+/// The cookie sessions every load app runs behind (actix-session's
+/// defaults but not `Secure`: the bench speaks plain HTTP on loopback).
+pub(crate) fn sessions(key: &cookie::Key) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+        .cookie_secure(false)
+        .build()
+}
+
+/// Our configuration: defaults, with the site origin the clients send.
+pub(crate) fn xsrf(site_origin: &str, storage: Storage) -> Xsrf {
+    Xsrf::builder()
+        .secret(Key::generate().expect("system randomness for the bench key"))
+        .site_origin(site_origin)
+        .storage(storage)
+        .build()
+        .expect("valid bench XSRF settings")
+}
+
+/// The type every app below has: an `App` whose factory yields some
+/// response body (a type alias cannot hold `impl Trait` on stable Rust).
+macro_rules! app_type {
+    () => {
+        App<
+            impl ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse<impl MessageBody + 'static>,
+                Error = Error,
+                InitError = (),
+            > + 'static,
+        >
+    };
+}
+
+async fn ok() -> HttpResponse {
+    HttpResponse::Ok().body("ok")
+}
+
+async fn take_form(f: web::Form<Comment>) -> HttpResponse {
+    // Use the field, as a real handler would.
+    std::hint::black_box(f.body.len());
+    ok().await
+}
+
+async fn ours_form(_: ValidXsrf, f: web::Form<Comment>) -> HttpResponse {
+    take_form(f).await
+}
+
+/// No protection at all: the baseline.
+pub(crate) fn plain(handler: Handler) -> app_type!() {
+    let submit = match handler {
+        Handler::Bare => web::post().to(ok),
+        Handler::Form => web::post().to(take_form),
+    };
+    App::new()
+        .route(
+            "/form",
+            web::get().to(|| async { HttpResponse::Ok().body(DUMMY_TOKEN) }),
+        )
+        .route("/submit", submit)
+        .route(SKIP_PATH, web::get().to(ok))
+}
+
+/// What xsrf-actix keeps in the session (an anonymous id and a salt of 22
+/// characters each), stored by [`plain_with_session`] so a baseline can
+/// carry a session cookie of the same size.
+#[derive(Debug, serde::Serialize)]
+struct LikeXsrfState {
+    anon: &'static str,
+    salt: &'static str,
+}
+
+/// No protection, but `GET /form` stores state the size of ours in the
+/// session: separates the session middleware's cost (decrypting the cookie
+/// on every request) from the protection's.
+pub(crate) fn plain_with_session(handler: Handler) -> app_type!() {
+    let submit = match handler {
+        Handler::Bare => web::post().to(ok),
+        Handler::Form => web::post().to(take_form),
+    };
+    App::new()
+        .route(
+            "/form",
+            web::get().to(|session: Session| async move {
+                let state = LikeXsrfState {
+                    anon: "AAAAAAAAAAAAAAAAAAAAAA",
+                    salt: "BBBBBBBBBBBBBBBBBBBBBB",
+                };
+                match session.insert("xsrf", state) {
+                    Ok(()) => HttpResponse::Ok().body(DUMMY_TOKEN),
+                    Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+                }
+            }),
+        )
+        .route("/submit", submit)
+        .route(SKIP_PATH, web::get().to(ok))
+}
+
+/// xsrf-actix: the middleware (origin check, body scan) and the
+/// `ValidXsrf` guard on the handler; `XsrfToken` issues on `GET /form`.
+pub(crate) fn ours(xsrf: Xsrf, handler: Handler) -> app_type!() {
+    let submit = match handler {
+        Handler::Bare => web::post().to(|_: ValidXsrf| ok()),
+        Handler::Form => web::post().to(ours_form),
+    };
+    App::new()
+        .wrap(xsrf)
+        .route(
+            "/form",
+            web::get()
+                .to(|t: XsrfToken| async move { HttpResponse::Ok().body(t.as_str().to_owned()) }),
+        )
+        .route("/submit", submit)
+        .route(SKIP_PATH, web::get().to(ok))
+}
+
+/// actix-csrf-middleware 0.9 as its own benches configure it: double
+/// submit cookie (HMAC bound to the session or pre-session id), token
+/// cookie readable by scripts, not `Secure` (plain HTTP), `/healthz`
+/// skipped. The middleware checks every POST; handlers need nothing.
+pub(crate) fn peer_middleware(handler: Handler) -> app_type!() {
+    use actix_csrf_middleware::{
+        CsrfDoubleSubmitCookie, CsrfMiddleware, CsrfMiddlewareConfig, CsrfToken,
+    };
+    let config = CsrfMiddlewareConfig::double_submit_cookie(PEER_SECRET)
+        .with_token_cookie_config(CsrfDoubleSubmitCookie {
+            http_only: false,
+            same_site: SameSite::Lax,
+        })
+        .with_secure(false)
+        .with_skip_for(vec![SKIP_PATH.to_owned()]);
+    let submit = match handler {
+        Handler::Bare => web::post().to(ok),
+        Handler::Form => web::post().to(take_form),
+    };
+    App::new()
+        .wrap(CsrfMiddleware::new(config))
+        .route(
+            "/form",
+            web::get().to(|t: CsrfToken| async move { HttpResponse::Ok().body(t.0) }),
+        )
+        .route("/submit", submit)
+        .route(SKIP_PATH, web::get().to(ok))
+}
+
+/// actix-csrf 0.8 as its docs show it: the middleware sets a random token
+/// cookie on `GET /form`; `Csrf<CsrfHeader>` or `Csrf<Form<..>>` compares
+/// the cookie with the header or the form field (double submit).
+/// Defaults otherwise (`__Host-` cookie name, `Secure`, `HttpOnly`): the
+/// bench client does not enforce cookie attributes.
+pub(crate) fn peer_cookie(handler: Handler) -> app_type!() {
+    use actix_csrf::CsrfMiddleware;
+    use actix_csrf::extractor::{Csrf, CsrfHeader, CsrfToken};
+    let submit = match handler {
+        Handler::Bare => web::post().to(|_: Csrf<CsrfHeader>| ok()),
+        Handler::Form => web::post().to(|f: Csrf<web::Form<GuardedComment>>| async move {
+            std::hint::black_box(f.into_inner().into_inner().body.len());
+            HttpResponse::Ok().body("ok")
+        }),
+    };
+    App::new()
+        .wrap(CsrfMiddleware::<rand08::rngs::StdRng>::new().set_cookie(Method::GET, "/form"))
+        .route(
+            "/form",
+            web::get().to(|t: CsrfToken| async move { HttpResponse::Ok().body(t.into_inner()) }),
+        )
+        .route("/submit", submit)
+        .route(SKIP_PATH, web::get().to(ok))
+}

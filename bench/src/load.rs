@@ -1,0 +1,518 @@
+//! Part 1: HTTP load against a real server on loopback.
+//!
+//! One actix-web `HttpServer` per scenario, one worker (the load generator
+//! shares the machine's cores), and an in-process client: `CONNECTIONS`
+//! keep-alive connections, each first `GET /form` (session cookie, token),
+//! then `POST /submit` in a loop, one request in flight per connection.
+//! Every app runs behind the same cookie-session middleware. Scenarios run
+//! in `ROUNDS` interleaved rounds so slow drifts of the machine hit all of
+//! them alike; the table gives the best round (the one least disturbed by
+//! anything else running on the machine) and how far the others fell.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{HttpServer, cookie};
+use hdrhistogram::Histogram;
+
+use crate::apps::{self, Handler};
+use crate::client::{self, Conn, Jar};
+use crate::report::{self, Table};
+
+/// Concurrent keep-alive connections per scenario.
+const CONNECTIONS: usize = 16;
+/// Rounds over all scenarios.
+const ROUNDS: usize = 3;
+/// Unrecorded requests at the start of each run (connections, caches).
+const WARMUP: Duration = Duration::from_millis(300);
+/// Recorded time per scenario per round.
+const MEASURE: Duration = Duration::from_millis(1500);
+
+/// Which app a scenario serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Plain,
+    PlainSession,
+    Ours,
+    PeerMiddleware,
+    PeerCookie,
+}
+
+/// How the client sends the token.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Header(&'static str),
+    Form(&'static str),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Scenario {
+    name: &'static str,
+    kind: Kind,
+    via: Via,
+}
+
+impl Scenario {
+    fn handler(&self) -> Handler {
+        match self.via {
+            Via::Header(_) => Handler::Bare,
+            Via::Form(_) => Handler::Form,
+        }
+    }
+}
+
+/// Indexes into `SCENARIOS` of the rows the comparisons use.
+const BASE_HEADER: usize = 0;
+const BASE_FORM: usize = 1;
+const SESSION_HEADER: usize = 2;
+const SESSION_FORM: usize = 3;
+const OURS_HEADER: usize = 4;
+const OURS_FORM: usize = 5;
+
+const SCENARIOS: [Scenario; 10] = [
+    Scenario {
+        name: "unprotected, header-shaped",
+        kind: Kind::Plain,
+        via: Via::Header("X-XSRF-Token"),
+    },
+    Scenario {
+        name: "unprotected, form-shaped",
+        kind: Kind::Plain,
+        via: Via::Form("xsrf_token"),
+    },
+    Scenario {
+        name: "unprotected + session data, header-shaped",
+        kind: Kind::PlainSession,
+        via: Via::Header("X-XSRF-Token"),
+    },
+    Scenario {
+        name: "unprotected + session data, form-shaped",
+        kind: Kind::PlainSession,
+        via: Via::Form("xsrf_token"),
+    },
+    Scenario {
+        name: "xsrf-actix, header",
+        kind: Kind::Ours,
+        via: Via::Header("X-XSRF-Token"),
+    },
+    Scenario {
+        name: "xsrf-actix, form",
+        kind: Kind::Ours,
+        via: Via::Form("xsrf_token"),
+    },
+    Scenario {
+        name: "actix-csrf-middleware, header",
+        kind: Kind::PeerMiddleware,
+        via: Via::Header("X-CSRF-Token"),
+    },
+    Scenario {
+        name: "actix-csrf-middleware, form",
+        kind: Kind::PeerMiddleware,
+        via: Via::Form("csrf_token"),
+    },
+    Scenario {
+        name: "actix-csrf, header",
+        kind: Kind::PeerCookie,
+        via: Via::Header("Csrf-Token"),
+    },
+    Scenario {
+        name: "actix-csrf, form",
+        kind: Kind::PeerCookie,
+        via: Via::Form("csrf_token"),
+    },
+];
+
+/// A server running on its own thread (its own actix system).
+struct Running {
+    addr: SocketAddr,
+    handle: ServerHandle,
+    thread: JoinHandle<io::Result<()>>,
+}
+
+impl Running {
+    /// Starts `launch` (which builds and runs the `HttpServer` on the given
+    /// listener) on a new thread with its own actix system.
+    fn start(
+        launch: impl FnOnce(TcpListener) -> io::Result<Server> + Send + 'static,
+    ) -> io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = match launch(listener) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string())));
+                        return Err(e);
+                    }
+                };
+                let _ = tx.send(Ok(server.handle()));
+                server.await
+            })
+        });
+        let handle = rx
+            .recv()
+            .map_err(|_| io::Error::other("server thread ended before starting"))??;
+        Ok(Self {
+            addr,
+            handle,
+            thread,
+        })
+    }
+
+    async fn stop(self) {
+        self.handle.stop(true).await;
+        match self.thread.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("server ended with an error: {e}"),
+            Err(_) => eprintln!("server thread panicked"),
+        }
+    }
+}
+
+/// Builds the `HttpServer` of one app on a listener: one worker, no
+/// signal handling (the bench stops it itself).
+macro_rules! launcher {
+    ($factory:expr) => {
+        move |listener: TcpListener| -> io::Result<Server> {
+            Ok(HttpServer::new($factory)
+                .workers(1)
+                .disable_signals()
+                .listen(listener)?
+                .run())
+        }
+    };
+}
+
+fn start(s: &Scenario, session_key: &cookie::Key) -> io::Result<Running> {
+    let key = session_key.clone();
+    let handler = s.handler();
+    match s.kind {
+        Kind::Plain => Running::start(launcher!(move || {
+            apps::plain(handler).wrap(apps::sessions(&key))
+        })),
+        Kind::PlainSession => Running::start(launcher!(move || {
+            apps::plain_with_session(handler).wrap(apps::sessions(&key))
+        })),
+        Kind::Ours => {
+            Running::start(move |listener: TcpListener| {
+                // The listener is bound already, so the site origin is known.
+                let origin = format!("http://{}", listener.local_addr()?);
+                let xsrf = apps::xsrf(&origin, xsrf_actix::Storage::Session);
+                Ok(HttpServer::new(move || {
+                    apps::ours(xsrf.clone(), handler).wrap(apps::sessions(&key))
+                })
+                .workers(1)
+                .disable_signals()
+                .listen(listener)?
+                .run())
+            })
+        }
+        Kind::PeerMiddleware => Running::start(launcher!(move || {
+            apps::peer_middleware(handler).wrap(apps::sessions(&key))
+        })),
+        Kind::PeerCookie => Running::start(launcher!(move || {
+            apps::peer_cookie(handler).wrap(apps::sessions(&key))
+        })),
+    }
+}
+
+/// What one run of one scenario measured.
+#[derive(Debug)]
+struct Run {
+    requests: u64,
+    errors: u64,
+    first_error: Option<String>,
+    elapsed: Duration,
+    latency_us: Histogram<u64>,
+}
+
+fn histogram() -> Histogram<u64> {
+    // 1 µs .. 60 s, 3 significant digits.
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Sets up one connection: `GET /form`, keep cookies and token, and
+/// prepare the POST it will repeat.
+async fn prepare(addr: SocketAddr, via: Via) -> io::Result<(Conn, Vec<u8>)> {
+    let host = addr.to_string();
+    let mut conn = Conn::connect(addr).await?;
+    let res = conn
+        .send(&client::request("GET", "/form", &host, &[], b""))
+        .await?;
+    if res.status != 200 {
+        return Err(io::Error::other(format!(
+            "GET /form answered {}: {}",
+            res.status,
+            res.text()
+        )));
+    }
+    let token = res.text();
+    let mut jar = Jar::default();
+    jar.keep(&res);
+    let cookie = jar.header().unwrap_or_default();
+    let origin = format!("http://{host}");
+    // What a browser sends on a same-origin form post or fetch.
+    let mut headers: Vec<(&str, &str)> =
+        vec![("Origin", &origin), ("Sec-Fetch-Site", "same-origin")];
+    if !cookie.is_empty() {
+        headers.push(("Cookie", &cookie));
+    }
+    let body = match via {
+        Via::Header(name) => {
+            headers.push((name, &token));
+            Vec::new()
+        }
+        Via::Form(field) => {
+            headers.push(("Content-Type", "application/x-www-form-urlencoded"));
+            format!("{field}={token}&body=hello").into_bytes()
+        }
+    };
+    let post = client::request("POST", "/submit", &host, &headers, &body);
+    Ok((conn, post))
+}
+
+/// Repeats the prepared POST until `until`, recording after `record_from`.
+async fn hammer(
+    mut conn: Conn,
+    post: Vec<u8>,
+    record_from: Instant,
+    until: Instant,
+) -> io::Result<Run> {
+    let mut run = Run {
+        requests: 0,
+        errors: 0,
+        first_error: None,
+        elapsed: Duration::ZERO,
+        latency_us: histogram(),
+    };
+    loop {
+        let t0 = Instant::now();
+        if t0 >= until {
+            break;
+        }
+        let status = conn.status(&post).await?;
+        if t0 >= record_from {
+            let us = t0.elapsed().as_micros().max(1);
+            let _ = run.latency_us.record(u64::try_from(us).unwrap_or(u64::MAX));
+            run.requests += 1;
+            if status != 200 {
+                run.errors += 1;
+                if run.first_error.is_none() {
+                    run.first_error = Some(format!("status {status}"));
+                }
+            }
+        }
+    }
+    Ok(run)
+}
+
+async fn measure(s: &Scenario, session_key: &cookie::Key) -> io::Result<Run> {
+    let server = start(s, session_key)?;
+    let mut conns = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        conns.push(prepare(server.addr, s.via).await?);
+    }
+    let start = Instant::now();
+    let record_from = start + WARMUP;
+    let until = record_from + MEASURE;
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .map(|(conn, post)| tokio::spawn(hammer(conn, post, record_from, until)))
+        .collect();
+    let mut total = Run {
+        requests: 0,
+        errors: 0,
+        first_error: None,
+        elapsed: MEASURE,
+        latency_us: histogram(),
+    };
+    let mut failure = None;
+    for t in tasks {
+        match t.await.map_err(io::Error::other)? {
+            Ok(run) => {
+                total.requests += run.requests;
+                total.errors += run.errors;
+                total.first_error = total.first_error.or(run.first_error);
+                let _ = total.latency_us.add(&run.latency_us);
+            }
+            Err(e) => failure = Some(e),
+        }
+    }
+    // Requests end at `until` at the latest plus one round trip.
+    total.elapsed = until.saturating_duration_since(record_from);
+    server.stop().await;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(total),
+    }
+}
+
+/// Results of one scenario over all rounds.
+#[derive(Debug)]
+struct Summary {
+    rates: Vec<f64>,
+    errors: u64,
+    first_error: Option<String>,
+    /// Latencies of the best round.
+    latency_us: Histogram<u64>,
+    failed: Option<String>,
+}
+
+impl Summary {
+    fn rate(&self) -> f64 {
+        if self.rates.is_empty() || self.failed.is_some() {
+            return f64::NAN;
+        }
+        self.rates.iter().copied().fold(0.0, f64::max)
+    }
+
+    fn spread(&self) -> String {
+        let lo = self.rates.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = self.rates.iter().copied().fold(0.0, f64::max);
+        if self.rates.len() < 2 || hi <= 0.0 {
+            return "-".to_owned();
+        }
+        format!("-{:.0}%", (hi - lo) / hi * 100.0)
+    }
+}
+
+/// Runs the part and prints its tables.
+pub(crate) fn run() {
+    report::title("1. HTTP load (real server on 127.0.0.1, 1 worker)");
+    println!(
+        "{CONNECTIONS} keep-alive connections, {} interleaved rounds x ({:.1} s warm-up + {:.1} s measured) per scenario;",
+        ROUNDS,
+        WARMUP.as_secs_f64(),
+        MEASURE.as_secs_f64()
+    );
+    println!(
+        "every app behind the same cookie-session middleware; POST /submit answers 200 \"ok\"."
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let session_key = cookie::Key::generate();
+    let mut sums: Vec<Summary> = SCENARIOS
+        .iter()
+        .map(|_| Summary {
+            rates: Vec::new(),
+            errors: 0,
+            first_error: None,
+            latency_us: histogram(),
+            failed: None,
+        })
+        .collect();
+    for _ in 0..ROUNDS {
+        for (s, sum) in SCENARIOS.iter().zip(sums.iter_mut()) {
+            if sum.failed.is_some() {
+                continue;
+            }
+            match rt.block_on(measure(s, &session_key)) {
+                Ok(run) => {
+                    let rate = run.requests as f64 / run.elapsed.as_secs_f64();
+                    if rate > sum.rates.iter().copied().fold(0.0, f64::max) {
+                        sum.latency_us = run.latency_us;
+                    }
+                    sum.rates.push(rate);
+                    sum.errors += run.errors;
+                    sum.first_error = sum.first_error.take().or(run.first_error);
+                }
+                Err(e) => sum.failed = Some(e.to_string()),
+            }
+        }
+    }
+
+    let base = |via_form: bool| sums[if via_form { BASE_FORM } else { BASE_HEADER }].rate();
+    let mut t = Table::new(&[
+        "scenario",
+        "req/s",
+        "worst round",
+        "p50",
+        "p99",
+        "vs unprotected",
+        "non-200",
+    ]);
+    for (s, sum) in SCENARIOS.iter().zip(&sums) {
+        let is_form = matches!(s.via, Via::Form(_));
+        if let Some(why) = &sum.failed {
+            t.row(vec![s.name.to_owned(), format!("FAILED: {why}")]);
+            continue;
+        }
+        let h = &sum.latency_us;
+        t.row(vec![
+            s.name.to_owned(),
+            format!("{:.0}", sum.rate()),
+            sum.spread(),
+            format!("{} µs", h.value_at_quantile(0.50)),
+            format!("{} µs", h.value_at_quantile(0.99)),
+            report::ratio(sum.rate(), base(is_form)),
+            match &sum.first_error {
+                Some(e) => format!("{} ({e})", sum.errors),
+                None => "0".to_owned(),
+            },
+        ]);
+    }
+    println!();
+    t.print();
+
+    // Ours against the baseline and the fastest peer, per token place.
+    let mut c = Table::new(&["comparison", "ratio", "target", "met"]);
+    for (label, ours, with_session, is_form) in [
+        ("header", OURS_HEADER, SESSION_HEADER, false),
+        ("form", OURS_FORM, SESSION_FORM, true),
+    ] {
+        let ours_rate = sums[ours].rate();
+        let r = ours_rate / base(is_form);
+        c.row(vec![
+            format!("xsrf-actix {label} / unprotected"),
+            report::ratio(ours_rate, base(is_form)),
+            ">= 0.90x".to_owned(),
+            yes_no(r >= 0.90),
+        ]);
+        c.row(vec![
+            format!("xsrf-actix {label} / unprotected + session data"),
+            report::ratio(ours_rate, sums[with_session].rate()),
+            "(info)".to_owned(),
+            String::new(),
+        ]);
+        let peers = SCENARIOS
+            .iter()
+            .zip(&sums)
+            .filter(|(s, _)| {
+                matches!(s.kind, Kind::PeerMiddleware | Kind::PeerCookie)
+                    && matches!(s.via, Via::Form(_)) == is_form
+            })
+            .filter(|(_, sum)| sum.rate().is_finite())
+            .max_by(|a, b| a.1.rate().total_cmp(&b.1.rate()));
+        match peers {
+            Some((p, psum)) => c.row(vec![
+                format!("xsrf-actix {label} / fastest peer ({})", p.name),
+                report::ratio(ours_rate, psum.rate()),
+                ">= 1.00x".to_owned(),
+                yes_no(ours_rate >= psum.rate()),
+            ]),
+            None => c.row(vec![
+                format!("xsrf-actix {label} / fastest peer"),
+                "-".to_owned(),
+                ">= 1.00x".to_owned(),
+                "no peer ran".to_owned(),
+            ]),
+        }
+    }
+    println!();
+    c.print();
+    println!(
+        "(req/s, p50, p99: the best of the {ROUNDS} rounds; \"worst round\": how much slower the slowest was. Read differences smaller than that as noise.)"
+    );
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_owned()
+}

@@ -1,0 +1,374 @@
+//! Part 2: in-process cost per request, the way actix-csrf-middleware
+//! publishes its own (its `benches/e2e.rs` and `benches/alloc.rs`).
+//!
+//! Apps are built with `actix_web::test::init_service`, no network, and
+//! called in a loop inside one actix runtime. Each row is measured on the
+//! protected app and on the same app without protection, with the same
+//! request, and the table shows the difference: time per request (best
+//! of `ROUNDS` rounds, so a preempted round does not count), allocations
+//! and bytes allocated per request (from the counting allocator). Request
+//! construction and response reading happen outside the measured loop.
+//!
+//! Ours is shown twice: with its state in the cookie session (compared
+//! with the plain app behind the same session middleware, which then also
+//! decodes the session cookie) and with `.cookie_storage()` (no session
+//! middleware; compared with the bare plain app, like the peer).
+
+use std::time::Instant;
+
+use actix_http::Request;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{cookie, test};
+use bytes::Bytes;
+use stats_alloc::Region;
+use xsrf_actix::Storage;
+
+use crate::GLOBAL;
+use crate::apps::{self, Handler, PEER_SECRET, SKIP_PATH};
+use crate::report::{self, Table};
+
+/// Measured calls per app and row (fewer for the 256 KB body).
+const ITERS: usize = 20_000;
+const ITERS_LARGE: usize = 5_000;
+/// Calls before measuring (caches, lazily built state).
+const WARMUP: usize = 500;
+/// Rounds the measured calls are split into; the fastest round counts.
+const ROUNDS: usize = 5;
+/// The origin every app is configured with and every POST comes from.
+const ORIGIN: &str = "http://localhost:8080";
+
+/// One measurement: time, allocations and bytes per request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sample {
+    /// Mean nanoseconds per request in the fastest round.
+    pub(crate) ns: f64,
+    /// Allocations (and reallocations) per request.
+    pub(crate) allocs: f64,
+    /// Bytes allocated (plus reallocation growth) per request.
+    pub(crate) bytes: f64,
+    /// Requests that did not answer 2xx (a broken row, not a slow one).
+    pub(crate) failures: usize,
+}
+
+impl Sample {
+    fn minus(self, base: Sample) -> Delta {
+        Delta {
+            ns: self.ns - base.ns,
+            allocs: self.allocs - base.allocs,
+            bytes: self.bytes - base.bytes,
+            failures: self.failures + base.failures,
+        }
+    }
+}
+
+/// Protected minus unprotected.
+#[derive(Debug, Clone, Copy)]
+struct Delta {
+    ns: f64,
+    allocs: f64,
+    bytes: f64,
+    failures: usize,
+}
+
+/// Calls `srv` with `iters` requests from `make` and measures them.
+pub(crate) async fn sample<S, B>(srv: &S, make: &dyn Fn() -> Request, iters: usize) -> Sample
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let mut failures = 0;
+    for _ in 0..WARMUP.min(iters) {
+        let res = srv.call(make()).await.expect("warm-up call");
+        failures += usize::from(!res.status().is_success());
+    }
+    let per_round = iters.div_ceil(ROUNDS);
+    let mut best_ns = f64::INFINITY;
+    let (mut allocs, mut bytes, mut n) = (0usize, 0isize, 0usize);
+    for _ in 0..ROUNDS {
+        // Requests are built before the clock and the counter start.
+        let batch: Vec<Request> = (0..per_round).map(|_| make()).collect();
+        let region = Region::new(GLOBAL);
+        let t0 = Instant::now();
+        for req in batch {
+            let res = srv.call(req).await.expect("measured call");
+            failures += usize::from(!res.status().is_success());
+        }
+        let elapsed = t0.elapsed();
+        let st = region.change();
+        best_ns = best_ns.min(elapsed.as_nanos() as f64 / per_round as f64);
+        allocs += st.allocations + st.reallocations;
+        bytes += st.bytes_allocated as isize + st.bytes_reallocated;
+        n += per_round;
+    }
+    Sample {
+        ns: best_ns,
+        allocs: allocs as f64 / n as f64,
+        bytes: bytes as f64 / n as f64,
+        failures,
+    }
+}
+
+/// The rows, in the order of the peer's published table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Row {
+    GetValid,
+    GetIssue,
+    PostHeader,
+    PostBody1K,
+    PostBody256K,
+    Skipped,
+}
+
+const ROWS: [Row; 6] = [
+    Row::GetValid,
+    Row::GetIssue,
+    Row::PostHeader,
+    Row::PostBody1K,
+    Row::PostBody256K,
+    Row::Skipped,
+];
+
+impl Row {
+    fn label(self) -> &'static str {
+        match self {
+            Row::GetValid => "GET, token/state already valid",
+            Row::GetIssue => "GET, issues a token (new visitor)",
+            Row::PostHeader => "POST, token in header",
+            Row::PostBody1K => "POST, token in a 1 KB form body",
+            Row::PostBody256K => "POST, token in a 256 KB form body",
+            Row::Skipped => "skipped path (peer: skip_for)",
+        }
+    }
+
+    /// actix-csrf-middleware's README figures (its machine, not this one).
+    fn published(self) -> &'static str {
+        match self {
+            Row::GetValid => "+0.92 µs / +17",
+            Row::GetIssue => "+1.23 µs / +20",
+            Row::PostHeader => "+1.56 µs / +22",
+            Row::PostBody1K => "+1.94 µs / +26",
+            Row::PostBody256K => "+26.81 µs / +26",
+            Row::Skipped => "+10 ns / 0",
+        }
+    }
+
+    fn iters(self) -> usize {
+        if self == Row::PostBody256K {
+            ITERS_LARGE
+        } else {
+            ITERS
+        }
+    }
+}
+
+/// What a client of one protection holds: its cookies, and how it sends
+/// the token.
+#[derive(Debug, Clone)]
+struct Creds {
+    /// `Cookie` header for a returning visitor.
+    cookie: String,
+    token: String,
+    header: &'static str,
+    field: &'static str,
+}
+
+/// A request factory for one row and one protection's credentials.
+fn maker(row: Row, c: &Creds) -> Box<dyn Fn() -> Request> {
+    let c = c.clone();
+    let body = |pad: usize| {
+        Bytes::from(format!(
+            "{}={}&payload={}",
+            c.field,
+            c.token,
+            "x".repeat(pad)
+        ))
+    };
+    let post = move |c: &Creds| {
+        test::TestRequest::post()
+            .uri("/submit")
+            .insert_header((header::ORIGIN, ORIGIN))
+            .insert_header(("Sec-Fetch-Site", "same-origin"))
+            .insert_header((header::COOKIE, c.cookie.clone()))
+    };
+    match row {
+        Row::GetValid => Box::new(move || {
+            test::TestRequest::get()
+                .uri("/form")
+                .insert_header((header::COOKIE, c.cookie.clone()))
+                .to_request()
+        }),
+        Row::GetIssue => Box::new(|| test::TestRequest::get().uri("/form").to_request()),
+        Row::PostHeader => Box::new(move || {
+            post(&c)
+                .insert_header((c.header, c.token.clone()))
+                .to_request()
+        }),
+        Row::PostBody1K | Row::PostBody256K => {
+            let pad = if row == Row::PostBody1K {
+                1024
+            } else {
+                256 * 1024
+            };
+            let bytes = body(pad);
+            Box::new(move || {
+                post(&c)
+                    .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+                    .set_payload(bytes.clone())
+                    .to_request()
+            })
+        }
+        Row::Skipped => Box::new(|| test::TestRequest::get().uri(SKIP_PATH).to_request()),
+    }
+}
+
+/// Gets a returning visitor's cookies and token from `GET /form`.
+async fn prime<S, B>(srv: &S, header: &'static str, field: &'static str) -> Creds
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let res = srv
+        .call(test::TestRequest::get().uri("/form").to_request())
+        .await
+        .expect("priming GET /form");
+    assert!(
+        res.status().is_success(),
+        "priming GET /form: {}",
+        res.status()
+    );
+    let cookie = res
+        .response()
+        .cookies()
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let body = test::read_body(res).await;
+    Creds {
+        cookie,
+        token: String::from_utf8_lossy(&body).into_owned(),
+        header,
+        field,
+    }
+}
+
+/// Measures every row on `guarded` and on `plain` with the same requests.
+async fn deltas<P, G, B1, B2>(plain: &P, guarded: &G, creds: &Creds) -> Vec<Delta>
+where
+    P: Service<Request, Response = ServiceResponse<B1>, Error = actix_web::Error>,
+    G: Service<Request, Response = ServiceResponse<B2>, Error = actix_web::Error>,
+{
+    let mut out = Vec::with_capacity(ROWS.len());
+    for row in ROWS {
+        let make = maker(row, creds);
+        let base = sample(plain, make.as_ref(), row.iters()).await;
+        let prot = sample(guarded, make.as_ref(), row.iters()).await;
+        out.push(prot.minus(base));
+    }
+    out
+}
+
+/// Runs the part and prints its tables.
+pub(crate) fn run() {
+    report::title("2. In-process overhead per request (test::init_service, no network)");
+    println!(
+        "{ITERS} calls per row ({ITERS_LARGE} for 256 KB) after {WARMUP} warm-up, best of {ROUNDS} rounds; protected minus unprotected, same requests."
+    );
+    let (ours_s, ours_c, peer) = actix_web::rt::System::new().block_on(async {
+        let session_key = cookie::Key::generate();
+        let plain = test::init_service(apps::plain(Handler::Bare)).await;
+        let plain_sessions =
+            test::init_service(apps::plain(Handler::Bare).wrap(apps::sessions(&session_key))).await;
+        let ours_sessions = test::init_service(
+            apps::ours(apps::xsrf(ORIGIN, Storage::Session), Handler::Bare)
+                .wrap(apps::sessions(&session_key)),
+        )
+        .await;
+        let ours_cookie = test::init_service(apps::ours(
+            apps::xsrf(
+                ORIGIN,
+                Storage::SignedCookie {
+                    name: "xsrf-state".to_owned(),
+                },
+            ),
+            Handler::Bare,
+        ))
+        .await;
+        let peer = test::init_service(apps::peer_middleware(Handler::Bare)).await;
+
+        let creds_s = prime(&ours_sessions, "X-XSRF-Token", "xsrf_token").await;
+        let creds_c = prime(&ours_cookie, "X-XSRF-Token", "xsrf_token").await;
+        // The peer's own bench setup: an authorized session id cookie and
+        // the HMAC token bound to it.
+        let sid = "BENCH-SESSION-ID";
+        let token = actix_csrf_middleware::generate_hmac_token_ctx(
+            actix_csrf_middleware::TokenClass::Authorized,
+            sid,
+            PEER_SECRET,
+        );
+        let creds_p = Creds {
+            cookie: format!(
+                "{}={sid}; {}={token}",
+                actix_csrf_middleware::DEFAULT_SESSION_ID_KEY,
+                actix_csrf_middleware::DEFAULT_CSRF_TOKEN_KEY
+            ),
+            token,
+            header: actix_csrf_middleware::DEFAULT_CSRF_TOKEN_HEADER,
+            field: actix_csrf_middleware::DEFAULT_CSRF_TOKEN_FIELD,
+        };
+
+        let ours_s = deltas(&plain_sessions, &ours_sessions, &creds_s).await;
+        let ours_c = deltas(&plain, &ours_cookie, &creds_c).await;
+        let peer = deltas(&plain, &peer, &creds_p).await;
+        (ours_s, ours_c, peer)
+    });
+
+    let cell = |d: &Delta| {
+        let mut s = format!(
+            "{} / {}",
+            report::delta_time(d.ns),
+            report::delta_count(d.allocs)
+        );
+        if d.failures > 0 {
+            s.push_str(&format!(" ({} non-2xx!)", d.failures));
+        }
+        s
+    };
+    println!("\ntime / allocations per request, added by the protection:");
+    let mut t = Table::new(&[
+        "request",
+        "xsrf-actix (session)",
+        "xsrf-actix (cookie)",
+        "actix-csrf-middleware",
+        "peer published",
+    ]);
+    for (i, row) in ROWS.iter().enumerate() {
+        t.row(vec![
+            row.label().to_owned(),
+            cell(&ours_s[i]),
+            cell(&ours_c[i]),
+            cell(&peer[i]),
+            row.published().to_owned(),
+        ]);
+    }
+    t.print();
+
+    println!("\nbytes allocated per request, added by the protection:");
+    let mut b = Table::new(&[
+        "request",
+        "xsrf-actix (session)",
+        "xsrf-actix (cookie)",
+        "actix-csrf-middleware",
+    ]);
+    for (i, row) in ROWS.iter().enumerate() {
+        b.row(vec![
+            row.label().to_owned(),
+            report::delta_bytes(ours_s[i].bytes),
+            report::delta_bytes(ours_c[i].bytes),
+            report::delta_bytes(peer[i].bytes),
+        ]);
+    }
+    b.print();
+    println!(
+        "(session: ours vs the plain app behind the same session middleware; cookie: `.cookie_storage()` vs the bare app, as the peer.)"
+    );
+}
