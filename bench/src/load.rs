@@ -38,6 +38,9 @@ enum Kind {
     Plain,
     PlainSession,
     Ours,
+    /// Ours with `.cookie_storage()`: state in a signed cookie of its own,
+    /// nothing in the session (as actix-csrf keeps nothing there either).
+    OursCookie,
     PeerMiddleware,
     PeerCookie,
 }
@@ -72,8 +75,10 @@ const SESSION_HEADER: usize = 2;
 const SESSION_FORM: usize = 3;
 const OURS_HEADER: usize = 4;
 const OURS_FORM: usize = 5;
+const OURS_COOKIE_HEADER: usize = 6;
+const OURS_COOKIE_FORM: usize = 7;
 
-const SCENARIOS: [Scenario; 10] = [
+const SCENARIOS: [Scenario; 12] = [
     Scenario {
         name: "unprotected, header-shaped",
         kind: Kind::Plain,
@@ -102,6 +107,16 @@ const SCENARIOS: [Scenario; 10] = [
     Scenario {
         name: "xsrf-actix, form",
         kind: Kind::Ours,
+        via: Via::Form("xsrf_token"),
+    },
+    Scenario {
+        name: "xsrf-actix cookie storage, header",
+        kind: Kind::OursCookie,
+        via: Via::Header("X-XSRF-Token"),
+    },
+    Scenario {
+        name: "xsrf-actix cookie storage, form",
+        kind: Kind::OursCookie,
         via: Via::Form("xsrf_token"),
     },
     Scenario {
@@ -199,11 +214,17 @@ fn start(s: &Scenario, session_key: &cookie::Key) -> io::Result<Running> {
         Kind::PlainSession => Running::start(launcher!(move || {
             apps::plain_with_session(handler).wrap(apps::sessions(&key))
         })),
-        Kind::Ours => {
+        Kind::Ours | Kind::OursCookie => {
+            let storage = match s.kind {
+                Kind::OursCookie => xsrf_actix::Storage::SignedCookie {
+                    name: "xsrf-state".to_owned(),
+                },
+                _ => xsrf_actix::Storage::Session,
+            };
             Running::start(move |listener: TcpListener| {
                 // The listener is bound already, so the site origin is known.
                 let origin = format!("http://{}", listener.local_addr()?);
-                let xsrf = apps::xsrf(&origin, xsrf_actix::Storage::Session);
+                let xsrf = apps::xsrf(&origin, storage);
                 Ok(HttpServer::new(move || {
                     apps::ours(xsrf.clone(), handler).wrap(apps::sessions(&key))
                 })
@@ -465,8 +486,11 @@ pub(crate) fn run() {
     // Ours against the baseline and the fastest peer, per token place.
     let mut c = Table::new(&["comparison", "ratio", "target", "met"]);
     for (label, ours, with_session, is_form) in [
-        ("header", OURS_HEADER, SESSION_HEADER, false),
-        ("form", OURS_FORM, SESSION_FORM, true),
+        ("header", OURS_HEADER, Some(SESSION_HEADER), false),
+        ("form", OURS_FORM, Some(SESSION_FORM), true),
+        // No session data to set aside: it keeps its state in its own cookie.
+        ("cookie storage, header", OURS_COOKIE_HEADER, None, false),
+        ("cookie storage, form", OURS_COOKIE_FORM, None, true),
     ] {
         let ours_rate = sums[ours].rate();
         let r = ours_rate / base(is_form);
@@ -476,12 +500,14 @@ pub(crate) fn run() {
             ">= 0.90x".to_owned(),
             yes_no(r >= 0.90),
         ]);
-        c.row(vec![
-            format!("xsrf-actix {label} / unprotected + session data"),
-            report::ratio(ours_rate, sums[with_session].rate()),
-            "(info)".to_owned(),
-            String::new(),
-        ]);
+        if let Some(with_session) = with_session {
+            c.row(vec![
+                format!("xsrf-actix {label} / unprotected + session data"),
+                report::ratio(ours_rate, sums[with_session].rate()),
+                "(info)".to_owned(),
+                String::new(),
+            ]);
+        }
         let peers = SCENARIOS
             .iter()
             .zip(&sums)

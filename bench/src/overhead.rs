@@ -97,7 +97,8 @@ where
         let st = region.change();
         best_ns = best_ns.min(elapsed.as_nanos() as f64 / per_round as f64);
         allocs += st.allocations + st.reallocations;
-        bytes += st.bytes_allocated as isize + st.bytes_reallocated;
+        // Growth by reallocation is already in bytes_allocated.
+        bytes += st.bytes_allocated as isize;
         n += per_round;
     }
     Sample {
