@@ -482,6 +482,20 @@ async fn user_posts_a_comment(c: &Client, demo: &Site) {
     );
 }
 
+/// Fills in the reset form on the current page and submits it.
+async fn submit_new_password(c: &Client, password: &str) {
+    element(c, "input[name=password]")
+        .await
+        .send_keys(password)
+        .await
+        .expect("type");
+    element(c, "#reset-submit")
+        .await
+        .click()
+        .await
+        .expect("submit");
+}
+
 /// The e-mailed reset link works once.
 async fn reset_link_works_once(c: &Client, demo: &Site) {
     c.goto(&demo.url("127.0.0.1", "/"))
@@ -497,30 +511,12 @@ async fn reset_link_works_once(c: &Client, demo: &Site) {
     assert!(href.starts_with("/reset/"), "{href}");
     link.click().await.expect("follow the link");
     let reset_page = c.current_url().await.expect("url").to_string();
-    element(c, "input[name=password]")
-        .await
-        .send_keys("correct horse battery staple")
-        .await
-        .expect("type");
-    element(c, "#reset-submit")
-        .await
-        .click()
-        .await
-        .expect("submit");
+    submit_new_password(c, "correct horse battery staple").await;
     assert!(text_of(c, "#done").await.contains("Password reset"));
 
     // Same link again: refused.
     c.goto(&reset_page).await.expect("reopen the link");
-    element(c, "input[name=password]")
-        .await
-        .send_keys("again")
-        .await
-        .expect("type");
-    element(c, "#reset-submit")
-        .await
-        .click()
-        .await
-        .expect("submit");
+    submit_new_password(c, "again").await;
     let burnt = |hits: &Hits| {
         hits.posts()
             .iter()
