@@ -81,16 +81,7 @@ impl Check {
         if token == STATIC_KEY_MARKER {
             return check_static_key(x, req);
         }
-        // The middleware refused cross-origin requests before any handler
-        // ran; without it (or for a static-key request it let through
-        // unchecked) the policy runs here.
-        let checked = req
-            .extensions()
-            .get::<state::MiddlewareRan>()
-            .is_some_and(|m| m.origin_checked);
-        if !checked {
-            check_origin(x, req)?;
-        }
+        check_origin(x, req)?;
         let state = state::load(x, req)?.ok_or(Rejection::NoSession)?;
         if self.one_time {
             x.inner
@@ -242,8 +233,19 @@ pub(crate) fn check_origin_headers(
     x.inner.policy.check(&f).map_err(Rejection::Origin)
 }
 
-fn check_origin(x: &Xsrf, req: &HttpRequest) -> Result<OriginAllowed, Rejection> {
-    check_origin_headers(x, req.method().as_str(), req.headers())
+/// The origin policy for a handler-level check (tokens, one-time keys).
+/// When the middleware already passed this request, its verdict stands;
+/// without it (or for a static-key request it let through unchecked) the
+/// policy runs here.
+pub(crate) fn check_origin(x: &Xsrf, req: &HttpRequest) -> Result<(), Rejection> {
+    let checked = req
+        .extensions()
+        .get::<state::MiddlewareRan>()
+        .is_some_and(|m| m.origin_checked);
+    if !checked {
+        check_origin_headers(x, req.method().as_str(), req.headers())?;
+    }
+    Ok(())
 }
 
 fn check_static_key(x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {

@@ -74,9 +74,8 @@ where
         let service = Rc::clone(&self.service);
         let xsrf = self.xsrf.clone();
         Box::pin(async move {
-            let unsafe_method = !is_safe(req.method());
             let mut origin_checked = false;
-            if unsafe_method {
+            if !is_safe(req.method()) {
                 // A request with the static key header is a programmatic
                 // client; the check proves or refutes the key itself.
                 let has_static = req.headers().contains_key(&xsrf.inner.static_header);
@@ -89,15 +88,13 @@ where
                     }
                     origin_checked = true;
                 }
+                let outcome = scan_body(&mut req, &xsrf).await;
+                req.extensions_mut().insert(outcome);
             }
             req.extensions_mut().insert(MiddlewareRan {
                 xsrf: xsrf.clone(),
                 origin_checked,
             });
-            if unsafe_method {
-                let outcome = scan_body(&mut req, &xsrf).await;
-                req.extensions_mut().insert(outcome);
-            }
             let mut res = service.call(req).await?;
             let http_req = res.request().clone();
             apply_pending(&http_req, res.response_mut());

@@ -104,12 +104,13 @@ impl Xsrf {
         key: &str,
     ) -> Result<T, XsrfError> {
         let outcome = async {
-            crate::extract::check_origin_headers(self, req.method().as_str(), req.headers())?;
-            let salt = state::load(self, req)?.map(|s| s.salt.clone());
+            crate::extract::check_origin(self, req)?;
+            let state = state::load(self, req)?;
+            let salt = state.as_ref().map(|s| s.salt.as_str());
             let data = self
                 .inner
                 .one_time
-                .validate::<T>(key, salt.as_deref(), self.inner.clock.now())
+                .validate::<T>(key, salt, self.inner.clock.now())
                 .await?;
             Ok::<T, XsrfError>(data)
         }
