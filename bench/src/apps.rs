@@ -18,7 +18,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{App, Error, HttpResponse, web};
 use serde::Deserialize;
-use xsrf_actix::{Key, Storage, ValidXsrf, Xsrf, XsrfToken};
+use xsrf_actix::{Key, ValidXsrf, Xsrf, XsrfToken};
 
 /// Secret of the peers' HMAC tokens (their benches use one of this shape).
 pub(crate) const PEER_SECRET: &[u8] = b"bench-secret-bench-secret-bench-1234567890";
@@ -68,14 +68,26 @@ pub(crate) fn sessions(key: &cookie::Key) -> SessionMiddleware<CookieSessionStor
         .build()
 }
 
+/// Where our per-session state lives in a bench app.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StateIn {
+    /// The actix-session `Session` (the default).
+    Session,
+    /// Our own signed cookie (`.cookie_storage()`), no session needed.
+    Cookie,
+}
+
 /// Our configuration: defaults, with the site origin the clients send.
-pub(crate) fn xsrf(site_origin: &str, storage: Storage) -> Xsrf {
-    Xsrf::builder()
+pub(crate) fn xsrf(site_origin: &str, state: StateIn) -> Xsrf {
+    let builder = Xsrf::builder()
         .secret(Key::generate().expect("system randomness for the bench key"))
-        .site_origin(site_origin)
-        .storage(storage)
-        .build()
-        .expect("valid bench XSRF settings")
+        .site_origin(site_origin);
+    match state {
+        StateIn::Session => builder,
+        StateIn::Cookie => builder.cookie_storage(),
+    }
+    .build()
+    .expect("valid bench XSRF settings")
 }
 
 /// The type every app below has: an `App` whose factory yields some

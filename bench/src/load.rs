@@ -215,16 +215,14 @@ fn start(s: &Scenario, session_key: &cookie::Key) -> io::Result<Running> {
             apps::plain_with_session(handler).wrap(apps::sessions(&key))
         })),
         Kind::Ours | Kind::OursCookie => {
-            let storage = match s.kind {
-                Kind::OursCookie => xsrf_actix::Storage::SignedCookie {
-                    name: "xsrf-state".to_owned(),
-                },
-                _ => xsrf_actix::Storage::Session,
+            let state = match s.kind {
+                Kind::OursCookie => apps::StateIn::Cookie,
+                _ => apps::StateIn::Session,
             };
             Running::start(move |listener: TcpListener| {
                 // The listener is bound already, so the site origin is known.
                 let origin = format!("http://{}", listener.local_addr()?);
-                let xsrf = apps::xsrf(&origin, storage);
+                let xsrf = apps::xsrf(&origin, state);
                 Ok(HttpServer::new(move || {
                     apps::ours(xsrf.clone(), handler).wrap(apps::sessions(&key))
                 })

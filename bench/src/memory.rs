@@ -15,11 +15,11 @@ use stats_alloc::Region;
 use std::pin::Pin;
 use time::OffsetDateTime;
 use xsrf_actix::core::OneTimeKeys;
-use xsrf_actix::{CreateOptions, DEFAULT_SCAN_LIMIT, MemoryStore, Storage};
+use xsrf_actix::{CreateOptions, DEFAULT_SCAN_LIMIT, MemoryStore};
 
 use crate::GLOBAL;
 use crate::apps::{self, Handler};
-use crate::overhead::sample;
+use crate::overhead::{Creds, prime, sample};
 use crate::report::{self, Table};
 
 /// Keys created per row.
@@ -129,24 +129,11 @@ pub(crate) fn run() {
         let origin = "http://localhost:8080";
         let plain = test::init_service(apps::plain(Handler::Bare)).await;
         let ours = test::init_service(apps::ours(
-            apps::xsrf(
-                origin,
-                Storage::SignedCookie {
-                    name: "xsrf-state".to_owned(),
-                },
-            ),
+            apps::xsrf(origin, apps::StateIn::Cookie),
             Handler::Bare,
         ))
         .await;
-        let res =
-            test::call_service(&ours, test::TestRequest::get().uri("/form").to_request()).await;
-        let cookie = res
-            .response()
-            .cookies()
-            .map(|c| format!("{}={}", c.name(), c.value()))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let token = String::from_utf8_lossy(&test::read_body(res).await).into_owned();
+        let Creds { cookie, token, .. } = prime(&ours, "X-XSRF-Token", "xsrf_token").await;
         let mut rows = Vec::new();
         for (label, pad) in [
             ("token last in a 60 KB body (under the limit)", 60 * 1024),

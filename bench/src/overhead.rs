@@ -22,7 +22,6 @@ use actix_web::http::header;
 use actix_web::{cookie, test};
 use bytes::Bytes;
 use stats_alloc::Region;
-use xsrf_actix::Storage;
 
 use crate::GLOBAL;
 use crate::apps::{self, Handler, PEER_SECRET, SKIP_PATH};
@@ -165,10 +164,10 @@ impl Row {
 /// What a client of one protection holds: its cookies, and how it sends
 /// the token.
 #[derive(Debug, Clone)]
-struct Creds {
+pub(crate) struct Creds {
     /// `Cookie` header for a returning visitor.
-    cookie: String,
-    token: String,
+    pub(crate) cookie: String,
+    pub(crate) token: String,
     header: &'static str,
     field: &'static str,
 }
@@ -223,7 +222,7 @@ fn maker(row: Row, c: &Creds) -> Box<dyn Fn() -> Request> {
 }
 
 /// Gets a returning visitor's cookies and token from `GET /form`.
-async fn prime<S, B>(srv: &S, header: &'static str, field: &'static str) -> Creds
+pub(crate) async fn prime<S, B>(srv: &S, header: &'static str, field: &'static str) -> Creds
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: actix_web::body::MessageBody,
@@ -280,17 +279,12 @@ pub(crate) fn run() {
         let plain_sessions =
             test::init_service(apps::plain(Handler::Bare).wrap(apps::sessions(&session_key))).await;
         let ours_sessions = test::init_service(
-            apps::ours(apps::xsrf(ORIGIN, Storage::Session), Handler::Bare)
+            apps::ours(apps::xsrf(ORIGIN, apps::StateIn::Session), Handler::Bare)
                 .wrap(apps::sessions(&session_key)),
         )
         .await;
         let ours_cookie = test::init_service(apps::ours(
-            apps::xsrf(
-                ORIGIN,
-                Storage::SignedCookie {
-                    name: "xsrf-state".to_owned(),
-                },
-            ),
+            apps::xsrf(ORIGIN, apps::StateIn::Cookie),
             Handler::Bare,
         ))
         .await;
