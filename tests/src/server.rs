@@ -1,17 +1,23 @@
 //! A real listening server on loopback and a minimal raw HTTP/1.1 client,
 //! for what `actix_web::test` cannot show: real sockets, concurrency, slow
-//! and aborted bodies.
+//! and aborted bodies; and the example apps on a free port, as their
+//! binaries run them.
 
 use std::collections::BTreeMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpServer, web};
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServerHandle, Service as _, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpServer, cookie, web};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use xsrf_actix::Xsrf;
+use xsrf_actix::{Key, Xsrf};
+use xsrf_examples::forms::{self, Comments};
 
 use crate::fixture::{Log, routes, session_middleware};
 
@@ -232,4 +238,110 @@ pub async fn race_one_time_key(addr: SocketAddr, n: usize) -> io::Result<Vec<u16
         statuses.push(t.await.map_err(io::Error::other)??.status);
     }
     Ok(statuses)
+}
+
+/// Every request an app answered: method, path, status.
+#[derive(Clone, Default)]
+pub struct Hits(Arc<Mutex<Vec<(String, String, u16)>>>);
+
+impl Hits {
+    /// All of them, in order.
+    pub fn all(&self) -> Vec<(String, String, u16)> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+    /// The POSTs: path and status.
+    pub fn posts(&self) -> Vec<(String, u16)> {
+        self.all()
+            .into_iter()
+            .filter(|(m, _, _)| m == "POST")
+            .map(|(_, p, s)| (p, s))
+            .collect()
+    }
+}
+
+/// An example app running on a free loopback port.
+pub struct ExampleServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Stops it.
+    pub handle: ServerHandle,
+    /// What it stored.
+    pub comments: web::Data<Comments>,
+    /// What it answered.
+    pub hits: Hits,
+}
+
+impl ExampleServer {
+    /// `http://{host}:{port}{path}`.
+    pub fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.addr.port())
+    }
+}
+
+/// An example's app constructor, such as `xsrf_examples::forms::app`.
+pub type Builder<T> =
+    fn(Xsrf, web::Data<Comments>, SessionMiddleware<CookieSessionStore>) -> App<T>;
+
+/// Starts an example app as its binary does (a generated secret, both
+/// loopback names as site origins) on a free port, recording every answer.
+pub fn start_example<T, B>(app: Builder<T>, send_cookie: bool) -> ExampleServer
+where
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: MessageBody + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let port = addr.port();
+    let xsrf = Xsrf::builder()
+        .secret(Key::generate().expect("key"))
+        .site_origin(format!("http://127.0.0.1:{port}"))
+        .site_origin(format!("http://localhost:{port}"))
+        .send_cookie(send_cookie)
+        .build()
+        .expect("xsrf settings");
+    let comments = web::Data::new(Comments::default());
+    let session_key = cookie::Key::generate();
+    let hits = Hits::default();
+    let (c, h) = (comments.clone(), hits.clone());
+    let server = HttpServer::new(move || {
+        let hits = h.clone();
+        let sessions = forms::cookie_sessions(&xsrf, session_key.clone());
+        app(xsrf.clone(), c.clone(), sessions).wrap_fn(move |req, srv| {
+            let method = req.method().to_string();
+            let path = req.path().to_owned();
+            let hits = hits.clone();
+            let fut = srv.call(req);
+            async move {
+                let res = fut.await?;
+                hits.0.lock().unwrap_or_else(PoisonError::into_inner).push((
+                    method,
+                    path,
+                    res.status().as_u16(),
+                ));
+                Ok(res)
+            }
+        })
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .expect("listen")
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    ExampleServer {
+        addr,
+        handle,
+        comments,
+        hits,
+    }
 }

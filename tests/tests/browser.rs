@@ -22,21 +22,17 @@
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServerHandle, Service as _, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::{App, HttpResponse, HttpServer, cookie, web};
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpResponse, HttpServer, web};
 use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::FutureExt as _;
 use hyper_util::client::legacy::connect::HttpConnector;
-use xsrf_actix::{Key, Xsrf};
-use xsrf_examples::forms::{self, Comments};
+use xsrf_examples::forms;
 use xsrf_examples::spa;
-use xsrf_tests::server::send_raw;
+use xsrf_tests::server::{ExampleServer, Hits, send_raw, start_example};
 
 /// How long any one wait for the browser may take.
 const WAIT: Duration = Duration::from_secs(15);
@@ -209,102 +205,6 @@ async fn connect(driver: &Driver, chromium: &Path) -> Client {
 // The apps, in-process on free ports
 // ---------------------------------------------------------------------------
 
-/// Every request an app answered: method, path, status.
-#[derive(Clone, Default)]
-struct Hits(Arc<Mutex<Vec<(String, String, u16)>>>);
-
-impl Hits {
-    fn all(&self) -> Vec<(String, String, u16)> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-    fn posts(&self) -> Vec<(String, u16)> {
-        self.all()
-            .into_iter()
-            .filter(|(m, _, _)| m == "POST")
-            .map(|(_, p, s)| (p, s))
-            .collect()
-    }
-}
-
-struct Site {
-    addr: SocketAddr,
-    handle: ServerHandle,
-    comments: web::Data<Comments>,
-    hits: Hits,
-}
-
-impl Site {
-    fn url(&self, host: &str, path: &str) -> String {
-        format!("http://{host}:{}{path}", self.addr.port())
-    }
-}
-
-type Builder<T> = fn(Xsrf, web::Data<Comments>, SessionMiddleware<CookieSessionStore>) -> App<T>;
-
-/// Starts an example app as its binary does (a generated secret, both
-/// loopback names as site origins) on a free port, recording every answer.
-fn start_example<T, B>(app: Builder<T>, send_cookie: bool) -> Site
-where
-    T: ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<B>,
-            Error = actix_web::Error,
-            InitError = (),
-        > + 'static,
-    B: MessageBody + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let port = addr.port();
-    let xsrf = Xsrf::builder()
-        .secret(Key::generate().expect("key"))
-        .site_origin(format!("http://127.0.0.1:{port}"))
-        .site_origin(format!("http://localhost:{port}"))
-        .send_cookie(send_cookie)
-        .build()
-        .expect("xsrf settings");
-    let comments = web::Data::new(Comments::default());
-    let session_key = cookie::Key::generate();
-    let hits = Hits::default();
-    let (c, h) = (comments.clone(), hits.clone());
-    let server = HttpServer::new(move || {
-        let hits = h.clone();
-        let sessions = forms::cookie_sessions(&xsrf, session_key.clone());
-        app(xsrf.clone(), c.clone(), sessions).wrap_fn(move |req, srv| {
-            let method = req.method().to_string();
-            let path = req.path().to_owned();
-            let hits = hits.clone();
-            let fut = srv.call(req);
-            async move {
-                let res = fut.await?;
-                hits.0.lock().unwrap_or_else(PoisonError::into_inner).push((
-                    method,
-                    path,
-                    res.status().as_u16(),
-                ));
-                Ok(res)
-            }
-        })
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .expect("listen")
-    .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    Site {
-        addr,
-        handle,
-        comments,
-        hits,
-    }
-}
-
 /// The attacker: pages on another origin (another port) that attack the
 /// demo at `http://{host}:{victim port}`.
 fn start_attacker(victim_port: u16) -> (SocketAddr, ServerHandle) {
@@ -442,7 +342,7 @@ fn artifact_path() -> PathBuf {
 const COMMENT: &str = "Hello from <b>Chromium</b> & friends";
 
 /// 1. A real user posts a comment through the form.
-async fn user_posts_a_comment(c: &Client, demo: &Site) {
+async fn user_posts_a_comment(c: &Client, demo: &ExampleServer) {
     c.goto(&demo.url("127.0.0.1", "/"))
         .await
         .expect("open the demo");
@@ -497,7 +397,7 @@ async fn submit_new_password(c: &Client, password: &str) {
 }
 
 /// The e-mailed reset link works once.
-async fn reset_link_works_once(c: &Client, demo: &Site) {
+async fn reset_link_works_once(c: &Client, demo: &ExampleServer) {
     c.goto(&demo.url("127.0.0.1", "/"))
         .await
         .expect("open the demo");
@@ -532,7 +432,7 @@ async fn reset_link_works_once(c: &Client, demo: &Site) {
 }
 
 /// 2. Forged posts from another origin, the demo visited as `host`.
-async fn attacks_are_refused(c: &Client, demo: &Site, attacker: SocketAddr, host: &str) {
+async fn attacks_are_refused(c: &Client, demo: &ExampleServer, attacker: SocketAddr, host: &str) {
     let before = demo.comments.all();
     // The victim has a session with the demo (under this host name).
     c.goto(&demo.url(host, "/")).await.expect("visit the demo");
@@ -583,7 +483,7 @@ async fn attacks_are_refused(c: &Client, demo: &Site, attacker: SocketAddr, host
 }
 
 /// 3. The SPA's script posts with the token from the `XSRF-TOKEN` cookie.
-async fn spa_posts_through_its_script(c: &Client, spa: &Site) {
+async fn spa_posts_through_its_script(c: &Client, spa: &ExampleServer) {
     c.goto(&spa.url("127.0.0.1", "/"))
         .await
         .expect("open the SPA");

@@ -7,19 +7,16 @@
 //! real listening server with a raw HTTP client, as curl or Python
 //! `requests` would.
 
-use std::net::TcpListener;
-
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
-use actix_web::dev::ServerHandle;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
-use actix_web::{HttpServer, cookie, web};
+use actix_web::{cookie, web};
 use xsrf_actix::{Key, Xsrf};
 use xsrf_examples::forms::{self, Comments, MAX_BODY, MAX_COMMENTS};
 use xsrf_tests::fixture::{Client, multipart_body};
-use xsrf_tests::server::RawClient;
+use xsrf_tests::server::{ExampleServer, RawClient, start_example};
 
 const SITE: &str = "http://127.0.0.1:8080";
 
@@ -428,38 +425,15 @@ async fn memory_is_bounded() {
 // Over a real socket, as curl or Python `requests`
 // ---------------------------------------------------------------------------
 
-fn start_server() -> (std::net::SocketAddr, ServerHandle, web::Data<Comments>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let xsrf = Xsrf::builder()
-        .secret(Key::generate().expect("key"))
-        .site_origin(format!("http://127.0.0.1:{}", addr.port()))
-        .site_origin(format!("http://localhost:{}", addr.port()))
-        .build()
-        .expect("xsrf settings");
-    let comments = web::Data::new(Comments::default());
-    let session_key = cookie::Key::generate();
-    let c = comments.clone();
-    let server = HttpServer::new(move || {
-        forms::app(
-            xsrf.clone(),
-            c.clone(),
-            forms::cookie_sessions(&xsrf, session_key.clone()),
-        )
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .expect("listen")
-    .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    (addr, handle, comments)
-}
-
 #[actix_web::test]
 async fn raw_http_client_round_trip() {
-    let (addr, handle, comments) = start_server();
+    // As the binary runs it: a generated secret, both loopback names.
+    let ExampleServer {
+        addr,
+        handle,
+        comments,
+        ..
+    } = start_example(forms::app::<CookieSessionStore>, false);
     let mut client = RawClient::default();
 
     let page = client
