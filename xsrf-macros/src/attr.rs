@@ -272,26 +272,10 @@ pub(crate) fn closest<'a>(
     let given = given.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (edit_distance(&given, c), c))
+        .map(|c| (strsim::levenshtein(&given, c), c))
         .filter(|(d, c)| *d <= 2 && *d < c.len().max(given.len()) / 2 + 1)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// Levenshtein distance, for "did you mean" hints on short names.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur.push(substitute.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -375,7 +359,7 @@ mod tests {
         assert_eq!(closest("sauce", options), Some("source"));
         assert_eq!(closest("x", options), None);
         assert_eq!(closest("method", options), None);
-        assert_eq!(edit_distance("action", "actoin"), 2);
-        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(strsim::levenshtein("action", "actoin"), 2);
+        assert_eq!(strsim::levenshtein("", "abc"), 3);
     }
 }

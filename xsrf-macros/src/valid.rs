@@ -70,12 +70,9 @@ fn unknown(which: Macro, given: &str) -> String {
     }
     let all = Macro::ALL.iter().flat_map(|m| m.options().iter().copied());
     if let Some(close) = closest(given, all) {
-        let owner = Macro::ALL
-            .iter()
-            .find(|m| m.options().contains(&close))
-            .map_or("", |m| m.name());
         return format!(
-            "unknown option `{given}`; did you mean `{close}`? It is an option of `#[{owner}]` only"
+            "unknown option `{given}`; did you mean `{close}`? It is an option of `#[{}]` only",
+            owner(close)
         );
     }
     format!("unknown option `{given}`; {}", takes(which))
@@ -83,15 +80,20 @@ fn unknown(which: Macro, given: &str) -> String {
 
 /// The message for a known option given to the macro that lacks it.
 fn not_applicable(which: Macro, given: &str) -> String {
-    let owner = Macro::ALL
-        .iter()
-        .find(|m| m.options().contains(&given))
-        .map_or("", |m| m.name());
     format!(
-        "`{given}` is an option of `#[{owner}]`, not of `#[{}]`; {}",
+        "`{given}` is an option of `#[{}]`, not of `#[{}]`; {}",
+        owner(given),
         which.name(),
         takes(which)
     )
+}
+
+/// The name of the macro that has the known option `option`.
+fn owner(option: &str) -> &'static str {
+    Macro::ALL
+        .iter()
+        .find(|m| m.options().contains(&option))
+        .map_or("", |m| m.name())
 }
 
 /// "`#[send_token]` takes `action`", listing the macro's options.
