@@ -2,10 +2,12 @@
 //! the test. A missing binary is an error: tests fail, they never skip.
 
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::server::free_port;
 
 /// A running `redis-server` (loopback only, persisting nothing, in its own
 /// temporary directory); killed and reaped on drop.
@@ -30,7 +32,7 @@ impl RedisServer {
         // The port is free when chosen but could be taken before the
         // server binds it: try a few.
         for _ in 0..3 {
-            let port = free_port()?;
+            let port = free_port().map_err(|e| format!("no free port: {e}"))?;
             let dir =
                 std::env::temp_dir().join(format!("xsrf-redis-{}-{port}", std::process::id()));
             std::fs::create_dir_all(&dir).map_err(|e| format!("temp dir: {e}"))?;
@@ -168,13 +170,6 @@ impl SpawnError {
             Self::Missing(m) | Self::Failed(m) => m,
         }
     }
-}
-
-fn free_port() -> Result<u16, String> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
 }
 
 /// The end of the server's log, for failure messages.

@@ -21,6 +21,14 @@ use xsrf_examples::forms::{self, Comments};
 
 use crate::fixture::{Log, routes, session_middleware};
 
+/// A loopback port that was free a moment ago (another process could
+/// take it before it is bound again).
+pub fn free_port() -> io::Result<u16> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+}
+
 /// A running server; stopped on [`TestServer::stop`].
 pub struct TestServer {
     /// Where it listens.

@@ -19,7 +19,7 @@
 //! fails, it never skips. `CHROMIUM` and `CHROMEDRIVER` override the
 //! binaries found on `PATH`.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -32,7 +32,7 @@ use futures_util::FutureExt as _;
 use hyper_util::client::legacy::connect::HttpConnector;
 use xsrf_examples::forms;
 use xsrf_examples::spa;
-use xsrf_tests::server::{ExampleServer, Hits, send_raw, start_example};
+use xsrf_tests::server::{ExampleServer, Hits, free_port, send_raw, start_example};
 
 /// How long any one wait for the browser may take.
 const WAIT: Duration = Duration::from_secs(15);
@@ -80,13 +80,6 @@ fn browser_binaries() -> (PathBuf, PathBuf) {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
 // ---------------------------------------------------------------------------
 // chromedriver, killed and reaped on drop (also when a test panics)
 // ---------------------------------------------------------------------------
@@ -101,7 +94,7 @@ impl Driver {
     fn start(binary: &Path, scratch: &Path) -> Driver {
         let tmp = scratch.join("tmp");
         std::fs::create_dir_all(&tmp).expect("scratch TMPDIR");
-        let port = free_port();
+        let port = free_port().expect("a free loopback port");
         let log = scratch.join("chromedriver.log");
         let mut cmd = Command::new(binary);
         cmd.arg(format!("--port={port}"))
