@@ -16,7 +16,7 @@ use actix_web::body::MessageBody;
 use actix_web::cookie::{self, SameSite};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::{App, Error, HttpResponse, web};
+use actix_web::{App, Error, HttpResponse, Route, web};
 use serde::Deserialize;
 use xsrf_actix::{Key, ValidXsrf, Xsrf, XsrfToken};
 
@@ -120,18 +120,23 @@ async fn ours_form(_: ValidXsrf, f: web::Form<Comment>) -> HttpResponse {
     take_form(f).await
 }
 
-/// No protection at all: the baseline.
-pub(crate) fn plain(handler: Handler) -> app_type!() {
-    let submit = match handler {
+/// `POST /submit` without an extractor of its own: the baselines, and the
+/// peer middleware, which checks before routing.
+fn plain_submit(handler: Handler) -> Route {
+    match handler {
         Handler::Bare => web::post().to(ok),
         Handler::Form => web::post().to(take_form),
-    };
+    }
+}
+
+/// No protection at all: the baseline.
+pub(crate) fn plain(handler: Handler) -> app_type!() {
     App::new()
         .route(
             "/form",
             web::get().to(|| async { HttpResponse::Ok().body(DUMMY_TOKEN) }),
         )
-        .route("/submit", submit)
+        .route("/submit", plain_submit(handler))
         .route(SKIP_PATH, web::get().to(ok))
 }
 
@@ -148,10 +153,6 @@ struct LikeXsrfState {
 /// session: separates the session middleware's cost (decrypting the cookie
 /// on every request) from the protection's.
 pub(crate) fn plain_with_session(handler: Handler) -> app_type!() {
-    let submit = match handler {
-        Handler::Bare => web::post().to(ok),
-        Handler::Form => web::post().to(take_form),
-    };
     App::new()
         .route(
             "/form",
@@ -166,7 +167,7 @@ pub(crate) fn plain_with_session(handler: Handler) -> app_type!() {
                 }
             }),
         )
-        .route("/submit", submit)
+        .route("/submit", plain_submit(handler))
         .route(SKIP_PATH, web::get().to(ok))
 }
 
@@ -203,17 +204,13 @@ pub(crate) fn peer_middleware(handler: Handler) -> app_type!() {
         })
         .with_secure(false)
         .with_skip_for(vec![SKIP_PATH.to_owned()]);
-    let submit = match handler {
-        Handler::Bare => web::post().to(ok),
-        Handler::Form => web::post().to(take_form),
-    };
     App::new()
         .wrap(CsrfMiddleware::new(config))
         .route(
             "/form",
             web::get().to(|t: CsrfToken| async move { HttpResponse::Ok().body(t.0) }),
         )
-        .route("/submit", submit)
+        .route("/submit", plain_submit(handler))
         .route(SKIP_PATH, web::get().to(ok))
 }
 
