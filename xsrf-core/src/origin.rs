@@ -45,6 +45,10 @@ pub struct SiteOrigin {
     https: bool,
     host: String,
     port: u16,
+    /// The ASCII serialization (`Display`), kept so that the common case,
+    /// an `Origin` header equal to a configured origin, is decided by one
+    /// comparison instead of a URL parse.
+    serialized: String,
 }
 
 impl SiteOrigin {
@@ -73,11 +77,14 @@ impl SiteOrigin {
             "http" => false,
             _ => return None,
         };
-        Some(Self {
+        let mut origin = Self {
             https,
             host: url.host_str()?.to_ascii_lowercase(),
             port: url.port_or_known_default()?,
-        })
+            serialized: String::new(),
+        };
+        origin.serialized = origin.to_string();
+        Some(origin)
     }
 
     /// Whether the scheme is `https`.
@@ -246,23 +253,25 @@ impl OriginPolicy {
             return Ok(OriginAllowed::SafeMethod);
         }
         if let Some(site) = req.sec_fetch_site {
-            let site = trimmed_lower(site);
-            match site.as_deref() {
-                Some("same-origin") | Some("none") => return Ok(OriginAllowed::FetchMetadata),
-                Some(kind @ ("cross-site" | "same-site")) => {
-                    return match req.origin.map(parse_origin) {
-                        Some(Ok(Some(o))) if self.trusted.contains(&o) => {
-                            Ok(OriginAllowed::Trusted)
-                        }
-                        _ if kind == "cross-site" => Err(OriginRejection::CrossSite),
-                        _ => Err(OriginRejection::SameSite),
-                    };
-                }
-                // An unknown value: decide on Origin / Referer below.
-                _ => {}
+            let site = site.trim_ascii();
+            let is = |value: &str| site.eq_ignore_ascii_case(value.as_bytes());
+            if is("same-origin") || is("none") {
+                return Ok(OriginAllowed::FetchMetadata);
             }
+            let cross_site = is("cross-site");
+            if cross_site || is("same-site") {
+                return match req.origin.map(parse_origin) {
+                    Some(Ok(Some(o))) if self.trusted.contains(&o) => Ok(OriginAllowed::Trusted),
+                    _ if cross_site => Err(OriginRejection::CrossSite),
+                    _ => Err(OriginRejection::SameSite),
+                };
+            }
+            // An unknown value: decide on Origin / Referer below.
         }
         if let Some(origin) = req.origin {
+            if let Some(allowed) = self.configured(origin) {
+                return Ok(allowed);
+            }
             return match parse_origin(origin) {
                 Err(()) => Err(OriginRejection::MalformedOrigin),
                 Ok(None) => Err(OriginRejection::NullOrigin),
@@ -277,6 +286,22 @@ impl OriginPolicy {
             return Err(OriginRejection::MissingReferer);
         }
         Ok(OriginAllowed::NoBrowserHeaders)
+    }
+
+    /// An `Origin` header that is, up to case, the serialization of a
+    /// configured origin. Such a header parses to exactly that origin, so
+    /// this only skips the parse; anything else goes through
+    /// [`parse_origin`] and [`Self::judge`] for the precise verdict.
+    fn configured(&self, origin: &[u8]) -> Option<OriginAllowed> {
+        let text = origin.trim_ascii();
+        let matches = |o: &SiteOrigin| o.serialized.as_bytes().eq_ignore_ascii_case(text);
+        if self.trusted.iter().any(matches) {
+            Some(OriginAllowed::Trusted)
+        } else if self.site.iter().any(matches) {
+            Some(OriginAllowed::SameOrigin)
+        } else {
+            None
+        }
     }
 
     fn judge(
@@ -300,12 +325,6 @@ impl OriginPolicy {
             Err(mismatch)
         }
     }
-}
-
-fn trimmed_lower(v: &[u8]) -> Option<String> {
-    std::str::from_utf8(v)
-        .ok()
-        .map(|s| s.trim().to_ascii_lowercase())
 }
 
 /// `Ok(None)` for `null`; `Err` for anything that is not exactly a
@@ -587,5 +606,39 @@ mod tests {
                 .to_string(),
             "http://localhost"
         );
+    }
+
+    /// The shortcut for configured origins must never change a verdict:
+    /// every header gets what the full parse and comparison would give.
+    #[test]
+    fn configured_origin_shortcut_agrees_with_the_parse() {
+        let policy = OriginPolicy::new()
+            .site("https://victim.example:8443")
+            .and_then(|p| p.site("http://[::1]:8080"))
+            .and_then(|p| p.trust("https://a.example"))
+            .expect("policy");
+        let headers: [&[u8]; 12] = [
+            b"https://victim.example:8443",
+            b"HTTPS://VICTIM.EXAMPLE:8443",
+            b" https://victim.example:8443 ",
+            b"https://victim.example",
+            b"https://victim.example:8443/",
+            b"http://victim.example:8443",
+            b"http://[::1]:8080",
+            b"https://a.example",
+            b"https://a.example:443",
+            b"https://evil.example",
+            b"null",
+            b"https://user@victim.example:8443",
+        ];
+        for h in headers {
+            let full = match parse_origin(h) {
+                Err(()) => Err(R::MalformedOrigin),
+                Ok(None) => Err(R::NullOrigin),
+                Ok(Some(o)) => policy.judge(&o, None, R::OriginMismatch),
+            };
+            let facts = RequestFacts::new("POST").origin(h);
+            assert_eq!(policy.check(&facts), full, "{}", String::from_utf8_lossy(h));
+        }
     }
 }
