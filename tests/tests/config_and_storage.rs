@@ -43,11 +43,10 @@ async fn cookie_storage_works_without_any_session_middleware() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     // A forged state cookie (the attacker's own anonymous id) is refused.
     let mut forged = jar.clone();
-    let (body, tag) = state.split_once('.').expect("body.tag");
-    forged.insert(
-        "xsrf-state".into(),
-        format!("{}.{tag}", body.replace('e', "f")),
-    );
+    let (body, tag) = state.rsplit_once('.').expect("body.tag");
+    // Another anonymous id under the old tag: one character changed.
+    let first = if body.starts_with('A') { "B" } else { "A" };
+    forged.insert("xsrf-state".into(), format!("{first}{}.{tag}", &body[1..]));
     c.set_cookies(forged);
     let r = c
         .send(form_post(

@@ -200,8 +200,8 @@ impl Xsrf {
     /// middleware, or registered with `App::app_data` (as `Xsrf` or
     /// `web::Data<Xsrf>`).
     pub fn from_request(req: &HttpRequest) -> Result<Xsrf, XsrfError> {
-        if let Some(m) = req.extensions().get::<crate::state::MiddlewareRan>() {
-            return Ok(m.xsrf.clone());
+        if let Some(x) = crate::state::middleware_config(req) {
+            return Ok(x.clone());
         }
         if let Some(x) = req.app_data::<Xsrf>() {
             return Ok(x.clone());
@@ -220,8 +220,6 @@ impl Xsrf {
         e.into().with_handler(self.inner.error_handler.clone())
     }
 }
-
-use actix_web::HttpMessage as _;
 
 impl XsrfBuilder {
     /// The signing secret (at least 32 bytes). Accepts a [`Key`] or a

@@ -7,7 +7,6 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
-use futures_util::future::LocalBoxFuture;
 use serde::{Serialize, Serializer};
 use xsrf_core::{Binding, OriginAllowed, Rejection, RequestFacts, StaticKey, Token};
 
@@ -70,34 +69,53 @@ impl Check {
     pub async fn run(self, req: &HttpRequest) -> Result<(), XsrfError> {
         let x = Xsrf::from_request(req)?;
         let outcome = self.decide(&x, req).await;
-        if let Err(e) = &outcome {
-            report(req, e);
-        }
-        outcome.map_err(|e| x.error(e))
+        conclude(&x, req, outcome)
     }
 
     async fn decide(self, x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
-        let token = self.find_token(x, req)?;
-        if token == STATIC_KEY_MARKER {
-            return check_static_key(x, req);
+        if !self.one_time {
+            return self.decide_now(x, req);
         }
-        check_origin(x, req)?;
-        let state = state::load(x, req)?.ok_or(Rejection::NoSession)?;
-        if self.one_time {
-            x.inner
-                .one_time
-                .validate::<serde_json::Value>(&token, Some(&state.salt), x.inner.clock.now())
-                .await?;
+        let Some((key, state)) = self.admit(x, req)? else {
             return Ok(());
-        }
+        };
+        x.inner
+            .one_time
+            .validate::<serde_json::Value>(&key, Some(state.salt.as_str()), x.inner.clock.now())
+            .await?;
+        Ok(())
+    }
+
+    /// A signed token needs no store, so it is decided without waiting
+    /// (and `ValidXsrf` needs no boxed future).
+    fn decide_now(self, x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
+        let Some((token, state)) = self.admit(x, req)? else {
+            return Ok(());
+        };
         let subject = x.subject(req, &state);
-        let binding = Binding::new(&subject)
-            .session(&state.salt)
+        let binding = Binding::new(subject.as_str())
+            .session(state.salt.as_str())
             .maybe_action(self.action);
         x.inner
             .tokens
             .verify(&token, &binding, x.inner.clock.now())?;
         Ok(())
+    }
+
+    /// What every check does first: find the token, let a valid static
+    /// key through (`None`), apply the origin policy, load the state.
+    fn admit<'r>(
+        self,
+        x: &Xsrf,
+        req: &'r HttpRequest,
+    ) -> Result<Option<(Cow<'r, str>, state::State)>, XsrfError> {
+        let token = self.find_token(x, req)?;
+        if token == STATIC_KEY_MARKER {
+            return check_static_key(x, req).map(|()| None);
+        }
+        check_origin(x, req)?;
+        let state = state::load(x, req)?.ok_or(Rejection::NoSession)?;
+        Ok(Some((token, state)))
     }
 
     /// Collects the token from every allowed place; they must agree.
@@ -150,10 +168,11 @@ impl Check {
             }
         }
         if double_submit {
-            let cookie = req.cookie(&x.inner.cookie_name).ok_or(Rejection::Missing)?;
+            let cookie =
+                state::cookie_value(req, &x.inner.cookie_name).ok_or(Rejection::Missing)?;
             match &found {
                 None => return Err(Rejection::Missing.into()),
-                Some(t) if *t != cookie.value() => {
+                Some(t) if *t != cookie => {
                     return Err(Rejection::Conflicting.into());
                 }
                 Some(_) => {}
@@ -165,6 +184,14 @@ impl Check {
             None => Err(Rejection::Missing.into()),
         }
     }
+}
+
+/// Logs a refusal and hands the error to the configured handler.
+fn conclude(x: &Xsrf, req: &HttpRequest, outcome: Result<(), XsrfError>) -> Result<(), XsrfError> {
+    if let Err(e) = &outcome {
+        report(req, e);
+    }
+    outcome.map_err(|e| x.error(e))
 }
 
 fn report(req: &HttpRequest, e: &XsrfError) {
@@ -195,7 +222,7 @@ fn single_header<'r>(headers: &'r HeaderMap, x: &Xsrf) -> Result<Option<&'r str>
 }
 
 fn body_token(req: &HttpRequest) -> Option<BodyToken> {
-    req.extensions().get::<BodyToken>().cloned()
+    state::PerRequest::read(req, |p| p.body.clone()).flatten()
 }
 
 fn is_form(req: &HttpRequest) -> bool {
@@ -238,10 +265,7 @@ pub(crate) fn check_origin_headers(
 /// without it (or for a static-key request it let through unchecked) the
 /// policy runs here.
 pub(crate) fn check_origin(x: &Xsrf, req: &HttpRequest) -> Result<(), Rejection> {
-    let checked = req
-        .extensions()
-        .get::<state::MiddlewareRan>()
-        .is_some_and(|m| m.origin_checked);
+    let checked = state::PerRequest::read(req, |p| p.origin_checked).unwrap_or(false);
     if !checked {
         check_origin_headers(x, req.method().as_str(), req.headers())?;
     }
@@ -292,11 +316,13 @@ pub struct ValidXsrf;
 
 impl FromRequest for ValidXsrf {
     type Error = XsrfError;
-    type Future = LocalBoxFuture<'static, Result<Self, XsrfError>>;
+    type Future = Ready<Result<Self, XsrfError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { Check::new().run(&req).await.map(|()| ValidXsrf) })
+        ready(Xsrf::from_request(req).and_then(|x| {
+            let outcome = Check::new().decide_now(&x, req);
+            conclude(&x, req, outcome).map(|()| ValidXsrf)
+        }))
     }
 }
 

@@ -15,13 +15,15 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use actix_web::body::EitherBody;
-use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::dev::{
+    Extensions, Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
+};
 use actix_web::error::PayloadError;
 use actix_web::http::{Method, header};
 use actix_web::{Error, HttpMessage, ResponseError as _};
 use bytes::Bytes;
 use futures_util::Stream;
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Either, FutureExt as _, LocalBoxFuture, Map};
 use futures_util::stream::{self, StreamExt};
 use xsrf_core::BodyProblem;
 
@@ -29,10 +31,14 @@ use crate::config::Xsrf;
 use crate::extract::check_origin_headers;
 use crate::scan::{BodyToken, MultipartScanner, Scan, UrlencodedScanner};
 use crate::send::apply_pending;
-use crate::state::MiddlewareRan;
+use crate::state::{PerRequest, Ran};
 
 /// Same shape as actix-http's `BoxedPayloadStream` (not re-exported).
 type BoxedPayloadStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>;
+
+/// What the wrapped service answers, and what we answer.
+type Inner<B> = Result<ServiceResponse<B>, Error>;
+type Outer<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
 
 impl<S, B> Transform<S, ServiceRequest> for Xsrf
 where
@@ -46,9 +52,12 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
+        let mut ran = Extensions::new();
+        ran.insert(Ran(self.clone()));
         ready(Ok(XsrfMiddleware {
             service: Rc::new(service),
             xsrf: self.clone(),
+            ran: Rc::new(ran),
         }))
     }
 }
@@ -57,6 +66,8 @@ where
 pub struct XsrfMiddleware<S> {
     service: Rc<S>,
     xsrf: Xsrf,
+    /// App data telling extractors that we ran, with our configuration.
+    ran: Rc<Extensions>,
 }
 
 impl<S, B> Service<ServiceRequest> for XsrfMiddleware<S>
@@ -66,41 +77,55 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+    /// Safe methods have nothing to wait for before the app runs: their
+    /// future is the app's, mapped, with no box.
+    type Future =
+        Either<Map<S::Future, fn(Inner<B>) -> Outer<B>>, LocalBoxFuture<'static, Outer<B>>>;
 
     forward_ready!(service);
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        // Shared app data rather than a per-request extension: a safe
+        // request then costs no allocation at all. Adding it needs the
+        // request not to be shared (actix unwraps `Rc::get_mut`); actix's
+        // own routing, which runs after an App- or scope-level middleware,
+        // requires exactly the same, so no working app is refused here.
+        req.add_data_container(Rc::clone(&self.ran));
+        if is_safe(req.method()) {
+            return Either::Left(self.service.call(req).map(finish::<B> as fn(_) -> _));
+        }
         let service = Rc::clone(&self.service);
         let xsrf = self.xsrf.clone();
-        Box::pin(async move {
+        Either::Right(Box::pin(async move {
+            let mut req = req;
             let mut origin_checked = false;
-            if !is_safe(req.method()) {
-                // A request with the static key header is a programmatic
-                // client; the check proves or refutes the key itself.
-                let has_static = req.headers().contains_key(&xsrf.inner.static_header);
-                if xsrf.inner.enforce_origin && !has_static {
-                    let verdict = check_origin_headers(&xsrf, req.method().as_str(), req.headers());
-                    if let Err(r) = verdict {
-                        tracing::warn!(reason = %r, method = %req.method(), "XSRF origin check refused the request");
-                        let res = xsrf.error(r).error_response();
-                        return Ok(req.into_response(res).map_into_right_body());
-                    }
-                    origin_checked = true;
+            // A request with the static key header is a programmatic
+            // client; the check proves or refutes the key itself.
+            let has_static = req.headers().contains_key(&xsrf.inner.static_header);
+            if xsrf.inner.enforce_origin && !has_static {
+                let verdict = check_origin_headers(&xsrf, req.method().as_str(), req.headers());
+                if let Err(r) = verdict {
+                    tracing::warn!(reason = %r, method = %req.method(), "XSRF origin check refused the request");
+                    let res = xsrf.error(r).error_response();
+                    return Ok(req.into_response(res).map_into_right_body());
                 }
-                let outcome = scan_body(&mut req, &xsrf).await;
-                req.extensions_mut().insert(outcome);
+                origin_checked = true;
             }
-            req.extensions_mut().insert(MiddlewareRan {
-                xsrf: xsrf.clone(),
-                origin_checked,
+            let outcome = scan_body(&mut req, &xsrf).await;
+            PerRequest::write(req.request(), |p| {
+                p.origin_checked = origin_checked;
+                p.body = Some(outcome);
             });
-            let mut res = service.call(req).await?;
-            let http_req = res.request().clone();
-            apply_pending(&http_req, res.response_mut());
-            Ok(res.map_into_left_body())
-        })
+            finish(service.call(req).await)
+        }))
     }
+}
+
+/// Adds what the request queued (cookies, `Vary`) to the app's response.
+fn finish<B>(res: Inner<B>) -> Outer<B> {
+    let (req, mut response) = res?.into_parts();
+    apply_pending(&req, &mut response);
+    Ok(ServiceResponse::new(req, response).map_into_left_body())
 }
 
 fn is_safe(m: &Method) -> bool {

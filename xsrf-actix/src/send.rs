@@ -2,14 +2,13 @@
 //! responder behind `#[send_token]`, and the cookies on the way out.
 
 use actix_web::body::EitherBody;
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, Responder, ResponseError as _};
 use xsrf_core::{Binding, Token};
 
 use crate::config::Xsrf;
 use crate::error::XsrfError;
-use crate::state::{self, Pending, State};
+use crate::state::{self, PerRequest, State, Subject};
 
 impl Xsrf {
     /// Issues a fresh token for the subject of `req` (the user from
@@ -20,35 +19,31 @@ impl Xsrf {
     pub fn issue(&self, req: &HttpRequest, action: Option<&str>) -> Result<Token, XsrfError> {
         let state = state::load_or_create(self, req).map_err(|e| self.error(e))?;
         let subject = self.subject(req, &state);
-        let binding = Binding::new(&subject)
-            .session(&state.salt)
+        let binding = Binding::new(subject.as_str())
+            .session(state.salt.as_str())
             .maybe_action(action);
         let token = self.inner.tokens.issue(&binding, self.inner.clock.now());
-        let cookie = self.inner.send_cookie.then(|| {
-            // Readable by scripts on purpose: Angular and axios copy it into
-            // the X-XSRF-TOKEN header. SameSite=Lax keeps it off cross-site
-            // subrequests.
-            Cookie::build(self.inner.cookie_name.clone(), token.as_str().to_owned())
-                .path("/")
-                .http_only(false)
-                .secure(self.inner.policy.is_https())
-                .same_site(SameSite::Lax)
-                .finish()
-        });
-        state::pending(req, |p| {
-            p.token_issued = true;
+        // Readable by scripts on purpose: Angular and axios copy it into the
+        // X-XSRF-TOKEN header. SameSite=Lax keeps it off cross-site
+        // subrequests.
+        let cookie = self
+            .inner
+            .send_cookie
+            .then(|| state::set_cookie(self, &self.inner.cookie_name, token.as_str(), false));
+        PerRequest::write(req, |p| {
+            p.pending.token_issued = true;
             if cookie.is_some() {
-                p.token_cookie = cookie;
+                p.pending.token_cookie = cookie;
             }
         });
         Ok(token)
     }
 
-    /// `user:<id>` or `anon:<id>`: the two kinds can never collide.
-    pub(crate) fn subject(&self, req: &HttpRequest, state: &State) -> String {
+    /// The user from `user_fn`, else the session's anonymous id.
+    pub(crate) fn subject(&self, req: &HttpRequest, state: &State) -> Subject {
         match self.inner.user_fn.as_ref().and_then(|f| f(req)) {
-            Some(user) => format!("user:{user}"),
-            None => format!("anon:{}", state.anon),
+            Some(user) => Subject::user(&user),
+            None => Subject::anon(&state.anon),
         }
     }
 }
@@ -56,11 +51,16 @@ impl Xsrf {
 /// Adds what was queued during the request (state cookie, token cookie,
 /// `Vary`) to the response. Appends: the handler's own cookies stay.
 pub(crate) fn apply_pending<B>(req: &HttpRequest, res: &mut HttpResponse<B>) {
-    let Some(p) = req.extensions_mut().remove::<Pending>() else {
+    let Some(p) = req
+        .extensions_mut()
+        .get_mut::<PerRequest>()
+        .map(|p| std::mem::take(&mut p.pending))
+    else {
         return;
     };
     for cookie in [p.state_cookie, p.token_cookie].into_iter().flatten() {
-        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        // The formatted cookie becomes the header value without a copy.
+        if let Ok(value) = HeaderValue::try_from(cookie) {
             res.headers_mut().append(header::SET_COOKIE, value);
         }
     }

@@ -31,11 +31,12 @@ impl Xsrf {
     /// ```
     pub async fn rotate(&self, req: &HttpRequest) -> Result<(), XsrfError> {
         let old = state::load(self, req).map_err(|e| self.error(e))?;
-        state::save(self, req, State::fresh()).map_err(|e| self.error(e))?;
+        let fresh = State::fresh().map_err(|e| self.error(e))?;
+        state::save(self, req, fresh).map_err(|e| self.error(e))?;
         if let Some(old) = old {
             // A failure here leaves keys that can no longer be used from
             // the new session anyway (they are bound to the old salt).
-            if let Err(e) = self.inner.one_time.clear_session(&old.salt).await {
+            if let Err(e) = self.inner.one_time.clear_session(old.salt.as_str()).await {
                 tracing::warn!(error = %e, "could not clear the old session's one-time keys");
             }
         }
@@ -56,7 +57,7 @@ impl Xsrf {
         req: &HttpRequest,
     ) -> Result<(HeaderName, HeaderValue), XsrfError> {
         let current = state::load_or_create(self, req).map_err(|e| self.error(e))?;
-        let mut s = State::clone(&current);
+        let mut s = current;
         let key = StaticKey::generate();
         s.static_key = Some(key.as_str().to_owned());
         state::save(self, req, s).map_err(|e| self.error(e))?;
@@ -74,7 +75,7 @@ impl Xsrf {
         data: &T,
     ) -> Result<Key, XsrfError> {
         let s = state::load_or_create(self, req).map_err(|e| self.error(e))?;
-        let options = options.bound_to(s.salt.clone());
+        let options = options.bound_to(s.salt.as_str().to_owned());
         self.inner
             .one_time
             .create(&options, data, self.inner.clock.now())

@@ -1,77 +1,204 @@
-//! Per-session state: the anonymous id, the session salt every token is
-//! bound to, and the static session key. Kept in the actix-session
-//! `Session` or in a signed cookie of its own.
-
-use std::rc::Rc;
+//! Per-session state (the anonymous id, the session salt every token is
+//! bound to, the static session key), kept in the actix-session `Session`
+//! or in a signed cookie of its own; and everything this crate notes on a
+//! request while it is being served, kept in one extension entry.
 
 use actix_session::SessionExt as _;
 use actix_web::HttpMessage as _;
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use arrayvec::ArrayString;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use xsrf_core::{Entropy as _, SystemEntropy};
 
 use crate::config::{Storage, Xsrf};
 use crate::error::XsrfError;
+use crate::scan::BodyToken;
 
 /// Session key under which the state is stored.
 pub(crate) const SESSION_KEY: &str = "xsrf";
 
+/// Random bytes in an [`Id`].
+const ID_BYTES: usize = 16;
+/// Their base64url length.
+const ID_LEN: usize = 22;
+/// Upper bound of a stored static key (they are 43 characters).
+const MAX_STATIC_KEY: usize = 128;
+
+/// A random id (16 bytes, 22 base64url characters), held inline: reading
+/// state from a session or cookie allocates nothing for it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Id(ArrayString<ID_LEN>);
+
+impl Id {
+    /// `None` only if base64 stopped encoding 16 bytes as 22 characters;
+    /// the caller then fails the request rather than use a weaker id.
+    fn random() -> Option<Self> {
+        let mut raw = [0u8; ID_BYTES];
+        SystemEntropy.fill(&mut raw);
+        let mut text = [0u8; ID_LEN];
+        let written = URL_SAFE_NO_PAD.encode_slice(raw, &mut text).ok()?;
+        Id::parse_bytes(&text[..written])
+    }
+
+    /// Accepts exactly 22 base64url characters (what [`Id::random`] makes).
+    fn parse(text: &str) -> Option<Self> {
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    fn parse_bytes(text: &[u8]) -> Option<Self> {
+        if text.len() != ID_LEN || !text.iter().all(|&b| is_base64url(b)) {
+            return None;
+        }
+        let text = std::str::from_utf8(text).ok()?;
+        ArrayString::from(text).ok().map(Id)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_base64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+impl Serialize for Id {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Id;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("22 base64url characters")
+            }
+            // Borrowed or transient, the text is copied inline: no String.
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Id, E> {
+                Id::parse(v).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
+/// What a session carries for this crate. Serialized into the session as
+/// `{"anon":"…","salt":"…"}` (plus `"static_key"` once revealed).
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct State {
     /// The visitor's anonymous id (the subject when `user_fn` says None).
-    pub(crate) anon: String,
+    pub(crate) anon: Id,
     /// Changes on every rotation, so older tokens stop verifying.
-    pub(crate) salt: String,
+    pub(crate) salt: Id,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) static_key: Option<String>,
 }
 
 impl State {
-    pub(crate) fn fresh() -> Self {
-        Self {
-            anon: random_id(),
-            salt: random_id(),
-            static_key: None,
+    pub(crate) fn fresh() -> Result<Self, XsrfError> {
+        match (Id::random(), Id::random()) {
+            (Some(anon), Some(salt)) => Ok(Self {
+                anon,
+                salt,
+                static_key: None,
+            }),
+            _ => Err(XsrfError::session("could not encode a new session id")),
         }
     }
 }
 
-fn random_id() -> String {
-    let mut b = [0u8; 16];
-    SystemEntropy.fill(&mut b);
-    URL_SAFE_NO_PAD.encode(b)
+/// `user:<id>` or `anon:<id>`: the two kinds can never collide. An
+/// anonymous subject is built on the stack.
+pub(crate) enum Subject {
+    Anon(ArrayString<{ 5 + ID_LEN }>),
+    User(String),
 }
 
-/// The state as this request sees it: set earlier in the same request, or
-/// read from storage. Cached in the request so one request sees one state;
-/// shared, so the cache costs no copy of its strings.
-#[derive(Clone)]
-struct Current(Rc<State>);
+impl Subject {
+    pub(crate) fn anon(id: &Id) -> Self {
+        let mut s = ArrayString::new();
+        // "anon:" plus 22 characters is exactly the capacity.
+        s.push_str("anon:");
+        s.push_str(id.as_str());
+        Subject::Anon(s)
+    }
 
-/// Cookies the middleware (or `WithToken`) must add to the response.
+    pub(crate) fn user(id: &str) -> Self {
+        Subject::User(format!("user:{id}"))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Subject::Anon(s) => s,
+            Subject::User(s) => s,
+        }
+    }
+}
+
+/// Cookies and headers the middleware (or `WithToken`) must add to the
+/// response, already formatted as `Set-Cookie` values.
 #[derive(Default)]
 pub(crate) struct Pending {
-    pub(crate) state_cookie: Option<Cookie<'static>>,
-    pub(crate) token_cookie: Option<Cookie<'static>>,
+    pub(crate) state_cookie: Option<String>,
+    pub(crate) token_cookie: Option<String>,
     /// A token was issued: the response depends on the session cookie.
     pub(crate) token_issued: bool,
 }
 
-/// Put in the extensions by the middleware: its configuration, which also
-/// tells that it ran, and whether it already passed this request's origin
-/// check. One entry, so an unprotected route pays one insertion.
-#[derive(Clone)]
-pub(crate) struct MiddlewareRan {
-    pub(crate) xsrf: Xsrf,
-    pub(crate) origin_checked: bool,
+/// Put among a request's app data by the `Xsrf` middleware: its
+/// configuration, which also tells that it ran. The same for every request
+/// the middleware sees, so it is built once and shared, not inserted per
+/// request.
+pub(crate) struct Ran(pub(crate) Xsrf);
+
+/// The configuration of the `Xsrf` middleware serving this request.
+pub(crate) fn middleware_config(req: &HttpRequest) -> Option<&Xsrf> {
+    req.app_data::<Ran>().map(|r| &r.0)
 }
 
-pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<Rc<State>>, XsrfError> {
-    if let Some(Current(s)) = req.extensions().get::<Current>() {
-        return Ok(Some(Rc::clone(s)));
+/// Everything else this crate notes on one request, in one extension
+/// entry, so a request pays for one insertion however many it uses.
+#[derive(Default)]
+pub(crate) struct PerRequest {
+    /// The middleware already passed this request's origin check.
+    pub(crate) origin_checked: bool,
+    /// What the middleware found in the body.
+    pub(crate) body: Option<BodyToken>,
+    /// The state as this request sees it: set earlier in the request, or
+    /// read from storage, so one request sees one state.
+    pub(crate) current: Option<State>,
+    pub(crate) pending: Pending,
+}
+
+impl PerRequest {
+    /// Reads the entry, if anything put one there.
+    pub(crate) fn read<R>(req: &HttpRequest, f: impl FnOnce(&PerRequest) -> R) -> Option<R> {
+        req.extensions().get::<PerRequest>().map(f)
+    }
+
+    /// Changes the entry, creating it first if needed.
+    pub(crate) fn write<R>(req: &HttpRequest, f: impl FnOnce(&mut PerRequest) -> R) -> R {
+        let mut ext = req.extensions_mut();
+        if let Some(p) = ext.get_mut::<PerRequest>() {
+            return f(p);
+        }
+        let mut p = PerRequest::default();
+        let out = f(&mut p);
+        ext.insert(p);
+        out
+    }
+}
+
+pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfError> {
+    if let Some(s) = PerRequest::read(req, |p| p.current.clone()).flatten() {
+        return Ok(Some(s));
     }
     let state = match &x.inner.storage {
         // An unreadable session value is treated as no state: the request
@@ -79,57 +206,74 @@ pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<Rc<State>>, Xsr
         Storage::Session => req.get_session().get::<State>(SESSION_KEY).ok().flatten(),
         Storage::SignedCookie { name } => {
             require_middleware(req)?;
-            req.cookie(name).and_then(|c| open_cookie(x, c.value()))
+            cookie_value(req, name).and_then(|v| open_cookie(x, v))
         }
-    }
-    .map(Rc::new);
+    };
     if let Some(s) = &state {
-        req.extensions_mut().insert(Current(Rc::clone(s)));
+        PerRequest::write(req, |p| p.current = Some(s.clone()));
     }
     Ok(state)
 }
 
-pub(crate) fn load_or_create(x: &Xsrf, req: &HttpRequest) -> Result<Rc<State>, XsrfError> {
+pub(crate) fn load_or_create(x: &Xsrf, req: &HttpRequest) -> Result<State, XsrfError> {
     match load(x, req)? {
         Some(s) => Ok(s),
-        None => save(x, req, State::fresh()),
+        None => save(x, req, State::fresh()?),
     }
 }
 
-pub(crate) fn save(x: &Xsrf, req: &HttpRequest, state: State) -> Result<Rc<State>, XsrfError> {
-    match &x.inner.storage {
-        Storage::Session => req
-            .get_session()
-            .insert(SESSION_KEY, &state)
-            .map_err(XsrfError::session)?,
+pub(crate) fn save(x: &Xsrf, req: &HttpRequest, state: State) -> Result<State, XsrfError> {
+    let cookie = match &x.inner.storage {
+        Storage::Session => {
+            req.get_session()
+                .insert(SESSION_KEY, &state)
+                .map_err(XsrfError::session)?;
+            None
+        }
         Storage::SignedCookie { name } => {
             require_middleware(req)?;
-            let cookie = Cookie::build(name.clone(), seal_cookie(x, &state)?)
-                .path("/")
-                .http_only(true)
-                .secure(x.inner.policy.is_https())
-                .same_site(SameSite::Lax)
-                .finish();
-            pending(req, |p| p.state_cookie = Some(cookie));
+            let value = seal_cookie(x, &state);
+            Some(set_cookie(x, name, &value, true))
         }
-    }
-    let state = Rc::new(state);
-    req.extensions_mut().insert(Current(Rc::clone(&state)));
+    };
+    PerRequest::write(req, |p| {
+        if cookie.is_some() {
+            p.pending.state_cookie = cookie;
+        }
+        p.current = Some(state.clone());
+    });
     Ok(state)
 }
 
-pub(crate) fn pending(req: &HttpRequest, f: impl FnOnce(&mut Pending)) {
-    let mut ext = req.extensions_mut();
-    if ext.get::<Pending>().is_none() {
-        ext.insert(Pending::default());
-    }
-    if let Some(p) = ext.get_mut::<Pending>() {
-        f(p);
-    }
+/// A `Set-Cookie` value for the whole site: `SameSite=Lax`, `Secure` on
+/// https sites, `HttpOnly` unless scripts must read it.
+pub(crate) fn set_cookie(x: &Xsrf, name: &str, value: &str, http_only: bool) -> String {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(http_only)
+        .secure(x.inner.policy.is_https())
+        .same_site(SameSite::Lax)
+        .finish()
+        .to_string()
+}
+
+/// The value of the first cookie called `name`, read in place from the
+/// `Cookie` headers (actix's cookie jar would copy every cookie of the
+/// request to find one). Values are used as sent: ours are base64url and
+/// never percent-encoded or quoted.
+pub(crate) fn cookie_value<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .find_map(|pair| {
+            let (n, v) = pair.split_once('=')?;
+            (n.trim() == name).then(|| v.trim())
+        })
 }
 
 fn require_middleware(req: &HttpRequest) -> Result<(), XsrfError> {
-    if req.extensions().contains::<MiddlewareRan>() {
+    if middleware_config(req).is_some() {
         Ok(())
     } else {
         Err(XsrfError::misconfigured(
@@ -138,20 +282,98 @@ fn require_middleware(req: &HttpRequest) -> Result<(), XsrfError> {
     }
 }
 
-fn seal_cookie(x: &Xsrf, state: &State) -> Result<String, XsrfError> {
-    let json = serde_json::to_vec(state).map_err(XsrfError::session)?;
-    let body = URL_SAFE_NO_PAD.encode(json);
-    let tag = ring::hmac::sign(&x.inner.state_key, body.as_bytes());
-    Ok(format!("{body}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref())))
+/// `anon.salt[.static_key].tag`, the tag an HMAC-SHA256 (base64url) of all
+/// that precedes it. Every part is base64url, so `.` separates unambiguously.
+fn seal_cookie(x: &Xsrf, state: &State) -> String {
+    let static_len = state.static_key.as_ref().map_or(0, |k| k.len() + 1);
+    let mut value = String::with_capacity(2 * ID_LEN + 1 + static_len + 1 + 43);
+    value.push_str(state.anon.as_str());
+    value.push('.');
+    value.push_str(state.salt.as_str());
+    if let Some(k) = &state.static_key {
+        value.push('.');
+        value.push_str(k);
+    }
+    let tag = ring::hmac::sign(&x.inner.state_key, value.as_bytes());
+    value.push('.');
+    URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut value);
+    value
 }
 
 fn open_cookie(x: &Xsrf, value: &str) -> Option<State> {
-    // Bounded: a real state cookie is ~200 bytes.
-    if value.len() > 2048 {
+    // Bounded: a real state cookie is 90 characters, 134 with a static key.
+    if value.len() > 2 * ID_LEN + MAX_STATIC_KEY + 64 {
         return None;
     }
-    let (body, tag) = value.split_once('.')?;
-    let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
-    ring::hmac::verify(&x.inner.state_key, body.as_bytes(), &tag).ok()?;
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).ok()?).ok()
+    let (body, tag_text) = value.rsplit_once('.')?;
+    // decode_slice wants room for its estimate (a multiple of 3).
+    let mut tag = [0u8; 33];
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(tag_text.as_bytes(), &mut tag)
+        .ok()?;
+    ring::hmac::verify(&x.inner.state_key, body.as_bytes(), &tag[..n]).ok()?;
+    let mut parts = body.split('.');
+    let anon = Id::parse(parts.next()?)?;
+    let salt = Id::parse(parts.next()?)?;
+    let static_key = match parts.next() {
+        None => None,
+        Some(k) if k.len() <= MAX_STATIC_KEY && k.bytes().all(is_base64url) => Some(k.to_owned()),
+        Some(_) => return None,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(State {
+        anon,
+        salt,
+        static_key,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_22_base64url_characters_and_differ() {
+        let (a, b) = (Id::random().expect("id"), Id::random().expect("id"));
+        assert_eq!(a.as_str().len(), ID_LEN);
+        assert!(a.as_str().bytes().all(is_base64url));
+        assert!(a != b);
+        assert!(Id::parse(a.as_str()) == Some(a));
+    }
+
+    #[test]
+    fn id_parse_refuses_wrong_length_and_alphabet() {
+        assert!(Id::parse("").is_none());
+        assert!(Id::parse(&"A".repeat(21)).is_none());
+        assert!(Id::parse(&"A".repeat(23)).is_none());
+        assert!(Id::parse(&format!("{}.", "A".repeat(21))).is_none());
+        assert!(Id::parse(&format!("{}+", "A".repeat(21))).is_none());
+        assert!(Id::parse(&format!("{}é", "A".repeat(20))).is_none());
+    }
+
+    #[test]
+    fn state_keeps_its_session_json_shape() {
+        let s = State::fresh().expect("fresh state");
+        let json = serde_json::to_string(&s).expect("serializes");
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"anon":"{}","salt":"{}"}}"#,
+                s.anon.as_str(),
+                s.salt.as_str()
+            )
+        );
+        let back: State = serde_json::from_str(&json).expect("deserializes");
+        assert!(back.anon == s.anon && back.salt == s.salt && back.static_key.is_none());
+        assert!(serde_json::from_str::<State>(r#"{"anon":"short","salt":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn anonymous_subject_is_prefixed() {
+        let id = Id::random().expect("id");
+        assert_eq!(Subject::anon(&id).as_str(), format!("anon:{}", id.as_str()));
+        assert_eq!(Subject::user("42").as_str(), "user:42");
+    }
 }
