@@ -265,7 +265,9 @@ pub(crate) fn check_origin_headers(
 /// without it (or for a static-key request it let through unchecked) the
 /// policy runs here.
 pub(crate) fn check_origin(x: &Xsrf, req: &HttpRequest) -> Result<(), Rejection> {
-    let checked = state::PerRequest::read(req, |p| p.origin_checked).unwrap_or(false);
+    let checked = req
+        .app_data::<state::Ran>()
+        .is_some_and(|r| r.origin_checked);
     if !checked {
         check_origin_headers(x, req.method().as_str(), req.headers())?;
     }

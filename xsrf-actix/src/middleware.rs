@@ -52,12 +52,19 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        let mut ran = Extensions::new();
-        ran.insert(Ran(self.clone()));
+        let ran = |origin_checked| {
+            let mut data = Extensions::new();
+            data.insert(Ran {
+                xsrf: self.clone(),
+                origin_checked,
+            });
+            Rc::new(data)
+        };
         ready(Ok(XsrfMiddleware {
             service: Rc::new(service),
             xsrf: self.clone(),
-            ran: Rc::new(ran),
+            unchecked: ran(false),
+            checked: ran(true),
         }))
     }
 }
@@ -66,8 +73,24 @@ where
 pub struct XsrfMiddleware<S> {
     service: Rc<S>,
     xsrf: Xsrf,
-    /// App data telling extractors that we ran, with our configuration.
-    ran: Rc<Extensions>,
+    /// App data telling extractors that we ran, with our configuration:
+    /// one for requests whose origin we did not check, one for those we
+    /// passed.
+    unchecked: Rc<Extensions>,
+    checked: Rc<Extensions>,
+}
+
+/// The app's own future, then [`finish`]: no box.
+type Pass<S, B> = Map<<S as Service<ServiceRequest>>::Future, fn(Inner<B>) -> Outer<B>>;
+
+impl<S, B> XsrfMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    fn pass(&self, req: ServiceRequest) -> Pass<S, B> {
+        self.service.call(req).map(finish::<B> as fn(_) -> _)
+    }
 }
 
 impl<S, B> Service<ServiceRequest> for XsrfMiddleware<S>
@@ -77,45 +100,56 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    /// Safe methods have nothing to wait for before the app runs: their
-    /// future is the app's, mapped, with no box.
-    type Future =
-        Either<Map<S::Future, fn(Inner<B>) -> Outer<B>>, LocalBoxFuture<'static, Outer<B>>>;
+    /// Only a form body to scan is waited for before the app runs (boxed);
+    /// every other request gets the app's own future, or our refusal.
+    type Future = Either<Either<Pass<S, B>, Ready<Outer<B>>>, LocalBoxFuture<'static, Outer<B>>>;
 
     forward_ready!(service);
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
-        // Shared app data rather than a per-request extension: a safe
-        // request then costs no allocation at all. Adding it needs the
+        let x = &self.xsrf;
+        // A request with the static key header is a programmatic client;
+        // the check proves or refutes the key itself.
+        let check_origin = !is_safe(req.method())
+            && x.inner.enforce_origin
+            && !req.headers().contains_key(&x.inner.static_header);
+        if check_origin {
+            let verdict = check_origin_headers(x, req.method().as_str(), req.headers());
+            if let Err(r) = verdict {
+                tracing::warn!(reason = %r, method = %req.method(), "XSRF origin check refused the request");
+                let res = x.error(r).error_response();
+                return Either::Left(Either::Right(ready(Ok(req
+                    .into_response(res)
+                    .map_into_right_body()))));
+            }
+        }
+        // Shared app data rather than a per-request extension: most
+        // requests then cost no allocation here at all. Adding it needs the
         // request not to be shared (actix unwraps `Rc::get_mut`); actix's
         // own routing, which runs after an App- or scope-level middleware,
         // requires exactly the same, so no working app is refused here.
-        req.add_data_container(Rc::clone(&self.ran));
+        let ran = if check_origin {
+            &self.checked
+        } else {
+            &self.unchecked
+        };
+        req.add_data_container(Rc::clone(ran));
         if is_safe(req.method()) {
-            return Either::Left(self.service.call(req).map(finish::<B> as fn(_) -> _));
+            return Either::Left(Either::Left(self.pass(req)));
         }
-        let service = Rc::clone(&self.service);
-        let xsrf = self.xsrf.clone();
-        Either::Right(Box::pin(async move {
-            let mut req = req;
-            let mut origin_checked = false;
-            // A request with the static key header is a programmatic
-            // client; the check proves or refutes the key itself.
-            let has_static = req.headers().contains_key(&xsrf.inner.static_header);
-            if xsrf.inner.enforce_origin && !has_static {
-                let verdict = check_origin_headers(&xsrf, req.method().as_str(), req.headers());
-                if let Err(r) = verdict {
-                    tracing::warn!(reason = %r, method = %req.method(), "XSRF origin check refused the request");
-                    let res = xsrf.error(r).error_response();
-                    return Ok(req.into_response(res).map_into_right_body());
-                }
-                origin_checked = true;
+        let scanner = match pick_scanner(&req, x) {
+            Ok(scanner) => scanner,
+            // Not a form: the token can only be in a header.
+            Err(BodyToken::NotScanned) => return Either::Left(Either::Left(self.pass(req))),
+            Err(outcome) => {
+                PerRequest::write(req.request(), |p| p.body = Some(outcome));
+                return Either::Left(Either::Left(self.pass(req)));
             }
-            let outcome = scan_body(&mut req, &xsrf).await;
-            PerRequest::write(req.request(), |p| {
-                p.origin_checked = origin_checked;
-                p.body = Some(outcome);
-            });
+        };
+        let service = Rc::clone(&self.service);
+        Either::Right(Box::pin(async move {
+            let outcome = scan_body(&mut req, scanner).await;
+            PerRequest::write(req.request(), |p| p.body = Some(outcome));
             finish(service.call(req).await)
         }))
     }
@@ -215,11 +249,7 @@ fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
 }
 
 /// Reads the body just far enough to decide, then restores it.
-async fn scan_body(req: &mut ServiceRequest, x: &Xsrf) -> BodyToken {
-    let mut scanner = match pick_scanner(req, x) {
-        Ok(s) => s,
-        Err(outcome) => return outcome,
-    };
+async fn scan_body(req: &mut ServiceRequest, mut scanner: Scanner) -> BodyToken {
     // take_payload leaves Payload::None behind: every path below must end
     // in set_payload, or the handler sees an empty body.
     let mut payload: Payload = req.take_payload();

@@ -156,19 +156,21 @@ pub(crate) struct Pending {
 /// configuration, which also tells that it ran. The same for every request
 /// the middleware sees, so it is built once and shared, not inserted per
 /// request.
-pub(crate) struct Ran(pub(crate) Xsrf);
+pub(crate) struct Ran {
+    pub(crate) xsrf: Xsrf,
+    /// The middleware passed this request's origin check.
+    pub(crate) origin_checked: bool,
+}
 
 /// The configuration of the `Xsrf` middleware serving this request.
 pub(crate) fn middleware_config(req: &HttpRequest) -> Option<&Xsrf> {
-    req.app_data::<Ran>().map(|r| &r.0)
+    req.app_data::<Ran>().map(|r| &r.xsrf)
 }
 
 /// Everything else this crate notes on one request, in one extension
 /// entry, so a request pays for one insertion however many it uses.
 #[derive(Default)]
 pub(crate) struct PerRequest {
-    /// The middleware already passed this request's origin check.
-    pub(crate) origin_checked: bool,
     /// What the middleware found in the body.
     pub(crate) body: Option<BodyToken>,
     /// The state as this request sees it: set earlier in the request, or
