@@ -81,7 +81,8 @@ pub(crate) struct Inner {
     pub(crate) user_fn: Option<Arc<UserFn>>,
     pub(crate) policy: OriginPolicy,
     pub(crate) header: HeaderName,
-    pub(crate) field: String,
+    /// Shared: each form scan and `XsrfToken` holds it without a copy.
+    pub(crate) field: Arc<str>,
     pub(crate) cookie_name: String,
     pub(crate) send_cookie: bool,
     pub(crate) sources: Vec<Source>,
@@ -397,7 +398,7 @@ impl XsrfBuilder {
                 user_fn: self.user_fn,
                 policy,
                 header,
-                field: self.field,
+                field: Arc::from(self.field),
                 cookie_name: self.cookie_name,
                 send_cookie: self.send_cookie,
                 sources: self.sources,

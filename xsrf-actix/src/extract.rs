@@ -236,6 +236,9 @@ fn in_query(req: &HttpRequest, field: &str) -> bool {
         .any(|pair| pair.split('=').next() == Some(field))
 }
 
+/// Not among `http`'s constants; built once rather than parsed per request.
+const SEC_FETCH_SITE: header::HeaderName = header::HeaderName::from_static("sec-fetch-site");
+
 /// The origin policy over the request headers. Only `Host`, `Origin`,
 /// `Referer` and `Sec-Fetch-Site` are read: `X-Forwarded-*` never are.
 pub(crate) fn check_origin_headers(
@@ -254,7 +257,7 @@ pub(crate) fn check_origin_headers(
     if let Some(v) = get(header::REFERER) {
         f = f.referer(v);
     }
-    if let Some(v) = headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+    if let Some(v) = get(SEC_FETCH_SITE) {
         f = f.sec_fetch_site(v);
     }
     x.inner.policy.check(&f).map_err(Rejection::Origin)
@@ -345,7 +348,7 @@ impl FromRequest for ValidXsrf {
 #[derive(Clone, PartialEq, Eq)]
 pub struct XsrfToken {
     token: Token,
-    field: String,
+    field: std::sync::Arc<str>,
 }
 
 impl XsrfToken {
@@ -390,7 +393,7 @@ impl FromRequest for XsrfToken {
             let token = x.issue(req, None)?;
             Ok(XsrfToken {
                 token,
-                field: x.field_name().to_owned(),
+                field: std::sync::Arc::clone(&x.inner.field),
             })
         }))
     }

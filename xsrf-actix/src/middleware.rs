@@ -13,6 +13,7 @@
 use std::future::{Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{
@@ -193,15 +194,25 @@ impl Scanner {
 /// Picks a scanner from the headers, or the final outcome when the body is
 /// not one that carries form fields.
 fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
+    const FORM: &str = "application/x-www-form-urlencoded";
     let limit = x.inner.scan_limit;
     let field = &x.inner.field;
+    // What browsers send for a form: decided without parsing a MIME type.
+    let plain_form = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes()
+            .trim_ascii()
+            .eq_ignore_ascii_case(FORM.as_bytes())
+    });
+    if plain_form && req.headers().get(header::CONTENT_ENCODING).is_none() {
+        return Ok(form_scanner(req, x));
+    }
     let mime = match req.mime_type() {
         Ok(Some(m)) => m,
         Ok(None) => return Err(BodyToken::NotScanned),
         Err(_) => return Err(BodyToken::Unreadable(BodyProblem::ContentType)),
     };
     let essence = mime.essence_str();
-    let form = essence.eq_ignore_ascii_case("application/x-www-form-urlencoded");
+    let form = essence.eq_ignore_ascii_case(FORM);
     let multipart = essence.eq_ignore_ascii_case("multipart/form-data");
     if !form && !multipart {
         return Err(BodyToken::NotScanned);
@@ -225,19 +236,7 @@ fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
         }
     }
     if form {
-        let content_length = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<usize>().ok());
-        // A declared small body costs at most `limit` to read whole, and
-        // reading it all catches a second, different token (a conflict).
-        let stop_at_first = content_length.is_none_or(|len| len > limit);
-        Ok(Scanner::Form(UrlencodedScanner::new(
-            field,
-            limit,
-            stop_at_first,
-        )))
+        Ok(form_scanner(req, x))
     } else {
         let boundary = mime
             .get_param("boundary")
@@ -246,6 +245,23 @@ fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
             .map(Scanner::Multipart)
             .map_err(|_| BodyToken::Unreadable(BodyProblem::ContentType))
     }
+}
+
+fn form_scanner(req: &ServiceRequest, x: &Xsrf) -> Scanner {
+    let limit = x.inner.scan_limit;
+    let content_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    // A declared small body costs at most `limit` to read whole, and
+    // reading it all catches a second, different token (a conflict).
+    let stop_at_first = content_length.is_none_or(|len| len > limit);
+    Scanner::Form(UrlencodedScanner::new(
+        Arc::clone(&x.inner.field),
+        limit,
+        stop_at_first,
+    ))
 }
 
 /// Reads the body just far enough to decide, then restores it.

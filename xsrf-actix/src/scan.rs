@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use memchr::memmem;
 use percent_encoding::percent_decode;
@@ -74,17 +75,16 @@ fn window(chunk: &[u8], consumed: usize, limit: usize) -> &[u8] {
 /// `application/x-www-form-urlencoded` decoding of one name or value, the
 /// same way `form_urlencoded` (and thus `web::Form`) does it: `+` is a space,
 /// then percent-decoding, then lossy UTF-8.
-fn form_decode(raw: &[u8]) -> String {
-    let plus_fixed: Cow<'_, [u8]> = if raw.contains(&b'+') {
-        Cow::Owned(
-            raw.iter()
-                .map(|&b| if b == b'+' { b' ' } else { b })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(raw)
-    };
-    percent_decode(&plus_fixed).decode_utf8_lossy().into_owned()
+fn form_decode(raw: &[u8]) -> Cow<'_, str> {
+    if raw.contains(&b'+') {
+        let plus_fixed: Vec<u8> = raw
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        return Cow::Owned(percent_decode(&plus_fixed).decode_utf8_lossy().into_owned());
+    }
+    // Borrowed when nothing is escaped: comparing field names costs no copy.
+    percent_decode(raw).decode_utf8_lossy()
 }
 
 // ---------------------------------------------------------------------------
@@ -102,7 +102,7 @@ enum FormState {
 /// Incremental scanner for urlencoded bodies.
 #[derive(Debug)]
 pub(crate) struct UrlencodedScanner {
-    field: String,
+    field: Arc<str>,
     limit: usize,
     stop_at_first: bool,
     consumed: usize,
@@ -124,9 +124,9 @@ impl UrlencodedScanner {
     /// `limit`) is scanned so a second, different occurrence is reported as
     /// `Conflict`; the middleware uses that when Content-Length <= limit,
     /// i.e. when reading to the end costs at most `limit` bytes anyway.
-    pub(crate) fn new(field: &str, limit: usize, stop_at_first: bool) -> Self {
+    pub(crate) fn new(field: Arc<str>, limit: usize, stop_at_first: bool) -> Self {
         Self {
-            field: field.to_owned(),
+            field,
             limit,
             stop_at_first,
             consumed: 0,
@@ -154,7 +154,7 @@ impl UrlencodedScanner {
     }
 
     fn name_matches(&self) -> bool {
-        !self.name_too_long && form_decode(&self.name) == self.field
+        !self.name_too_long && form_decode(&self.name) == *self.field
     }
 
     fn reset_name(&mut self) {
@@ -165,7 +165,7 @@ impl UrlencodedScanner {
     fn record(&mut self, raw: &[u8]) {
         let decoded = form_decode(raw);
         match &self.found {
-            None => self.found = Some(decoded),
+            None => self.found = Some(decoded.into_owned()),
             Some(prev) if *prev != decoded => self.conflict = true,
             Some(_) => {}
         }
@@ -516,7 +516,8 @@ mod tests {
     use super::*;
 
     fn run_form(chunks: &[&[u8]], limit: usize, stop_at_first: bool) -> BodyToken {
-        let mut s = UrlencodedScanner::new(crate::config::DEFAULT_FIELD, limit, stop_at_first);
+        let mut s =
+            UrlencodedScanner::new(crate::config::DEFAULT_FIELD.into(), limit, stop_at_first);
         for c in chunks {
             if let Scan::Done(t) = s.feed(c) {
                 return t;
@@ -583,10 +584,10 @@ mod tests {
 
     #[test]
     fn form_stops_early() {
-        let mut s = UrlencodedScanner::new(crate::config::DEFAULT_FIELD, 16, true);
+        let mut s = UrlencodedScanner::new(crate::config::DEFAULT_FIELD.into(), 16, true);
         assert_eq!(s.feed(b"xsrf_token=abc&"), Scan::Done(found("abc")));
         // Value not terminated yet: no decision before `&` or end-of-body.
-        let mut s = UrlencodedScanner::new(crate::config::DEFAULT_FIELD, 64, true);
+        let mut s = UrlencodedScanner::new(crate::config::DEFAULT_FIELD.into(), 64, true);
         assert_eq!(s.feed(b"xsrf_token=abc"), Scan::NeedMore);
         assert_eq!(s.feed(b"def&rest"), Scan::Done(found("abcdef")));
     }
