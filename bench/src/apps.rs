@@ -194,14 +194,33 @@ pub(crate) fn ours(xsrf: Xsrf, handler: Handler) -> app_type!() {
 /// cookie readable by scripts, not `Secure` (plain HTTP), `/healthz`
 /// skipped. The middleware checks every POST; handlers need nothing.
 pub(crate) fn peer_middleware(handler: Handler) -> app_type!() {
-    use actix_csrf_middleware::{
-        CsrfDoubleSubmitCookie, CsrfMiddleware, CsrfMiddlewareConfig, CsrfToken,
-    };
-    let config = CsrfMiddlewareConfig::double_submit_cookie(PEER_SECRET)
-        .with_token_cookie_config(CsrfDoubleSubmitCookie {
+    use actix_csrf_middleware::{CsrfDoubleSubmitCookie, CsrfMiddlewareConfig};
+    let config = CsrfMiddlewareConfig::double_submit_cookie(PEER_SECRET).with_token_cookie_config(
+        CsrfDoubleSubmitCookie {
             http_only: false,
             same_site: SameSite::Lax,
-        })
+        },
+    );
+    peer_middleware_with(config, handler)
+}
+
+/// actix-csrf-middleware 0.9 in its synchronizer-token mode: the token
+/// lives in the actix-session `Session` (the caller wraps sessions around
+/// the app, as its docs do), compared with the header or form field. The
+/// like-for-like peer of ours with session storage.
+pub(crate) fn peer_middleware_sessions(handler: Handler) -> app_type!() {
+    let config = actix_csrf_middleware::CsrfMiddlewareConfig::synchronizer_token(PEER_SECRET);
+    peer_middleware_with(config, handler)
+}
+
+/// The peer middleware app for either mode: not `Secure` (plain HTTP),
+/// `/healthz` skipped, `GET /form` answering its token.
+fn peer_middleware_with(
+    config: actix_csrf_middleware::CsrfMiddlewareConfig,
+    handler: Handler,
+) -> app_type!() {
+    use actix_csrf_middleware::{CsrfMiddleware, CsrfToken};
+    let config = config
         .with_secure(false)
         .with_skip_for(vec![SKIP_PATH.to_owned()]);
     App::new()

@@ -42,6 +42,8 @@ enum Kind {
     /// nothing in the session (as actix-csrf keeps nothing there either).
     OursCookie,
     PeerMiddleware,
+    /// actix-csrf-middleware's synchronizer mode: its token in the session.
+    PeerSession,
     PeerCookie,
 }
 
@@ -78,7 +80,7 @@ const OURS_FORM: usize = 5;
 const OURS_COOKIE_HEADER: usize = 6;
 const OURS_COOKIE_FORM: usize = 7;
 
-const SCENARIOS: [Scenario; 12] = [
+const SCENARIOS: [Scenario; 14] = [
     Scenario {
         name: "unprotected, header-shaped",
         kind: Kind::Plain,
@@ -127,6 +129,16 @@ const SCENARIOS: [Scenario; 12] = [
     Scenario {
         name: "actix-csrf-middleware, form",
         kind: Kind::PeerMiddleware,
+        via: Via::Form("csrf_token"),
+    },
+    Scenario {
+        name: "actix-csrf-middleware (session), header",
+        kind: Kind::PeerSession,
+        via: Via::Header("X-CSRF-Token"),
+    },
+    Scenario {
+        name: "actix-csrf-middleware (session), form",
+        kind: Kind::PeerSession,
         via: Via::Form("csrf_token"),
     },
     Scenario {
@@ -234,6 +246,9 @@ fn start(s: &Scenario, session_key: &cookie::Key) -> io::Result<Running> {
         }
         Kind::PeerMiddleware => Running::start(launcher!(move || {
             apps::peer_middleware(handler).wrap(apps::sessions(&key))
+        })),
+        Kind::PeerSession => Running::start(launcher!(move || {
+            apps::peer_middleware_sessions(handler).wrap(apps::sessions(&key))
         })),
         Kind::PeerCookie => Running::start(launcher!(move || {
             apps::peer_cookie(handler).wrap(apps::sessions(&key))
@@ -433,6 +448,9 @@ pub(crate) fn run() {
             if sum.failed.is_some() {
                 continue;
             }
+            if std::env::var("ONLY").is_ok_and(|o| o != s.name) {
+                continue;
+            }
             match rt.block_on(measure(s, &session_key)) {
                 Ok(run) => {
                     let rate = run.requests as f64 / run.elapsed.as_secs_f64();
@@ -510,8 +528,10 @@ pub(crate) fn run() {
             .iter()
             .zip(&sums)
             .filter(|(s, _)| {
-                matches!(s.kind, Kind::PeerMiddleware | Kind::PeerCookie)
-                    && matches!(s.via, Via::Form(_)) == is_form
+                matches!(
+                    s.kind,
+                    Kind::PeerMiddleware | Kind::PeerSession | Kind::PeerCookie
+                ) && matches!(s.via, Via::Form(_)) == is_form
             })
             .filter(|(_, sum)| sum.rate().is_finite())
             .max_by(|a, b| a.1.rate().total_cmp(&b.1.rate()));

@@ -9,10 +9,12 @@
 //! and bytes allocated per request (from the counting allocator). Request
 //! construction and response reading happen outside the measured loop.
 //!
-//! Ours is shown twice: with its state in the cookie session (compared
+//! Ours and the peer are each shown twice: with their state in the cookie
+//! session (ours by default, the peer's synchronizer-token mode; compared
 //! with the plain app behind the same session middleware, which then also
-//! decodes the session cookie) and with `.cookie_storage()` (no session
-//! middleware; compared with the bare plain app, like the peer).
+//! decodes the session cookie) and without sessions (ours with
+//! `.cookie_storage()`, the peer's double-submit cookie; compared with the
+//! bare plain app, as the peer publishes).
 
 use std::time::Instant;
 
@@ -273,7 +275,7 @@ pub(crate) fn run() {
     println!(
         "{ITERS} calls per row ({ITERS_LARGE} for 256 KB) after {WARMUP} warm-up, best of {ROUNDS} rounds; protected minus unprotected, same requests."
     );
-    let (ours_s, ours_c, peer) = actix_web::rt::System::new().block_on(async {
+    let [ours_s, peer_s, ours_c, peer] = actix_web::rt::System::new().block_on(async {
         let session_key = cookie::Key::generate();
         let plain = test::init_service(apps::plain(Handler::Bare)).await;
         let plain_sessions =
@@ -289,9 +291,19 @@ pub(crate) fn run() {
         ))
         .await;
         let peer = test::init_service(apps::peer_middleware(Handler::Bare)).await;
+        let peer_sessions = test::init_service(
+            apps::peer_middleware_sessions(Handler::Bare).wrap(apps::sessions(&session_key)),
+        )
+        .await;
 
         let creds_s = prime(&ours_sessions, "X-XSRF-Token", "xsrf_token").await;
         let creds_c = prime(&ours_cookie, "X-XSRF-Token", "xsrf_token").await;
+        let creds_ps = prime(
+            &peer_sessions,
+            actix_csrf_middleware::DEFAULT_CSRF_TOKEN_HEADER,
+            actix_csrf_middleware::DEFAULT_CSRF_TOKEN_FIELD,
+        )
+        .await;
         // The peer's own bench setup: an authorized session id cookie and
         // the HMAC token bound to it.
         let sid = "BENCH-SESSION-ID";
@@ -311,10 +323,12 @@ pub(crate) fn run() {
             field: actix_csrf_middleware::DEFAULT_CSRF_TOKEN_FIELD,
         };
 
-        let ours_s = deltas(&plain_sessions, &ours_sessions, &creds_s).await;
-        let ours_c = deltas(&plain, &ours_cookie, &creds_c).await;
-        let peer = deltas(&plain, &peer, &creds_p).await;
-        (ours_s, ours_c, peer)
+        [
+            deltas(&plain_sessions, &ours_sessions, &creds_s).await,
+            deltas(&plain_sessions, &peer_sessions, &creds_ps).await,
+            deltas(&plain, &ours_cookie, &creds_c).await,
+            deltas(&plain, &peer, &creds_p).await,
+        ]
     });
 
     let cell = |d: &Delta| {
@@ -329,41 +343,31 @@ pub(crate) fn run() {
         s
     };
     println!("\ntime / allocations per request, added by the protection:");
-    let mut t = Table::new(&[
-        "request",
-        "xsrf-actix (session)",
-        "xsrf-actix (cookie)",
-        "actix-csrf-middleware",
-        "peer published",
-    ]);
+    const COLUMNS: [&str; 4] = [
+        "ours, session",
+        "peer, session",
+        "ours, cookie",
+        "peer, cookie",
+    ];
+    let columns = [&ours_s, &peer_s, &ours_c, &peer];
+    let mut t = Table::new(&[&["request"][..], &COLUMNS[..], &["peer published"]].concat());
     for (i, row) in ROWS.iter().enumerate() {
-        t.row(vec![
-            row.label().to_owned(),
-            cell(&ours_s[i]),
-            cell(&ours_c[i]),
-            cell(&peer[i]),
-            row.published().to_owned(),
-        ]);
+        let mut cells = vec![row.label().to_owned()];
+        cells.extend(columns.iter().map(|c| cell(&c[i])));
+        cells.push(row.published().to_owned());
+        t.row(cells);
     }
     t.print();
 
     println!("\nbytes allocated per request, added by the protection:");
-    let mut b = Table::new(&[
-        "request",
-        "xsrf-actix (session)",
-        "xsrf-actix (cookie)",
-        "actix-csrf-middleware",
-    ]);
+    let mut b = Table::new(&[&["request"][..], &COLUMNS[..]].concat());
     for (i, row) in ROWS.iter().enumerate() {
-        b.row(vec![
-            row.label().to_owned(),
-            report::delta_bytes(ours_s[i].bytes),
-            report::delta_bytes(ours_c[i].bytes),
-            report::delta_bytes(peer[i].bytes),
-        ]);
+        let mut cells = vec![row.label().to_owned()];
+        cells.extend(columns.iter().map(|c| report::delta_bytes(c[i].bytes)));
+        b.row(cells);
     }
     b.print();
     println!(
-        "(session: ours vs the plain app behind the same session middleware; cookie: `.cookie_storage()` vs the bare app, as the peer.)"
+        "(peer: actix-csrf-middleware. session: state in actix-session (ours: default; peer: synchronizer token), vs the plain app behind the same session middleware. cookie: no session (ours: `.cookie_storage()`; peer: double-submit cookie), vs the bare app, as the peer publishes.)"
     );
 }
