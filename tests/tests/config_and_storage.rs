@@ -247,3 +247,66 @@ async fn valid_xsrf_guard_keeps_the_handler_from_running() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(log.is_empty());
 }
+
+/// The middleware hands its configuration to extractors as app data; that
+/// must work wherever actix lets it be wrapped (a scope, a resource, next
+/// to app data of their own), with session-less storage too.
+#[actix_web::test]
+async fn middleware_works_on_scopes_and_resources() {
+    let log = Log::default();
+    let (l1, l2) = (log.clone(), log.clone());
+    let xsrf = builder(&clock()).cookie_storage().build().expect("xsrf");
+    let token_route = || {
+        web::get().to(|req: actix_web::HttpRequest| async move {
+            xsrf_actix::WithToken::new(&req, HttpResponse::Ok().finish())
+        })
+    };
+    let svc = test::init_service(
+        App::new()
+            .service(
+                web::scope("/scoped")
+                    .wrap(xsrf.clone())
+                    .app_data(web::FormConfig::default().limit(4096))
+                    .route("/token", token_route())
+                    .route(
+                        "/post",
+                        web::post().to(move |_: ValidXsrf| {
+                            let l = l1.clone();
+                            async move {
+                                l.push("scoped");
+                                HttpResponse::Ok().finish()
+                            }
+                        }),
+                    ),
+            )
+            .service(
+                web::resource("/resource")
+                    .wrap(xsrf.clone())
+                    .app_data(web::FormConfig::default().limit(4096))
+                    .route(token_route())
+                    .route(web::post().to(move |_: ValidXsrf| {
+                        let l = l2.clone();
+                        async move {
+                            l.push("resource");
+                            HttpResponse::Ok().finish()
+                        }
+                    })),
+            ),
+    )
+    .await;
+    let c = Client::new(svc);
+    for (get, post_to, entry) in [
+        ("/scoped/token", "/scoped/post", "scoped"),
+        ("/resource", "/resource", "resource"),
+    ] {
+        let t = c.token_via(get).await;
+        let r = c
+            .send(post(post_to).insert_header(("x-xsrf-token", t.as_str())))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{post_to}: {}", r.body);
+        let r = c.send(post(post_to)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{post_to} without a token");
+        assert_eq!(log.entries().last().map(String::as_str), Some(entry));
+    }
+    assert_eq!(log.entries(), ["scoped", "resource"]);
+}
