@@ -136,9 +136,10 @@
 //!
 //! actix-web and actix-session (the framework and its sessions), ring
 //! (HMAC for the state cookie), serde/serde_json (session state), base64,
-//! memchr and percent-encoding (body scanning), futures-util and bytes
-//! (payload streams), time, thiserror, tracing (refusals are logged with
-//! their reason), and redis (feature `redis`).
+//! arrayvec (session ids kept inline), memchr and percent-encoding (body
+//! scanning), futures-util and bytes (payload streams), time, thiserror,
+//! tracing (refusals are logged with their reason), html-escape, and redis
+//! (feature `redis`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
