@@ -70,7 +70,15 @@ where
     }
 }
 
-/// The service [`Xsrf`] wraps around an app; see the [module docs](self).
+/// The service [`Xsrf`] wraps around an app: it refuses cross-origin
+/// unsafe requests, reads form bodies up to the token and puts them back,
+/// and writes the cookies queued during the request.
+///
+/// It hands its configuration to extractors as app data of the request
+/// (`ServiceRequest::add_data_container`), as actix's own scopes and
+/// resources do. Like them, and like actix's router, that needs the
+/// middleware around it not to hold a clone of the `HttpRequest` while the
+/// request is inside.
 pub struct XsrfMiddleware<S> {
     service: Rc<S>,
     xsrf: Xsrf,

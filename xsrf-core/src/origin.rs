@@ -194,7 +194,11 @@ pub enum OriginAllowed {
     NoBrowserHeaders,
 }
 
-/// The configured origins; see the [module docs](self).
+/// The configured origins, and the check: safe methods pass; then
+/// `Sec-Fetch-Site` (`same-origin`, `none`), then `Origin`, then `Referer`
+/// must say the request comes from a site or trusted origin; with none of
+/// them, a plain-HTTP site lets it on to the token check and an HTTPS site
+/// refuses it.
 ///
 /// ```
 /// use xsrf_core::{OriginAllowed, OriginPolicy, OriginRejection, RequestFacts};

@@ -4,7 +4,7 @@
 //! an `Arc<dyn KeyStore>` chosen at start-up. [`MemoryStore`] is the
 //! embedded default; xsrf-actix has a Redis store behind a feature.
 //! Implementations run the same acceptance suite
-//! ([`acceptance`](crate::store::acceptance)).
+//! ([`acceptance`]).
 
 use std::future::Future;
 use std::pin::Pin;
