@@ -298,8 +298,7 @@ impl Tokens {
         let mut signer = None;
         for key in self.ring.with_id(id) {
             known = true;
-            let expected = mac(key.token_key(), header, binding);
-            if bool::from(expected.as_ref().ct_eq(tag)) {
+            if mac_matches(key.token_key(), header, binding, tag) {
                 signer = Some(key.id() != current);
                 break;
             }
@@ -311,16 +310,19 @@ impl Tokens {
         };
         let mut secs = [0u8; 8];
         secs.copy_from_slice(&header[5..13]);
-        let issued_at = i64::try_from(u64::from_be_bytes(secs))
-            .ok()
-            .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
-            .ok_or(Rejection::FromFuture)?;
-        if issued_at - now > self.skew {
+        let issued = i64::try_from(u64::from_be_bytes(secs)).map_err(|_| Rejection::FromFuture)?;
+        // Exact to the nanosecond, as `OffsetDateTime` differences are, but
+        // in integers: no calendar arithmetic on the hot path.
+        let issued_ns = i128::from(issued) * 1_000_000_000;
+        let now_ns = now.unix_timestamp_nanos();
+        if issued_ns - now_ns > self.skew.whole_nanoseconds() {
             return Err(Rejection::FromFuture);
         }
-        if now - issued_at > self.timeout {
+        if now_ns - issued_ns > self.timeout.whole_nanoseconds() {
             return Err(Rejection::Expired);
         }
+        let issued_at =
+            OffsetDateTime::from_unix_timestamp(issued).map_err(|_| Rejection::FromFuture)?;
         Ok(Verified {
             issued_at,
             by_fallback_key,
@@ -330,21 +332,28 @@ impl Tokens {
 
 /// Parses the outer format: length, encoding, version.
 fn decode(token: &str) -> Result<[u8; RAW_LEN], Rejection> {
-    if token.trim().is_empty() {
+    if token.len() != ENCODED_LEN {
         return Err(if token.is_empty() {
             Rejection::Missing
-        } else {
+        } else if token.trim().is_empty() {
             Rejection::Malformed(Malformed::Blank)
+        } else {
+            Rejection::Malformed(Malformed::Length)
         });
-    }
-    if token.len() != ENCODED_LEN {
-        return Err(Rejection::Malformed(Malformed::Length));
     }
     // decode_slice wants room for its estimate (a multiple of 3).
     let mut buf = [0u8; RAW_LEN.div_ceil(3) * 3];
     let n = URL_SAFE_NO_PAD
         .decode_slice(token.as_bytes(), &mut buf)
-        .map_err(|_| Rejection::Malformed(Malformed::Encoding))?;
+        .map_err(|_| {
+            // Blank is checked only once the input is not a token: valid
+            // tokens skip the scan.
+            Rejection::Malformed(if token.trim().is_empty() {
+                Malformed::Blank
+            } else {
+                Malformed::Encoding
+            })
+        })?;
     if n != RAW_LEN {
         return Err(Rejection::Malformed(Malformed::Length));
     }
@@ -409,22 +418,46 @@ fn write_input(sink: &mut impl Sink, header: &[u8], binding: &Binding<'_>) {
 }
 
 fn mac(key: &hmac::Key, header: &[u8], binding: &Binding<'_>) -> hmac::Tag {
-    // Typical inputs are ~100 bytes: one contiguous `sign` over a stack copy
-    // is cheaper than feeding an HMAC context seven small slices.
-    let mut buf = [0u8; 256];
+    let mut buf = [0u8; STACK_INPUT];
+    match stack_input(&mut buf, header, binding) {
+        Some(input) => hmac::sign(key, input),
+        None => long_mac(key, header, binding),
+    }
+}
+
+/// Whether `tag` is the MAC of the input, compared in constant time (by
+/// ring's `verify` for the common, stack-held input).
+fn mac_matches(key: &hmac::Key, header: &[u8], binding: &Binding<'_>, tag: &[u8]) -> bool {
+    let mut buf = [0u8; STACK_INPUT];
+    match stack_input(&mut buf, header, binding) {
+        Some(input) => hmac::verify(key, input, tag).is_ok(),
+        None => bool::from(long_mac(key, header, binding).as_ref().ct_eq(tag)),
+    }
+}
+
+/// Typical inputs are ~100 bytes: one contiguous `sign` over a stack copy
+/// is cheaper than feeding an HMAC context seven small slices.
+const STACK_INPUT: usize = 256;
+
+fn stack_input<'b>(
+    buf: &'b mut [u8; STACK_INPUT],
+    header: &[u8],
+    binding: &Binding<'_>,
+) -> Option<&'b [u8]> {
     let mut stack = Stack {
-        buf: &mut buf,
+        buf: &mut buf[..],
         len: Some(0),
     };
     write_input(&mut stack, header, binding);
-    match stack.len {
-        Some(len) => hmac::sign(key, &buf[..len]),
-        None => {
-            let mut ctx = hmac::Context::with_key(key);
-            write_input(&mut ctx, header, binding);
-            ctx.sign()
-        }
-    }
+    let len = stack.len?;
+    buf.get(..len)
+}
+
+/// Inputs too long for the stack (a very long user id or action).
+fn long_mac(key: &hmac::Key, header: &[u8], binding: &Binding<'_>) -> hmac::Tag {
+    let mut ctx = hmac::Context::with_key(key);
+    write_input(&mut ctx, header, binding);
+    ctx.sign()
 }
 
 /// The exact bytes the MAC of a token covers, for benchmarks that compare
@@ -518,6 +551,16 @@ mod tests {
             t.verify(s, &alice(), NOW - Duration::seconds(31)),
             Err(Rejection::FromFuture)
         );
+        // The bounds are exact to the nanosecond.
+        let ns = Duration::nanoseconds(1);
+        assert_eq!(
+            t.verify(s, &alice(), NOW + Duration::minutes(10) + ns),
+            Err(Rejection::Expired)
+        );
+        assert_eq!(
+            t.verify(s, &alice(), NOW - Duration::seconds(30) - ns),
+            Err(Rejection::FromFuture)
+        );
     }
 
     #[test]
@@ -545,6 +588,11 @@ mod tests {
         assert_eq!(t.verify("", &alice(), NOW), Err(Rejection::Missing));
         assert_eq!(
             t.verify("   ", &alice(), NOW),
+            Err(Rejection::Malformed(Malformed::Blank))
+        );
+        // Blank at a token's length too, not an encoding error.
+        assert_eq!(
+            t.verify(&" ".repeat(ENCODED_LEN), &alice(), NOW),
             Err(Rejection::Malformed(Malformed::Blank))
         );
         assert_eq!(
