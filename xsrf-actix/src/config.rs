@@ -201,14 +201,20 @@ impl Xsrf {
     /// middleware, or registered with `App::app_data` (as `Xsrf` or
     /// `web::Data<Xsrf>`).
     pub fn from_request(req: &HttpRequest) -> Result<Xsrf, XsrfError> {
+        Self::registered(req).cloned()
+    }
+
+    /// [`Xsrf::from_request`] without the clone, for checks that finish
+    /// while they hold the request.
+    pub(crate) fn registered(req: &HttpRequest) -> Result<&Xsrf, XsrfError> {
         if let Some(x) = crate::state::middleware_config(req) {
-            return Ok(x.clone());
+            return Ok(x);
         }
         if let Some(x) = req.app_data::<Xsrf>() {
-            return Ok(x.clone());
+            return Ok(x);
         }
         if let Some(x) = req.app_data::<actix_web::web::Data<Xsrf>>() {
-            return Ok(Xsrf::clone(x));
+            return Ok(x);
         }
         let err = XsrfError::misconfigured(
             "no Xsrf registered for this route; add `.wrap(xsrf.clone())` or `.app_data(xsrf.clone())` to the App",

@@ -67,9 +67,9 @@ impl Check {
 
     /// Runs the check; `Ok` means the request may proceed.
     pub async fn run(self, req: &HttpRequest) -> Result<(), XsrfError> {
-        let x = Xsrf::from_request(req)?;
-        let outcome = self.decide(&x, req).await;
-        conclude(&x, req, outcome)
+        let x = Xsrf::registered(req)?;
+        let outcome = self.decide(x, req).await;
+        conclude(x, req, outcome)
     }
 
     async fn decide(self, x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
@@ -324,9 +324,9 @@ impl FromRequest for ValidXsrf {
     type Future = Ready<Result<Self, XsrfError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Xsrf::from_request(req).and_then(|x| {
-            let outcome = Check::new().decide_now(&x, req);
-            conclude(&x, req, outcome).map(|()| ValidXsrf)
+        ready(Xsrf::registered(req).and_then(|x| {
+            let outcome = Check::new().decide_now(x, req);
+            conclude(x, req, outcome).map(|()| ValidXsrf)
         }))
     }
 }
@@ -389,7 +389,7 @@ impl FromRequest for XsrfToken {
     type Future = Ready<Result<Self, XsrfError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Xsrf::from_request(req).and_then(|x| {
+        ready(Xsrf::registered(req).and_then(|x| {
             let token = x.issue(req, None)?;
             Ok(XsrfToken {
                 token,

@@ -173,8 +173,9 @@ pub(crate) fn middleware_config(req: &HttpRequest) -> Option<&Xsrf> {
 pub(crate) struct PerRequest {
     /// What the middleware found in the body.
     pub(crate) body: Option<BodyToken>,
-    /// The state as this request sees it: set earlier in the request, or
-    /// read from storage, so one request sees one state.
+    /// State saved earlier in this request (new, rotated, or with a static
+    /// key): what later loads in the request must see, even where the
+    /// storage cannot show it yet (a cookie goes out with the response).
     pub(crate) current: Option<State>,
     pub(crate) pending: Pending,
 }
@@ -211,9 +212,9 @@ pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfErr
             cookie_value(req, name).and_then(|v| open_cookie(x, v))
         }
     };
-    if let Some(s) = &state {
-        PerRequest::write(req, |p| p.current = Some(s.clone()));
-    }
+    // Not cached here: a second load reads the same storage and gets the
+    // same state, and most requests load once. `save` records what it
+    // writes, and that is what later loads must see.
     Ok(state)
 }
 
