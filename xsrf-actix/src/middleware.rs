@@ -10,10 +10,11 @@
 //! followed by the untouched rest of the stream. A large upload whose token
 //! comes first is never buffered whole.
 
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{
@@ -24,7 +25,7 @@ use actix_web::http::{Method, header};
 use actix_web::{Error, HttpMessage, ResponseError as _};
 use bytes::Bytes;
 use futures_util::Stream;
-use futures_util::future::{Either, FutureExt as _, LocalBoxFuture, Map};
+use futures_util::future::LocalBoxFuture;
 use futures_util::stream::{self, StreamExt};
 use xsrf_core::BodyProblem;
 
@@ -89,16 +90,45 @@ pub struct XsrfMiddleware<S> {
     checked: Rc<Extensions>,
 }
 
-/// The app's own future, then [`finish`]: no box.
-type Pass<S, B> = Map<<S as Service<ServiceRequest>>::Future, fn(Inner<B>) -> Outer<B>>;
+pin_project_lite::pin_project! {
+    /// What [`XsrfMiddleware`] answers with. Only a form body to scan is
+    /// waited for before the app runs (boxed); every other request gets
+    /// the app's own future, or our refusal.
+    #[project = XsrfFutureProj]
+    pub enum XsrfFuture<F, B> {
+        /// The app's own future; [`finish`] adds the queued cookies.
+        Pass { #[pin] app: F },
+        /// Refused before the app ran.
+        Refused { res: Ready<Outer<B>> },
+        /// A form body is read up to the token first.
+        Scan { fut: LocalBoxFuture<'static, Outer<B>> },
+    }
+}
+
+impl<F, B> Future for XsrfFuture<F, B>
+where
+    F: Future<Output = Inner<B>>,
+{
+    type Output = Outer<B>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outer<B>> {
+        match self.project() {
+            XsrfFutureProj::Pass { app } => app.poll(cx).map(finish),
+            XsrfFutureProj::Refused { res } => Pin::new(res).poll(cx),
+            XsrfFutureProj::Scan { fut } => fut.as_mut().poll(cx),
+        }
+    }
+}
 
 impl<S, B> XsrfMiddleware<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: 'static,
 {
-    fn pass(&self, req: ServiceRequest) -> Pass<S, B> {
-        self.service.call(req).map(finish::<B> as fn(_) -> _)
+    fn pass(&self, req: ServiceRequest) -> XsrfFuture<S::Future, B> {
+        XsrfFuture::Pass {
+            app: self.service.call(req),
+        }
     }
 }
 
@@ -109,9 +139,7 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    /// Only a form body to scan is waited for before the app runs (boxed);
-    /// every other request gets the app's own future, or our refusal.
-    type Future = Either<Either<Pass<S, B>, Ready<Outer<B>>>, LocalBoxFuture<'static, Outer<B>>>;
+    type Future = XsrfFuture<S::Future, B>;
 
     forward_ready!(service);
 
@@ -127,9 +155,9 @@ where
             if let Err(r) = verdict {
                 tracing::warn!(reason = %r, method = %req.method(), "XSRF origin check refused the request");
                 let res = x.error(r).error_response();
-                return Either::Left(Either::Right(ready(Ok(req
-                    .into_response(res)
-                    .map_into_right_body()))));
+                return XsrfFuture::Refused {
+                    res: ready(Ok(req.into_response(res).map_into_right_body())),
+                };
             }
         }
         // Shared app data rather than a per-request extension: most
@@ -144,23 +172,25 @@ where
         };
         req.add_data_container(Rc::clone(ran));
         if is_safe(req.method()) {
-            return Either::Left(Either::Left(self.pass(req)));
+            return self.pass(req);
         }
         let scanner = match pick_scanner(&req, x) {
             Ok(scanner) => scanner,
             // Not a form: the token can only be in a header.
-            Err(BodyToken::NotScanned) => return Either::Left(Either::Left(self.pass(req))),
+            Err(BodyToken::NotScanned) => return self.pass(req),
             Err(outcome) => {
                 PerRequest::write(req.request(), |p| p.body = Some(outcome));
-                return Either::Left(Either::Left(self.pass(req)));
+                return self.pass(req);
             }
         };
         let service = Rc::clone(&self.service);
-        Either::Right(Box::pin(async move {
-            let outcome = scan_body(&mut req, scanner).await;
-            PerRequest::write(req.request(), |p| p.body = Some(outcome));
-            finish(service.call(req).await)
-        }))
+        XsrfFuture::Scan {
+            fut: Box::pin(async move {
+                let outcome = scan_body(&mut req, scanner).await;
+                PerRequest::write(req.request(), |p| p.body = Some(outcome));
+                finish(service.call(req).await)
+            }),
+        }
     }
 }
 
