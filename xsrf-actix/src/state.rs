@@ -263,15 +263,16 @@ pub(crate) fn set_cookie(x: &Xsrf, name: &str, value: &str, http_only: bool) -> 
 /// The value of the first cookie called `name`, read in place from the
 /// `Cookie` headers (actix's cookie jar would copy every cookie of the
 /// request to find one). Values are used as sent: ours are base64url and
-/// never percent-encoded or quoted.
+/// never percent-encoded or quoted. Only the value found must be UTF-8.
 pub(crate) fn cookie_value<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
+    let name = name.as_bytes();
     req.headers()
         .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|line| line.split(';'))
+        .flat_map(|line| line.as_bytes().split(|&b| b == b';'))
         .find_map(|pair| {
-            let (n, v) = pair.split_once('=')?;
-            (n.trim() == name).then(|| v.trim())
+            let eq = memchr::memchr(b'=', pair)?;
+            let (n, v) = (&pair[..eq], &pair[eq + 1..]);
+            (n.trim_ascii() == name).then(|| std::str::from_utf8(v.trim_ascii()).ok())?
         })
 }
 
@@ -371,6 +372,26 @@ mod tests {
         let back: State = serde_json::from_str(&json).expect("deserializes");
         assert!(back.anon == s.anon && back.salt == s.salt && back.static_key.is_none());
         assert!(serde_json::from_str::<State>(r#"{"anon":"short","salt":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn cookie_value_finds_the_first_cookie_of_that_name() {
+        use actix_web::test::TestRequest;
+        let req = TestRequest::default()
+            .insert_header((header::COOKIE, "a=1; xsrf-state=first ;b=2"))
+            .append_header((header::COOKIE, "xsrf-state=second"))
+            .to_http_request();
+        assert_eq!(cookie_value(&req, "xsrf-state"), Some("first"));
+        assert_eq!(cookie_value(&req, "b"), Some("2"));
+        assert_eq!(cookie_value(&req, "xsrf"), None);
+        assert_eq!(cookie_value(&req, "state"), None);
+        let none = TestRequest::default().to_http_request();
+        assert_eq!(cookie_value(&none, "xsrf-state"), None);
+        let later = TestRequest::default()
+            .insert_header((header::COOKIE, "other=x"))
+            .append_header((header::COOKIE, " xsrf-state=v"))
+            .to_http_request();
+        assert_eq!(cookie_value(&later, "xsrf-state"), Some("v"));
     }
 
     #[test]
