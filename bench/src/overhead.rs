@@ -6,8 +6,9 @@
 //! protected app and on the same app without protection, with the same
 //! request, and the table shows the difference: time per request (best
 //! of `ROUNDS` rounds, so a preempted round does not count), allocations
-//! and bytes allocated per request (from the counting allocator). Request
-//! construction and response reading happen outside the measured loop.
+//! and bytes allocated per request (from the counting allocator). The
+//! two apps' rounds alternate. Request construction and response reading
+//! happen outside the measured loop.
 //!
 //! Ours and the peer are each shown twice: with their state in the cookie
 //! session (ours by default, the peer's synchronizer-token mode; compared
@@ -35,7 +36,7 @@ const ITERS_LARGE: usize = 5_000;
 /// Calls before measuring (caches, lazily built state).
 const WARMUP: usize = 500;
 /// Rounds the measured calls are split into; the fastest round counts.
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 10;
 /// The origin every app is configured with and every POST comes from.
 const ORIGIN: &str = "http://localhost:8080";
 
@@ -72,42 +73,96 @@ struct Delta {
     failures: usize,
 }
 
+/// Measurements of one app, accumulated over rounds.
+#[derive(Debug, Default)]
+struct Rounds {
+    best_ns: Option<f64>,
+    allocs: usize,
+    bytes: isize,
+    calls: usize,
+    failures: usize,
+}
+
+impl Rounds {
+    /// Calls `srv` with requests from `make`, unmeasured.
+    async fn warm_up<S, B>(&mut self, srv: &S, make: &dyn Fn() -> Request, calls: usize)
+    where
+        S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    {
+        for _ in 0..calls {
+            let res = srv.call(make()).await.expect("warm-up call");
+            self.failures += usize::from(!res.status().is_success());
+        }
+    }
+
+    /// One measured round of `calls` requests.
+    async fn round<S, B>(&mut self, srv: &S, make: &dyn Fn() -> Request, calls: usize)
+    where
+        S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    {
+        // Requests are built before the clock and the counter start.
+        let batch: Vec<Request> = (0..calls).map(|_| make()).collect();
+        let region = Region::new(GLOBAL);
+        let t0 = Instant::now();
+        for req in batch {
+            let res = srv.call(req).await.expect("measured call");
+            self.failures += usize::from(!res.status().is_success());
+        }
+        let elapsed = t0.elapsed();
+        let st = region.change();
+        let ns = elapsed.as_nanos() as f64 / calls as f64;
+        self.best_ns = Some(self.best_ns.map_or(ns, |best| best.min(ns)));
+        self.allocs += st.allocations + st.reallocations;
+        // Growth by reallocation is already in bytes_allocated.
+        self.bytes += st.bytes_allocated as isize;
+        self.calls += calls;
+    }
+
+    fn sample(&self) -> Sample {
+        let calls = self.calls.max(1) as f64;
+        Sample {
+            ns: self.best_ns.unwrap_or(f64::NAN),
+            allocs: self.allocs as f64 / calls,
+            bytes: self.bytes as f64 / calls,
+            failures: self.failures,
+        }
+    }
+}
+
 /// Calls `srv` with `iters` requests from `make` and measures them.
 pub(crate) async fn sample<S, B>(srv: &S, make: &dyn Fn() -> Request, iters: usize) -> Sample
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
-    let mut failures = 0;
-    for _ in 0..WARMUP.min(iters) {
-        let res = srv.call(make()).await.expect("warm-up call");
-        failures += usize::from(!res.status().is_success());
-    }
-    let per_round = iters.div_ceil(ROUNDS);
-    let mut best_ns = f64::INFINITY;
-    let (mut allocs, mut bytes, mut n) = (0usize, 0isize, 0usize);
+    let mut r = Rounds::default();
+    r.warm_up(srv, make, WARMUP.min(iters)).await;
     for _ in 0..ROUNDS {
-        // Requests are built before the clock and the counter start.
-        let batch: Vec<Request> = (0..per_round).map(|_| make()).collect();
-        let region = Region::new(GLOBAL);
-        let t0 = Instant::now();
-        for req in batch {
-            let res = srv.call(req).await.expect("measured call");
-            failures += usize::from(!res.status().is_success());
-        }
-        let elapsed = t0.elapsed();
-        let st = region.change();
-        best_ns = best_ns.min(elapsed.as_nanos() as f64 / per_round as f64);
-        allocs += st.allocations + st.reallocations;
-        // Growth by reallocation is already in bytes_allocated.
-        bytes += st.bytes_allocated as isize;
-        n += per_round;
+        r.round(srv, make, iters.div_ceil(ROUNDS)).await;
     }
-    Sample {
-        ns: best_ns,
-        allocs: allocs as f64 / n as f64,
-        bytes: bytes as f64 / n as f64,
-        failures,
+    r.sample()
+}
+
+/// Measures two apps with the same requests, their rounds interleaved
+/// (A, B, A, B, ...) so that drift in the machine's state during the run
+/// (caches, allocator, frequency) falls on both alike.
+async fn paired<P, G, B1, B2>(
+    plain: &P,
+    guarded: &G,
+    make: &dyn Fn() -> Request,
+    iters: usize,
+) -> (Sample, Sample)
+where
+    P: Service<Request, Response = ServiceResponse<B1>, Error = actix_web::Error>,
+    G: Service<Request, Response = ServiceResponse<B2>, Error = actix_web::Error>,
+{
+    let (mut a, mut b) = (Rounds::default(), Rounds::default());
+    a.warm_up(plain, make, WARMUP.min(iters)).await;
+    b.warm_up(guarded, make, WARMUP.min(iters)).await;
+    for _ in 0..ROUNDS {
+        a.round(plain, make, iters.div_ceil(ROUNDS)).await;
+        b.round(guarded, make, iters.div_ceil(ROUNDS)).await;
     }
+    (a.sample(), b.sample())
 }
 
 /// The rows, in the order of the peer's published table.
@@ -262,8 +317,7 @@ where
     let mut out = Vec::with_capacity(ROWS.len());
     for row in ROWS {
         let make = maker(row, creds);
-        let base = sample(plain, make.as_ref(), row.iters()).await;
-        let prot = sample(guarded, make.as_ref(), row.iters()).await;
+        let (base, prot) = paired(plain, guarded, make.as_ref(), row.iters()).await;
         out.push(prot.minus(base));
     }
     out
