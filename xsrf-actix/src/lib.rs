@@ -162,7 +162,7 @@ pub use self::{
     },
     error::{ErrorHandler, XsrfError},
     extract::{Check, ValidXsrf, XsrfToken},
-    middleware::XsrfMiddleware,
+    middleware::{XsrfFuture, XsrfMiddleware},
     send::WithToken,
     session::OneTimeKey,
 };

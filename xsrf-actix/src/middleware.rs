@@ -94,14 +94,27 @@ pin_project_lite::pin_project! {
     /// What [`XsrfMiddleware`] answers with. Only a form body to scan is
     /// waited for before the app runs (boxed); every other request gets
     /// the app's own future, or our refusal.
-    #[project = XsrfFutureProj]
-    pub enum XsrfFuture<F, B> {
-        /// The app's own future; [`finish`] adds the queued cookies.
+    pub struct XsrfFuture<F, B> {
+        #[pin]
+        step: Step<F, B>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StepProj]
+    enum Step<F, B> {
+        // The app's own future; the queued cookies are added to its answer.
         Pass { #[pin] app: F },
-        /// Refused before the app ran.
+        // Refused before the app ran.
         Refused { res: Ready<Outer<B>> },
-        /// A form body is read up to the token first.
+        // A form body is read up to the token first, then the app runs.
         Scan { fut: LocalBoxFuture<'static, Outer<B>> },
+    }
+}
+
+impl<F, B> XsrfFuture<F, B> {
+    fn new(step: Step<F, B>) -> Self {
+        Self { step }
     }
 }
 
@@ -112,10 +125,10 @@ where
     type Output = Outer<B>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outer<B>> {
-        match self.project() {
-            XsrfFutureProj::Pass { app } => app.poll(cx).map(finish),
-            XsrfFutureProj::Refused { res } => Pin::new(res).poll(cx),
-            XsrfFutureProj::Scan { fut } => fut.as_mut().poll(cx),
+        match self.project().step.project() {
+            StepProj::Pass { app } => app.poll(cx).map(finish),
+            StepProj::Refused { res } => Pin::new(res).poll(cx),
+            StepProj::Scan { fut } => fut.as_mut().poll(cx),
         }
     }
 }
@@ -126,9 +139,9 @@ where
     B: 'static,
 {
     fn pass(&self, req: ServiceRequest) -> XsrfFuture<S::Future, B> {
-        XsrfFuture::Pass {
+        XsrfFuture::new(Step::Pass {
             app: self.service.call(req),
-        }
+        })
     }
 }
 
@@ -155,9 +168,9 @@ where
             if let Err(r) = verdict {
                 tracing::warn!(reason = %r, method = %req.method(), "XSRF origin check refused the request");
                 let res = x.error(r).error_response();
-                return XsrfFuture::Refused {
+                return XsrfFuture::new(Step::Refused {
                     res: ready(Ok(req.into_response(res).map_into_right_body())),
-                };
+                });
             }
         }
         // Shared app data rather than a per-request extension: most
@@ -184,13 +197,13 @@ where
             }
         };
         let service = Rc::clone(&self.service);
-        XsrfFuture::Scan {
+        XsrfFuture::new(Step::Scan {
             fut: Box::pin(async move {
                 let outcome = scan_body(&mut req, scanner).await;
                 PerRequest::write(req.request(), |p| p.body = Some(outcome));
                 finish(service.call(req).await)
             }),
-        }
+        })
     }
 }
 
