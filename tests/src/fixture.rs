@@ -321,17 +321,23 @@ where
         *self.jar.borrow_mut() = jar;
     }
 
-    /// Sends `req` with the jar's cookies; keeps cookies it sets.
-    pub async fn send(&self, req: TestRequest) -> Resp {
-        let mut req = req;
-        let cookie_header: Vec<String> = self
+    /// The jar as a `Cookie` header value (empty for an empty jar).
+    pub fn cookie_header(&self) -> String {
+        let pairs: Vec<String> = self
             .jar
             .borrow()
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
+        pairs.join("; ")
+    }
+
+    /// Sends `req` with the jar's cookies; keeps cookies it sets.
+    pub async fn send(&self, req: TestRequest) -> Resp {
+        let mut req = req;
+        let cookie_header = self.cookie_header();
         if !cookie_header.is_empty() {
-            req = req.insert_header((header::COOKIE, cookie_header.join("; ")));
+            req = req.insert_header((header::COOKIE, cookie_header));
         }
         let res = test::call_service(&self.svc, req.to_request()).await;
         let status = res.status();

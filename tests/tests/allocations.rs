@@ -10,18 +10,16 @@
 use std::alloc::System;
 
 use actix_http::Request;
-use actix_session::SessionMiddleware;
-use actix_session::storage::CookieSessionStore;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{App, HttpResponse, cookie, test, web};
+use actix_web::{App, HttpRequest, HttpResponse, test, web};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
-use xsrf_actix::{Key, ValidXsrf, Xsrf, XsrfToken};
+use xsrf_actix::{ValidXsrf, WithToken, Xsrf};
+use xsrf_tests::fixture::{Client, SITE, key_a, session_middleware};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-const ORIGIN: &str = "http://localhost:8080";
 const CALLS: usize = 200;
 
 /// Allocations (and reallocations) of `CALLS` calls, after a warm-up;
@@ -48,97 +46,51 @@ async fn ok() -> HttpResponse {
     HttpResponse::Ok().body("ok")
 }
 
-fn plain() -> App<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    App::new()
-        .route("/submit", web::post().to(ok))
-        .route("/healthz", web::get().to(ok))
-}
-
-fn protected(
-    xsrf: Xsrf,
-) -> App<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    App::new()
-        .wrap(xsrf)
-        .route(
-            "/form",
-            web::get()
-                .to(|t: XsrfToken| async move { HttpResponse::Ok().body(t.as_str().to_owned()) }),
-        )
-        .route("/submit", web::post().to(|_: ValidXsrf| ok()))
-        .route("/healthz", web::get().to(ok))
-}
-
-fn xsrf(cookie_storage: bool) -> Xsrf {
-    let b = Xsrf::builder()
-        .secret(Key::generate().expect("key"))
-        .site_origin(ORIGIN);
-    if cookie_storage {
-        b.cookie_storage()
-    } else {
-        b
-    }
-    .build()
-    .expect("xsrf")
-}
-
-/// The cookies and token a returning visitor holds.
-async fn visitor<S, B>(srv: &S) -> (String, String)
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: actix_web::body::MessageBody,
-{
-    let res = srv
-        .call(test::TestRequest::get().uri("/form").to_request())
-        .await
-        .expect("GET /form");
-    let cookies = res
-        .response()
-        .cookies()
-        .map(|c| format!("{}={}", c.name(), c.value()))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let token = String::from_utf8(test::read_body(res).await.to_vec()).expect("token");
-    (cookies, token)
-}
-
 #[actix_web::test]
 async fn header_posts_and_untouched_gets_allocate_nothing_extra() {
-    let key = cookie::Key::generate();
-    let sessions = || {
-        SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-            .cookie_secure(false)
-            .build()
-    };
     for cookie_storage in [false, true] {
         let mode = if cookie_storage {
             "cookie storage"
         } else {
             "session"
         };
-        let base = test::init_service(plain().wrap(sessions())).await;
-        let ours = test::init_service(protected(xsrf(cookie_storage)).wrap(sessions())).await;
-        let (cookies, token) = visitor(&ours).await;
+        // Not the fixture's builder: its `user_fn` (app code) looks a header
+        // up by a string name, which allocates, and would be counted here.
+        let xsrf = Xsrf::builder().secret(key_a()).site_origin(SITE);
+        let xsrf = if cookie_storage {
+            xsrf.cookie_storage()
+        } else {
+            xsrf
+        };
+        let base = test::init_service(
+            App::new()
+                .wrap(session_middleware())
+                .route("/submit", web::post().to(ok))
+                .route("/healthz", web::get().to(ok)),
+        )
+        .await;
+        let ours = test::init_service(
+            App::new()
+                .wrap(xsrf.build().expect("xsrf"))
+                .wrap(session_middleware())
+                .route(
+                    "/form",
+                    web::get().to(|req: HttpRequest| async move {
+                        WithToken::new(&req, HttpResponse::Ok().finish())
+                    }),
+                )
+                .route("/submit", web::post().to(|_: ValidXsrf| ok()))
+                .route("/healthz", web::get().to(ok)),
+        )
+        .await;
+        let visitor = Client::new(&ours);
+        let token = visitor.token_via("/form").await;
+        let cookies = visitor.cookie_header();
         assert_eq!(token.len(), 82, "{mode}: {token}");
         let post = || {
             test::TestRequest::post()
                 .uri("/submit")
-                .insert_header((header::ORIGIN, ORIGIN))
+                .insert_header((header::ORIGIN, SITE))
                 .insert_header(("Sec-Fetch-Site", "same-origin"))
                 .insert_header((header::COOKIE, cookies.clone()))
                 .insert_header(("X-XSRF-Token", token.clone()))
