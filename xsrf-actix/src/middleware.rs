@@ -160,9 +160,9 @@ where
         let x = &self.xsrf;
         // A request with the static key header is a programmatic client;
         // the check proves or refutes the key itself.
-        let check_origin = !is_safe(req.method())
-            && x.inner.enforce_origin
-            && !req.headers().contains_key(&x.inner.static_header);
+        let safe = is_safe(req.method());
+        let check_origin =
+            !safe && x.inner.enforce_origin && !req.headers().contains_key(&x.inner.static_header);
         if check_origin {
             let verdict = check_origin_headers(x, req.method().as_str(), req.headers());
             if let Err(r) = verdict {
@@ -184,7 +184,7 @@ where
             &self.unchecked
         };
         req.add_data_container(Rc::clone(ran));
-        if is_safe(req.method()) {
+        if safe {
             return self.pass(req);
         }
         let scanner = match pick_scanner(&req, x) {

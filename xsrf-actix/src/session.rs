@@ -56,8 +56,7 @@ impl Xsrf {
         &self,
         req: &HttpRequest,
     ) -> Result<(HeaderName, HeaderValue), XsrfError> {
-        let current = state::load_or_create(self, req).map_err(|e| self.error(e))?;
-        let mut s = current;
+        let mut s = state::load_or_create(self, req).map_err(|e| self.error(e))?;
         let key = StaticKey::generate();
         s.static_key = Some(key.as_str().to_owned());
         state::save(self, req, s).map_err(|e| self.error(e))?;
