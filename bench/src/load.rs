@@ -428,10 +428,7 @@ pub(crate) fn run() {
     println!(
         "every app behind the same cookie-session middleware; POST /submit answers 200 \"ok\"."
     );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("client runtime");
+    let rt = crate::runtime();
     let session_key = cookie::Key::generate();
     let mut sums: Vec<Summary> = SCENARIOS
         .iter()

@@ -25,6 +25,14 @@ mod report;
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
+/// The single-threaded runtime a part drives its clients on.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread tokio runtime")
+}
+
 /// The parts, in the order they run.
 const PARTS: [&str; 4] = ["load", "overhead", "memory", "onetime"];
 

@@ -96,10 +96,7 @@ fn streamed_post(token: &str, cookie: &str, pad: usize) -> impl Fn() -> Request 
 /// Runs the part and prints its tables.
 pub(crate) fn run() {
     report::title("3. Memory");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = crate::runtime();
     let mut t = Table::new(&[
         "1,000,000 one-time keys in MemoryStore",
         "bytes/key",

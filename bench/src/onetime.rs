@@ -133,10 +133,7 @@ fn start_redis() -> Result<RedisChild, String> {
 /// Runs the part and prints its table.
 pub(crate) fn run() {
     report::title("4. One-time keys: create + validate (session-bound, u64 data)");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = crate::runtime();
     let mut t = Table::new(&["store", "tasks", "pairs/s", "vs MemoryStore", "note"]);
     let memory = Rc::new(OneTimeKeys::new(MemoryStore::default()));
     let (mem_rate, mem_err) = rt.block_on(pairs_per_second(memory, 1));
