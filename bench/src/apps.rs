@@ -18,7 +18,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{App, Error, HttpResponse, Route, web};
 use serde::Deserialize;
-use xsrf_actix::{Key, ValidXsrf, Xsrf, XsrfToken};
+use xsrf_actix::{SigningKey, ValidXsrf, Xsrf, XsrfToken};
 
 /// Secret of the peers' HMAC tokens (their benches use one of this shape).
 pub(crate) const PEER_SECRET: &[u8] = b"bench-secret-bench-secret-bench-1234567890";
@@ -80,7 +80,7 @@ pub(crate) enum StateIn {
 /// Our configuration: defaults, with the site origin the clients send.
 pub(crate) fn xsrf(site_origin: &str, state: StateIn) -> Xsrf {
     let builder = Xsrf::builder()
-        .secret(Key::generate().expect("system randomness for the bench key"))
+        .secret(SigningKey::generate().expect("system randomness for the bench key"))
         .site_origin(site_origin);
     match state {
         StateIn::Session => builder,

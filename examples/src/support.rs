@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use xsrf_actix::Key;
+use xsrf_actix::SigningKey;
 
 /// Sets up logging (`RUST_LOG` overrides the `info` default).
 pub fn init_logging() {
@@ -24,15 +24,15 @@ pub fn bind_addr(default: &str) -> Result<SocketAddr, String> {
 
 /// The secret from `XSRF_SECRET` (base64 of at least 32 bytes), else a
 /// generated one with a warning: tokens then die with the process.
-pub fn secret() -> Result<Key, String> {
+pub fn secret() -> Result<SigningKey, String> {
     match std::env::var("XSRF_SECRET") {
-        Ok(text) => Key::from_base64(&text).map_err(|e| format!("XSRF_SECRET: {e}")),
+        Ok(text) => SigningKey::from_base64(&text).map_err(|e| format!("XSRF_SECRET: {e}")),
         Err(_) => {
             tracing::warn!(
                 "XSRF_SECRET is not set: using a generated secret; tokens will not survive a restart \
                  (set XSRF_SECRET to the base64 of 32 random bytes, e.g. `openssl rand -base64 32`)"
             );
-            Key::generate().map_err(|e| e.to_string())
+            SigningKey::generate().map_err(|e| e.to_string())
         }
     }
 }

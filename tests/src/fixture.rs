@@ -22,7 +22,7 @@ use futures_util::StreamExt as _;
 use serde::Deserialize;
 use time::macros::datetime;
 use xsrf_actix::{
-    Check, CreateOptions, Key, KeyRing, ManualClock, OneTimeKey, Source, ValidXsrf, WithToken,
+    Check, CreateOptions, KeyRing, ManualClock, Redeemed, SigningKey, Source, ValidXsrf, WithToken,
     Xsrf, XsrfBuilder, XsrfError, XsrfToken,
 };
 
@@ -55,13 +55,13 @@ impl Log {
 }
 
 /// The first signing key of the test ring.
-pub fn key_a() -> Key {
-    Key::from_bytes(&[0xa1; 32]).expect("key a")
+pub fn key_a() -> SigningKey {
+    SigningKey::from_bytes(&[0xa1; 32]).expect("key a")
 }
 
 /// A second key, for rotation tests.
-pub fn key_b() -> Key {
-    Key::from_bytes(&[0xb2; 32]).expect("key b")
+pub fn key_b() -> SigningKey {
+    SigningKey::from_bytes(&[0xb2; 32]).expect("key b")
 }
 
 /// A clock every test starts at the same instant.
@@ -184,7 +184,7 @@ async fn one_time_create(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse,
     Ok(HttpResponse::Ok().body(key.into_string()))
 }
 
-async fn one_time_use(key: OneTimeKey<String>, log: web::Data<Log>) -> HttpResponse {
+async fn one_time_use(key: Redeemed<String>, log: web::Data<Log>) -> HttpResponse {
     log.push(format!("one-time:{}", key.into_inner()));
     HttpResponse::Ok().finish()
 }

@@ -16,7 +16,7 @@ use actix_web::dev::{ServerHandle, Service as _, ServiceFactory, ServiceRequest,
 use actix_web::{App, HttpServer, cookie, web};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use xsrf_actix::{Key, Xsrf};
+use xsrf_actix::{SigningKey, Xsrf};
 use xsrf_examples::forms::{self, Comments};
 
 use crate::fixture::{Log, routes, session_middleware};
@@ -310,7 +310,7 @@ where
     let addr = listener.local_addr().expect("addr");
     let port = addr.port();
     let xsrf = Xsrf::builder()
-        .secret(Key::generate().expect("key"))
+        .secret(SigningKey::generate().expect("key"))
         .site_origin(format!("http://127.0.0.1:{port}"))
         .site_origin(format!("http://localhost:{port}"))
         .send_cookie(send_cookie)

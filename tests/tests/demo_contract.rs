@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 use actix_web::{cookie, web};
-use xsrf_actix::{Key, Xsrf};
+use xsrf_actix::{SigningKey, Xsrf};
 use xsrf_examples::forms::{self, Comments, MAX_BODY, MAX_COMMENTS};
 use xsrf_tests::fixture::{Client, multipart_body};
 use xsrf_tests::server::{ExampleServer, RawClient, start_example};
@@ -22,7 +22,7 @@ const SITE: &str = "http://127.0.0.1:8080";
 
 fn xsrf() -> Xsrf {
     Xsrf::builder()
-        .secret(Key::from_bytes(&[0x42; 32]).expect("key"))
+        .secret(SigningKey::from_bytes(&[0x42; 32]).expect("key"))
         .site_origin(SITE)
         .site_origin("http://localhost:8080")
         .build()

@@ -5,7 +5,7 @@
 use std::net::TcpListener;
 
 use actix_web::{HttpServer, cookie, web};
-use xsrf_actix::{Key, KeyRing, RedisStore};
+use xsrf_actix::{KeyRing, RedisStore, SigningKey};
 use xsrf_examples::{forms, multi};
 use xsrf_tests::fixture::{Log, clock, key_a};
 use xsrf_tests::redis_server::RedisServer;
@@ -39,7 +39,7 @@ async fn token_from_instance_a_works_on_b_and_a_key_used_on_a_is_gone_on_b() {
         .map(|l| l.local_addr().expect("addr"))
         .collect();
     let origins: Vec<String> = addrs.iter().map(|a| format!("http://{a}")).collect();
-    let ring = KeyRing::new(Key::from_bytes(&[0x42; 32]).expect("key"));
+    let ring = KeyRing::new(SigningKey::from_bytes(&[0x42; 32]).expect("key"));
     let session_key = cookie::Key::from(&[0x17; 64]);
     let mut handles = Vec::new();
     for listener in listeners {

@@ -8,7 +8,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header::HeaderName;
 use time::Duration;
 use xsrf_core::{
-    Clock, ConfigError, Key, KeyRing, KeyStore, MemoryStore, OneTimeKeys, OriginPolicy,
+    Clock, ConfigError, KeyRing, KeyStore, MemoryStore, OneTimeKeys, OriginPolicy, SigningKey,
     SystemClock, Tokens,
 };
 
@@ -56,11 +56,11 @@ type UserFn = dyn Fn(&HttpRequest) -> Option<String> + Send + Sync;
 ///
 /// ```no_run
 /// use actix_web::{App, HttpServer};
-/// use xsrf_actix::{Key, Xsrf};
+/// use xsrf_actix::{SigningKey, Xsrf};
 ///
 /// # async fn run() -> std::io::Result<()> {
 /// let xsrf = Xsrf::builder()
-///     .secret(Key::from_env("XSRF_SECRET").expect("XSRF_SECRET"))
+///     .secret(SigningKey::from_env("XSRF_SECRET").expect("XSRF_SECRET"))
 ///     .site_origin("https://shop.example")
 ///     .build()
 ///     .expect("valid XSRF settings");
@@ -229,7 +229,7 @@ impl Xsrf {
 }
 
 impl XsrfBuilder {
-    /// The signing secret (at least 32 bytes). Accepts a [`Key`] or a
+    /// The signing secret (at least 32 bytes). Accepts a [`SigningKey`] or a
     /// [`KeyRing`] with fallback keys for rotation.
     pub fn secret(mut self, ring: impl Into<KeyRing>) -> Self {
         self.ring = Some(ring.into());
@@ -421,7 +421,7 @@ impl XsrfBuilder {
     /// Generates a random secret: fine for development, but tokens then die
     /// with the process and are not shared between instances.
     pub fn generated_secret(self) -> Result<Self, BuildError> {
-        Ok(self.secret(Key::generate()?))
+        Ok(self.secret(SigningKey::generate()?))
     }
 }
 
@@ -440,7 +440,7 @@ fn is_token_char(b: u8) -> bool {
 pub enum BuildError {
     /// No secret: call `.secret(..)` (or `.generated_secret()` in development).
     #[error(
-        "no signing secret: call .secret(Key::from_env(..)?) (or .generated_secret()? for development)"
+        "no signing secret: call .secret(SigningKey::from_env(..)?) (or .generated_secret()? for development)"
     )]
     MissingSecret,
     /// A key, timeout or origin is invalid.
@@ -469,8 +469,8 @@ pub enum BuildError {
 mod tests {
     use super::*;
 
-    fn key() -> Key {
-        Key::from_bytes(&[3; 32]).expect("key")
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[3; 32]).expect("key")
     }
 
     #[test]

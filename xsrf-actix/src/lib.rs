@@ -13,7 +13,7 @@
 //!    the body), optionally also in the `XSRF-TOKEN` cookie for Angular and
 //!    axios. Never in URLs.
 //! 3. **One-time keys** for requests that must not be replayed and for
-//!    one-call links ([`OneTimeKey`], [`Xsrf::create_one_time`]), on an
+//!    one-call links ([`Redeemed`], [`Xsrf::create_one_time`]), on an
 //!    in-process store or Redis (feature `redis`).
 //!
 //! # Example
@@ -21,7 +21,7 @@
 //! ```no_run
 //! use actix_session::{SessionMiddleware, storage::CookieSessionStore};
 //! use actix_web::{App, HttpResponse, HttpServer, cookie, get, post, web};
-//! use xsrf_actix::{Key, ValidXsrf, Xsrf, XsrfToken};
+//! use xsrf_actix::{SigningKey, ValidXsrf, Xsrf, XsrfToken};
 //!
 //! #[get("/")]
 //! async fn show_form(token: XsrfToken) -> HttpResponse {
@@ -44,7 +44,7 @@
 //! #[actix_web::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let xsrf = Xsrf::builder()
-//!         .secret(Key::from_env("XSRF_SECRET").expect("XSRF_SECRET: 32+ bytes, base64"))
+//!         .secret(SigningKey::from_env("XSRF_SECRET").expect("XSRF_SECRET: 32+ bytes, base64"))
 //!         .site_origin("http://127.0.0.1:8080")
 //!         .build()
 //!         .expect("XSRF settings");
@@ -75,12 +75,12 @@
 //! ```
 //! use actix_session::{SessionMiddleware, storage::CookieSessionStore};
 //! use actix_web::{App, HttpResponse, cookie, http::StatusCode, test, web};
-//! use xsrf_actix::{Key, ValidXsrf, Xsrf, XsrfToken};
+//! use xsrf_actix::{SigningKey, ValidXsrf, Xsrf, XsrfToken};
 //!
 //! # #[actix_web::main]
 //! # async fn main() {
 //! let xsrf = Xsrf::builder()
-//!     .secret(Key::generate().expect("system randomness"))
+//!     .secret(SigningKey::generate().expect("system randomness"))
 //!     .site_origin("http://localhost:8080")
 //!     .build()
 //!     .expect("XSRF settings");
@@ -164,13 +164,16 @@ pub use self::{
     extract::{Check, ValidXsrf, XsrfToken},
     middleware::{XsrfFuture, XsrfMiddleware},
     send::WithToken,
-    session::OneTimeKey,
+    session::Redeemed,
 };
 
 pub use xsrf_core::{
-    BodyProblem, Clock, ConfigError, CreateOptions, Key, KeyRing, KeyStore, ManualClock,
-    MemoryStore, OriginRejection, Rejection, StoreError, SystemClock, Token,
+    BodyProblem, Clock, ConfigError, CreateOptions, KeyRing, KeyStore, ManualClock, MemoryStore,
+    OneTimeKey, OriginRejection, Rejection, SigningKey, StoreError, SystemClock, Token,
 };
+
+#[allow(deprecated)]
+pub use xsrf_core::Key;
 
 pub use xsrf_macros::{handle_token, send_token};
 

@@ -6,7 +6,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use xsrf_core::{CreateError, CreateOptions, OneTimeKey as Key, Rejection, StaticKey};
+use xsrf_core::{CreateError, CreateOptions, OneTimeKey, Rejection, StaticKey};
 
 use crate::config::Xsrf;
 use crate::error::XsrfError;
@@ -72,7 +72,7 @@ impl Xsrf {
         req: &HttpRequest,
         options: CreateOptions,
         data: &T,
-    ) -> Result<Key, XsrfError> {
+    ) -> Result<OneTimeKey, XsrfError> {
         let s = state::load_or_create(self, req).map_err(|e| self.error(e))?;
         let options = options.bound_to(s.salt.as_str().to_owned());
         self.inner
@@ -88,7 +88,7 @@ impl Xsrf {
         &self,
         options: CreateOptions,
         data: &T,
-    ) -> Result<Key, XsrfError> {
+    ) -> Result<OneTimeKey, XsrfError> {
         self.inner
             .one_time
             .create(&options.maybe_bound_to(None), data, self.inner.clock.now())
@@ -163,24 +163,24 @@ fn create_error(e: CreateError) -> XsrfError {
 ///
 /// ```
 /// use actix_web::{HttpResponse, post};
-/// use xsrf_actix::OneTimeKey;
+/// use xsrf_actix::Redeemed;
 ///
 /// #[post("/pay")]
-/// async fn pay(key: OneTimeKey<u64>) -> HttpResponse {
+/// async fn pay(key: Redeemed<u64>) -> HttpResponse {
 ///     HttpResponse::Ok().body(format!("paid invoice {}", key.into_inner()))
 /// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OneTimeKey<T>(pub T);
+pub struct Redeemed<T>(pub T);
 
-impl<T> OneTimeKey<T> {
+impl<T> Redeemed<T> {
     /// The data the key carried.
     pub fn into_inner(self) -> T {
         self.0
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for OneTimeKey<T> {
+impl<T: DeserializeOwned + 'static> FromRequest for Redeemed<T> {
     type Error = XsrfError;
     type Future = LocalBoxFuture<'static, Result<Self, XsrfError>>;
 
@@ -191,7 +191,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OneTimeKey<T> {
             let key = crate::extract::Check::new()
                 .find_token(&x, &req)
                 .map_err(|e| x.error(e))?;
-            x.redeem::<T>(&req, &key).await.map(OneTimeKey)
+            x.redeem::<T>(&req, &key).await.map(Redeemed)
         })
     }
 }

@@ -8,14 +8,14 @@ use std::time::{Duration as StdDuration, Instant};
 use criterion::{Criterion, criterion_group};
 use ring::hmac;
 use time::OffsetDateTime;
-use xsrf_core::{Binding, CreateOptions, Key, MemoryStore, OneTimeKeys, Tokens};
+use xsrf_core::{Binding, CreateOptions, MemoryStore, OneTimeKeys, SigningKey, Tokens};
 
 const SUBJECT: &str = "user-1234567890";
 const SESSION: &str = "Zm9vYmFyYmF6cXV4cXV1eA";
 const ACTION: &str = "POST /comments";
 
-fn setup() -> (Key, Tokens) {
-    let key = Key::from_bytes(&[0x5a; 32]).expect("key");
+fn setup() -> (SigningKey, Tokens) {
+    let key = SigningKey::from_bytes(&[0x5a; 32]).expect("key");
     let tokens = Tokens::builder(key.clone()).build().expect("tokens");
     (key, tokens)
 }

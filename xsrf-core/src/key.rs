@@ -28,29 +28,38 @@ impl KeyId {
     }
 }
 
-/// A signing secret of at least 32 bytes.
+/// A signing secret of at least 32 bytes: what tokens, and the state
+/// cookie of `xsrf-actix`, are signed with.
+///
+/// Named `SigningKey` (not `Key`) so it never reads like actix-web's
+/// `cookie::Key`, the session cookie's key, which every app also holds.
 ///
 /// Each use gets its own subkey derived with HMAC-SHA256 under a purpose
-/// label ([`Key::derive`]), so the same secret can sign tokens and, say,
+/// label ([`SigningKey::derive`]), so the same secret can sign tokens and, say,
 /// cookies without one ever being valid as the other. The secret is wiped
 /// from memory on drop and never shown by `Debug`.
 ///
 /// ```
-/// use xsrf_core::Key;
+/// use xsrf_core::SigningKey;
 ///
-/// let key = Key::from_base64("dGhpcyBpcyBhIDMyIGJ5dGUgc2VjcmV0IGZvciB0ZXN0cyE")?;
-/// assert_eq!(format!("{key:?}"), format!("Key {{ id: {:?}, .. }}", key.id()));
-/// assert!(Key::from_bytes(b"too short").is_err());
+/// let key = SigningKey::from_base64("dGhpcyBpcyBhIDMyIGJ5dGUgc2VjcmV0IGZvciB0ZXN0cyE")?;
+/// assert_eq!(format!("{key:?}"), format!("SigningKey {{ id: {:?}, .. }}", key.id()));
+/// assert!(SigningKey::from_bytes(b"too short").is_err());
 /// # Ok::<(), xsrf_core::ConfigError>(())
 /// ```
 #[derive(Clone)]
-pub struct Key {
+pub struct SigningKey {
     secret: Zeroizing<Vec<u8>>,
     token_key: hmac::Key,
     id: KeyId,
 }
 
-impl Key {
+/// The name [`SigningKey`] had at first: it read like actix-web's
+/// `cookie::Key` next to it in every app.
+#[deprecated(since = "0.1.0", note = "renamed to `SigningKey`")]
+pub type Key = SigningKey;
+
+impl SigningKey {
     /// Fewest secret bytes accepted: HMAC-SHA256's full strength.
     pub const MIN_LEN: usize = 32;
     /// Most secret bytes accepted; longer input is a sign of a wrong variable.
@@ -120,7 +129,7 @@ impl Key {
     /// purpose's subkey.
     ///
     /// ```
-    /// # let key = xsrf_core::Key::generate()?;
+    /// # let key = xsrf_core::SigningKey::generate()?;
     /// let cookies = key.derive("my-app/cookies");
     /// let tag = ring::hmac::sign(&cookies, b"value");
     /// assert!(ring::hmac::verify(&key.derive("my-app/cookies"), b"value", tag.as_ref()).is_ok());
@@ -141,9 +150,9 @@ fn derive_with(master: &hmac::Key, purpose: &str) -> hmac::Key {
     hmac::Key::new(hmac::HMAC_SHA256, sub.as_ref())
 }
 
-impl fmt::Debug for Key {
+impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Key")
+        f.debug_struct("SigningKey")
             .field("id", &self.id)
             .finish_non_exhaustive()
     }
@@ -158,10 +167,10 @@ impl fmt::Debug for Key {
 /// refused with [`Rejection::UnknownKey`](crate::Rejection::UnknownKey).
 ///
 /// ```
-/// use xsrf_core::{Key, KeyRing};
+/// use xsrf_core::{SigningKey, KeyRing};
 ///
-/// let old = Key::generate()?;
-/// let new = Key::generate()?;
+/// let old = SigningKey::generate()?;
+/// let new = SigningKey::generate()?;
 /// let ring = KeyRing::new(new.clone()).with_fallback(old.clone());
 /// assert_eq!(ring.current().id(), new.id());
 /// assert_eq!(ring.len(), 2);
@@ -169,13 +178,13 @@ impl fmt::Debug for Key {
 /// ```
 #[derive(Debug, Clone)]
 pub struct KeyRing {
-    current: Key,
-    fallbacks: Vec<Key>,
+    current: SigningKey,
+    fallbacks: Vec<SigningKey>,
 }
 
 impl KeyRing {
     /// A ring with one key.
-    pub fn new(current: Key) -> Self {
+    pub fn new(current: SigningKey) -> Self {
         Self {
             current,
             fallbacks: Vec::new(),
@@ -184,13 +193,13 @@ impl KeyRing {
 
     /// Adds a key that verifies but no longer signs.
     #[must_use]
-    pub fn with_fallback(mut self, key: Key) -> Self {
+    pub fn with_fallback(mut self, key: SigningKey) -> Self {
         self.fallbacks.push(key);
         self
     }
 
     /// The key new tokens are signed with.
-    pub fn current(&self) -> &Key {
+    pub fn current(&self) -> &SigningKey {
         &self.current
     }
 
@@ -206,15 +215,15 @@ impl KeyRing {
 
     /// Keys whose id is `id`, current first. Ids are 32 bits, so two keys
     /// may share one; callers try each.
-    pub(crate) fn with_id(&self, id: [u8; 4]) -> impl Iterator<Item = &Key> {
+    pub(crate) fn with_id(&self, id: [u8; 4]) -> impl Iterator<Item = &SigningKey> {
         std::iter::once(&self.current)
             .chain(self.fallbacks.iter())
             .filter(move |key| key.id.0 == id)
     }
 }
 
-impl From<Key> for KeyRing {
-    fn from(key: Key) -> Self {
+impl From<SigningKey> for KeyRing {
+    fn from(key: SigningKey) -> Self {
         Self::new(key)
     }
 }
@@ -226,31 +235,31 @@ mod tests {
     #[test]
     fn short_and_long_keys_are_refused() {
         assert_eq!(
-            Key::from_bytes(&[7; 31]).err(),
+            SigningKey::from_bytes(&[7; 31]).err(),
             Some(ConfigError::KeyTooShort { len: 31, min: 32 })
         );
         assert!(matches!(
-            Key::from_bytes(&[7; 1025]),
+            SigningKey::from_bytes(&[7; 1025]),
             Err(ConfigError::KeyTooLong { .. })
         ));
-        assert!(Key::from_bytes(&[7; 32]).is_ok());
+        assert!(SigningKey::from_bytes(&[7; 32]).is_ok());
     }
 
     #[test]
     fn base64_in_any_common_alphabet_is_accepted() {
         let bytes = [0xfbu8; 33];
-        let a = Key::from_base64(&STANDARD.encode(bytes)).expect("standard");
-        let b = Key::from_base64(&URL_SAFE_NO_PAD.encode(bytes)).expect("url safe");
+        let a = SigningKey::from_base64(&STANDARD.encode(bytes)).expect("standard");
+        let b = SigningKey::from_base64(&URL_SAFE_NO_PAD.encode(bytes)).expect("url safe");
         assert_eq!(a.id(), b.id());
         assert_eq!(
-            Key::from_base64("not base64!").err(),
+            SigningKey::from_base64("not base64!").err(),
             Some(ConfigError::KeyNotBase64)
         );
     }
 
     #[test]
     fn debug_never_shows_the_secret() {
-        let key = Key::from_bytes(&[0x41; 32]).expect("key");
+        let key = SigningKey::from_bytes(&[0x41; 32]).expect("key");
         let shown = format!("{key:?} {:?}", KeyRing::new(key.clone()));
         assert!(
             !shown.contains("AAAA") && !shown.contains("65, 65"),
@@ -260,19 +269,19 @@ mod tests {
 
     #[test]
     fn generated_keys_differ_and_ids_follow_the_secret() {
-        let a = Key::generate().expect("a");
-        let b = Key::generate().expect("b");
+        let a = SigningKey::generate().expect("a");
+        let b = SigningKey::generate().expect("b");
         assert_ne!(a.id(), b.id());
         assert_eq!(
-            Key::from_bytes(&[1; 40]).expect("x").id(),
-            Key::from_bytes(&[1; 40]).expect("y").id()
+            SigningKey::from_bytes(&[1; 40]).expect("x").id(),
+            SigningKey::from_bytes(&[1; 40]).expect("y").id()
         );
     }
 
     #[test]
     fn missing_env_var_is_named() {
         assert_eq!(
-            Key::from_env("XSRF_CORE_TEST_SURELY_UNSET").err(),
+            SigningKey::from_env("XSRF_CORE_TEST_SURELY_UNSET").err(),
             Some(ConfigError::MissingEnv(
                 "XSRF_CORE_TEST_SURELY_UNSET".into()
             ))

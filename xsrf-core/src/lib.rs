@@ -21,11 +21,11 @@
 //!
 //! ```
 //! use time::{Duration, OffsetDateTime};
-//! use xsrf_core::{Binding, Key, KeyRing, Rejection, Tokens};
+//! use xsrf_core::{Binding, SigningKey, KeyRing, Rejection, Tokens};
 //!
 //! // Rotate: sign with `new`, still accept tokens signed with `old`.
-//! let old = Key::generate()?;
-//! let new = Key::generate()?;
+//! let old = SigningKey::generate()?;
+//! let new = SigningKey::generate()?;
 //! let tokens = Tokens::builder(KeyRing::new(new).with_fallback(old))
 //!     .timeout(Duration::minutes(30))
 //!     .build()?;
@@ -90,7 +90,7 @@ mod token;
 pub use self::{
     clock::{Clock, ManualClock, SystemClock},
     error::ConfigError,
-    key::{Key, KeyId, KeyRing},
+    key::{KeyId, KeyRing, SigningKey},
     one_time::{CreateError, CreateOptions, OneTimeKey, OneTimeKeys},
     origin::{OriginAllowed, OriginPolicy, RequestFacts, SiteOrigin},
     random::{Entropy, SystemEntropy},
@@ -102,3 +102,6 @@ pub use self::{
 
 #[doc(hidden)]
 pub use self::token::mac_input;
+
+#[allow(deprecated)]
+pub use self::key::Key;

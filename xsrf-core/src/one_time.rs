@@ -114,8 +114,12 @@ impl CreateOptions {
     }
 }
 
-/// A freshly created key: give it to the client (a link, a form field).
-/// `Debug` is redacted.
+/// A freshly created one-time key: give it to the client (a link, a form
+/// field). `Debug` is redacted.
+///
+/// It is only text; [`OneTimeKeys::validate`] accepts it once (in
+/// `xsrf-actix`, `Xsrf::redeem`, the `Redeemed<T>` extractor or
+/// `#[handle_token(one_time)]`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct OneTimeKey(String);
 

@@ -9,7 +9,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 /// seeded and periodically reseeded from the operating system (`rand`'s
 /// `ThreadRng`): a system call per token would cost more than the token's
 /// HMAC. Long-lived secrets (signing keys) are drawn straight from the OS
-/// with [`ring::rand::SystemRandom`] instead; see [`crate::Key::generate`].
+/// with [`ring::rand::SystemRandom`] instead; see [`crate::SigningKey::generate`].
 ///
 /// ```
 /// use xsrf_core::{Entropy, SystemEntropy};

@@ -152,9 +152,9 @@ pub struct Verified {
 ///
 /// ```
 /// use time::{Duration, OffsetDateTime};
-/// use xsrf_core::{Binding, Key, Rejection, Tokens};
+/// use xsrf_core::{Binding, SigningKey, Rejection, Tokens};
 ///
-/// let tokens = Tokens::builder(Key::generate()?)
+/// let tokens = Tokens::builder(SigningKey::generate()?)
 ///     .timeout(Duration::hours(1))
 ///     .build()?;
 /// let now = OffsetDateTime::now_utc();
@@ -473,12 +473,12 @@ pub fn mac_input(token: &str, binding: &Binding<'_>) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Key;
+    use crate::SigningKey;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-23 12:00 UTC);
 
-    fn tokens(key: &Key) -> Tokens {
+    fn tokens(key: &SigningKey) -> Tokens {
         Tokens::builder(key.clone()).build().expect("tokens")
     }
 
@@ -488,7 +488,7 @@ mod tests {
 
     #[test]
     fn encoded_length_is_82() {
-        let t = tokens(&Key::generate().expect("key")).issue(&alice(), NOW);
+        let t = tokens(&SigningKey::generate().expect("key")).issue(&alice(), NOW);
         assert_eq!(ENCODED_LEN, 82);
         assert_eq!(t.as_str().len(), ENCODED_LEN);
         assert!(
@@ -500,13 +500,13 @@ mod tests {
 
     #[test]
     fn every_issue_differs() {
-        let t = tokens(&Key::generate().expect("key"));
+        let t = tokens(&SigningKey::generate().expect("key"));
         assert_ne!(t.issue(&alice(), NOW), t.issue(&alice(), NOW));
     }
 
     #[test]
     fn subject_session_and_action_are_bound() {
-        let t = tokens(&Key::generate().expect("key"));
+        let t = tokens(&SigningKey::generate().expect("key"));
         let token = t.issue(&alice().action("a"), NOW);
         let s = token.as_str();
         assert!(t.verify(s, &alice().action("a"), NOW).is_ok());
@@ -534,7 +534,7 @@ mod tests {
 
     #[test]
     fn timeout_and_skew() {
-        let t = Tokens::builder(Key::generate().expect("key"))
+        let t = Tokens::builder(SigningKey::generate().expect("key"))
             .timeout(Duration::minutes(10))
             .skew(Duration::seconds(30))
             .build()
@@ -565,8 +565,8 @@ mod tests {
 
     #[test]
     fn rotation_keeps_fallbacks_and_drops_retired_keys() {
-        let old = Key::generate().expect("old");
-        let new = Key::generate().expect("new");
+        let old = SigningKey::generate().expect("old");
+        let new = SigningKey::generate().expect("new");
         let before = tokens(&old).issue(&alice(), NOW);
         let rotated = Tokens::builder(KeyRing::new(new.clone()).with_fallback(old))
             .build()
@@ -584,7 +584,7 @@ mod tests {
 
     #[test]
     fn bad_input_is_refused_without_panic() {
-        let t = tokens(&Key::generate().expect("key"));
+        let t = tokens(&SigningKey::generate().expect("key"));
         assert_eq!(t.verify("", &alice(), NOW), Err(Rejection::Missing));
         assert_eq!(
             t.verify("   ", &alice(), NOW),
@@ -622,7 +622,7 @@ mod tests {
 
     #[test]
     fn zero_timeout_is_a_config_error() {
-        let b = Tokens::builder(Key::generate().expect("key")).timeout(Duration::ZERO);
+        let b = Tokens::builder(SigningKey::generate().expect("key")).timeout(Duration::ZERO);
         assert_eq!(
             b.build().err(),
             Some(ConfigError::NonPositiveDuration("token timeout"))
@@ -631,7 +631,7 @@ mod tests {
 
     #[test]
     fn long_bindings_take_the_streaming_path_and_still_bind() {
-        let t = tokens(&Key::generate().expect("key"));
+        let t = tokens(&SigningKey::generate().expect("key"));
         let long = "x".repeat(300);
         let b = Binding::new(&long).session("s");
         let token = t.issue(&b, NOW);
@@ -645,7 +645,7 @@ mod tests {
 
     #[test]
     fn mac_input_matches_what_is_signed() {
-        let key = Key::generate().expect("key");
+        let key = SigningKey::generate().expect("key");
         let t = tokens(&key);
         let b = alice().action("x");
         let token = t.issue(&b, NOW);

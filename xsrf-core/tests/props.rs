@@ -2,12 +2,12 @@
 
 use proptest::prelude::*;
 use time::{Duration, OffsetDateTime, macros::datetime};
-use xsrf_core::{Binding, ENCODED_LEN, Key, OriginPolicy, Rejection, RequestFacts, Tokens};
+use xsrf_core::{Binding, ENCODED_LEN, OriginPolicy, Rejection, RequestFacts, SigningKey, Tokens};
 
 const NOW: OffsetDateTime = datetime!(2026-11-23 12:00 UTC);
 
 fn tokens() -> Tokens {
-    Tokens::builder(Key::from_bytes(&[9; 32]).expect("key"))
+    Tokens::builder(SigningKey::from_bytes(&[9; 32]).expect("key"))
         .timeout(Duration::hours(1))
         .build()
         .expect("tokens")

@@ -114,13 +114,13 @@ struct Slot {
 /// suits a single Redis or a replicated primary, not Redis Cluster.
 ///
 /// ```no_run
-/// use xsrf_actix::{Key, RedisStore, Xsrf};
+/// use xsrf_actix::{SigningKey, RedisStore, Xsrf};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// // Checks the URL only; the connection is made on first use.
 /// let store = RedisStore::new("redis://127.0.0.1:6379/")?.with_prefix("shop:otk:");
 /// let xsrf = Xsrf::builder()
-///     .secret(Key::from_env("XSRF_SECRET")?)
+///     .secret(SigningKey::from_env("XSRF_SECRET")?)
 ///     .one_time_store(store)
 ///     .build()?;
 /// # let _ = xsrf; Ok(()) }
