@@ -116,6 +116,11 @@
 //! # }
 //! ```
 //!
+//! # Guides
+//!
+//! Coming from Django, flask-xsrf or actix-csrf-middleware? Start with its
+//! page in [`docs`]; [`docs::htmx_and_spa`] shows htmx and axios.
+//!
 //! # How did we choose defaults?
 //!
 //! * Tokens live one hour (flask-xsrf's example), are checked against the
@@ -143,9 +148,11 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod config;
+pub mod docs;
 mod error;
 mod extract;
 mod middleware;
@@ -178,6 +185,7 @@ pub use xsrf_core::Key;
 pub use xsrf_macros::{handle_token, send_token};
 
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::store::RedisStore;
 
 /// The framework-free core, for what is not re-exported above.

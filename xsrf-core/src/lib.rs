@@ -17,6 +17,10 @@
 //! Time is always passed in (`now`), so every check is a pure function;
 //! adapters read a [`Clock`], tests use a [`ManualClock`].
 //!
+//! Coming from Django, flask-xsrf or actix-csrf-middleware? The migration
+//! pages (settings and decorators, side by side) are in `xsrf-actix`'s
+//! [`docs` module](https://docs.rs/xsrf-actix/latest/xsrf_actix/docs/).
+//!
 //! # Tokens
 //!
 //! ```

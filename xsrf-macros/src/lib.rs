@@ -9,6 +9,10 @@
 //! parses the options, `ast` takes the handler apart, `valid` checks both,
 //! `expand` writes the new handler.
 //!
+//! Coming from flask-xsrf's decorators or Django's `@csrf_protect`? The
+//! mappings are in `xsrf-actix`'s
+//! [`docs` module](https://docs.rs/xsrf-actix/latest/xsrf_actix/docs/).
+//!
 //! # `#[handle_token]`
 //!
 //! ```text

@@ -125,6 +125,7 @@ struct Slot {
 ///     .build()?;
 /// # let _ = xsrf; Ok(()) }
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 #[derive(Clone)]
 pub struct RedisStore {
     client: Client,

@@ -1,0 +1,23 @@
+//! Guides: pages of prose with no items of their own. Coming from another
+//! CSRF library? Read its migration page first.
+//!
+//! * [`migrating_from_django`] — `CsrfViewMiddleware`, its settings,
+//!   decorators and `{% csrf_token %}`.
+//! * [`migrating_from_flask_xsrf`] — `XSRFTokenHandler` and its
+//!   `send_token` / `handle_token` decorators.
+//! * [`migrating_from_actix_csrf_middleware`] — `CsrfMiddlewareConfig`
+//!   and its two patterns.
+//! * [`htmx_and_spa`] — the token in `hx-headers` (htmx 2 and 4), axios
+//!   and the `XSRF-TOKEN` cookie, and what that cookie does not protect.
+
+#[doc = include_str!("../docs/migrating-from-django.md")]
+pub mod migrating_from_django {}
+
+#[doc = include_str!("../docs/migrating-from-flask-xsrf.md")]
+pub mod migrating_from_flask_xsrf {}
+
+#[doc = include_str!("../docs/migrating-from-actix-csrf-middleware.md")]
+pub mod migrating_from_actix_csrf_middleware {}
+
+#[doc = include_str!("../docs/htmx-and-spa.md")]
+pub mod htmx_and_spa {}
