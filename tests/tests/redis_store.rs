@@ -9,7 +9,7 @@ use redis::AsyncCommands as _;
 use time::{Duration, OffsetDateTime};
 use xsrf_actix::RedisStore;
 use xsrf_core::store::acceptance::{self, Expiry};
-use xsrf_core::store::{KeyDigest, KeyStore, StoreError, StoredKey, Taken};
+use xsrf_core::store::{KeyDigest, KeyStore, SessionDigest, StoreError, StoredKey, Taken};
 use xsrf_core::{CreateOptions, OneTimeKeys, Rejection};
 use xsrf_tests::redis_server::RedisServer;
 
@@ -251,7 +251,11 @@ fn a_one_second_key_has_a_redis_ttl_and_vanishes_by_itself() {
     let store = RedisStore::new(&server.url()).expect("store");
     let digest = KeyDigest::of("one-second");
     let name = format!("xsrf:otk:{}", digest.to_hex());
-    let set = "xsrf:otk:session:ttl-session";
+    let set = format!(
+        "xsrf:otk:session:{}",
+        SessionDigest::of("ttl-session").to_hex()
+    );
+    let set = set.as_str();
     rt.block_on(async {
         store
             .put(
@@ -291,7 +295,7 @@ fn keys_are_stored_hashed_with_a_session_set() {
     let now = OffsetDateTime::now_utc();
     let opts = CreateOptions::new()
         .duration(Duration::seconds(30))
-        .bound_to("s-1");
+        .bound_to("salt-of-s-1");
     let key = rt.block_on(keys.create(&opts, &(), now)).expect("create");
     rt.block_on(async {
         let mut conn = raw(&server).await;
@@ -303,11 +307,20 @@ fn keys_are_stored_hashed_with_a_session_set() {
             names,
             [
                 format!("xsrf:otk:{digest}"),
-                "xsrf:otk:session:s-1".to_owned()
+                format!(
+                    "xsrf:otk:session:{}",
+                    SessionDigest::of("salt-of-s-1").to_hex()
+                )
             ]
         );
         let dump: String = conn.get(&names[0]).await.expect("get");
         assert!(!dump.contains(key.as_str()), "keys are stored hashed");
+        // The session is kept (and compared by the script) as a digest.
+        assert!(!dump.contains("salt-of-s-1"), "{dump}");
+        assert!(
+            dump.contains(&SessionDigest::of("salt-of-s-1").to_hex()),
+            "{dump}"
+        );
         let members: Vec<String> = conn.smembers(&names[1]).await.expect("smembers");
         assert_eq!(members, [digest]);
         for n in &names {
@@ -316,7 +329,8 @@ fn keys_are_stored_hashed_with_a_session_set() {
         }
         // Using the key removes it from its session set too.
         assert_eq!(
-            keys.validate::<()>(key.as_str(), Some("s-1"), now).await,
+            keys.validate::<()>(key.as_str(), Some("salt-of-s-1"), now)
+                .await,
             Ok(())
         );
         let left: Vec<String> = conn.keys("*").await.expect("keys");
@@ -361,7 +375,10 @@ fn clear_session_deletes_that_session_only_and_its_set() {
         let mut conn = raw(&server).await;
         assert!(
             !conn
-                .exists::<_, bool>("xsrf:otk:session:alice")
+                .exists::<_, bool>(format!(
+                    "xsrf:otk:session:{}",
+                    SessionDigest::of("alice").to_hex()
+                ))
                 .await
                 .expect("exists")
         );
@@ -456,6 +473,49 @@ fn foreign_values_are_corrupt_and_left_in_place() {
             keys.validate::<u8>("NotJsonNotJsonNotJson0", None, now)
                 .await,
             Err(Rejection::StoreUnavailable)
+        );
+    });
+}
+
+#[test]
+fn the_script_compares_session_digests_never_raw_sessions() {
+    // Lua's `==` is not constant-time, so the take script must only ever
+    // see digests. A value written with the raw session (as an older
+    // layout or a careless writer would) must not match that session.
+    let server = RedisServer::start().expect("redis-server");
+    let rt = runtime();
+    let store = RedisStore::new(&server.url()).expect("store");
+    let now = OffsetDateTime::now_utc();
+    rt.block_on(async {
+        let raw_session = KeyDigest::of("raw-session-value");
+        let far = now.unix_timestamp() * 1000 + 600_000;
+        let mut conn = raw(&server).await;
+        let _: () = conn
+            .set(
+                format!("xsrf:otk:{}", raw_session.to_hex()),
+                format!(r#"{{"d":"MQ==","s":"the-salt","e":{far}}}"#),
+            )
+            .await
+            .expect("set");
+        assert_eq!(
+            store.take(raw_session, Some("the-salt"), now).await,
+            Ok(Taken::OtherSession)
+        );
+        // The digest of the salt is what matches.
+        let hashed = KeyDigest::of("hashed-session-value");
+        let _: () = conn
+            .set(
+                format!("xsrf:otk:{}", hashed.to_hex()),
+                format!(
+                    r#"{{"d":"MQ==","s":"{}","e":{far}}}"#,
+                    SessionDigest::of("the-salt").to_hex()
+                ),
+            )
+            .await
+            .expect("set");
+        assert_eq!(
+            store.take(hashed, Some("the-salt"), now).await,
+            Ok(Taken::Valid(b"1".to_vec()))
         );
     });
 }

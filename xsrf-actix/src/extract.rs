@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 use serde::{Serialize, Serializer};
-use xsrf_core::{Binding, OriginAllowed, Rejection, RequestFacts, StaticKey, Token};
+use xsrf_core::{Binding, OriginAllowed, Rejection, RequestFacts, StaticKey, Token, secret_eq};
 
 use crate::config::{STATIC_KEY_MARKER, Source, Xsrf};
 use crate::error::XsrfError;
@@ -135,7 +135,9 @@ impl Check {
         let mut found: Option<Cow<'r, str>> = None;
         let mut offer = |candidate: Cow<'r, str>| -> Result<(), Rejection> {
             match &found {
-                Some(prev) if *prev != candidate => Err(Rejection::Conflicting),
+                Some(prev) if !secret_eq(prev.as_bytes(), candidate.as_bytes()) => {
+                    Err(Rejection::Conflicting)
+                }
                 _ => {
                     found = Some(candidate);
                     Ok(())
@@ -172,7 +174,7 @@ impl Check {
                 state::cookie_value(req, &x.inner.cookie_name).ok_or(Rejection::Missing)?;
             match &found {
                 None => return Err(Rejection::Missing.into()),
-                Some(t) if *t != cookie => {
+                Some(t) if !secret_eq(t.as_bytes(), cookie.as_bytes()) => {
                     return Err(Rejection::Conflicting.into());
                 }
                 Some(_) => {}

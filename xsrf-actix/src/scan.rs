@@ -166,7 +166,7 @@ impl UrlencodedScanner {
         let decoded = form_decode(raw);
         match &self.found {
             None => self.found = Some(decoded.into_owned()),
-            Some(prev) if *prev != decoded => self.conflict = true,
+            Some(prev) if !xsrf_core::secret_eq(prev, decoded.as_bytes()) => self.conflict = true,
             Some(_) => {}
         }
     }

@@ -72,7 +72,7 @@
 //!
 //! `ring` (HMAC, SHA-256, OS randomness), `rand` (fast reseeded CSPRNG for
 //! nonces), `base64`, `url` (strict origin parsing), `subtle` (constant-time
-//! compare), `zeroize` (secrets wiped on drop), `serde`/`serde_json`
+//! compare, behind [`secret_eq`]), `zeroize` (secrets wiped on drop), `serde`/`serde_json`
 //! (one-time key data), `time`, `thiserror`, `futures-util` (joining the
 //! store suite's concurrent takes).
 
@@ -87,6 +87,7 @@ mod one_time;
 mod origin;
 mod random;
 mod rejection;
+mod secret;
 mod static_key;
 pub mod store;
 mod token;
@@ -99,6 +100,7 @@ pub use self::{
     origin::{OriginAllowed, OriginPolicy, RequestFacts, SiteOrigin},
     random::{Entropy, SystemEntropy},
     rejection::{BodyProblem, Malformed, OriginRejection, Rejection},
+    secret::secret_eq,
     static_key::StaticKey,
     store::{KeyStore, MemoryStore, StoreError, StoreFuture},
     token::{Binding, ENCODED_LEN, Token, Tokens, TokensBuilder, VERSION, Verified},

@@ -5,10 +5,9 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
-use crate::{Entropy, SystemEntropy};
+use crate::{Entropy, SystemEntropy, secret_eq};
 
 /// A per-session secret for programmatic clients (admin tools, importers).
 ///
@@ -48,7 +47,7 @@ impl StaticKey {
     /// Compares in constant time (for equal lengths).
     pub fn matches(&self, presented: &str) -> bool {
         // Lengths are public (always 43); only the content must not leak.
-        self.0.len() == presented.len() && bool::from(self.0.as_bytes().ct_eq(presented.as_bytes()))
+        secret_eq(self.0.as_str(), presented)
     }
 }
 

@@ -28,7 +28,6 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::hmac;
-use subtle::ConstantTimeEq as _;
 use time::{Duration, OffsetDateTime};
 
 use crate::{ConfigError, Entropy, KeyRing, Malformed, Rejection, SystemEntropy};
@@ -431,7 +430,7 @@ fn mac_matches(key: &hmac::Key, header: &[u8], binding: &Binding<'_>, tag: &[u8]
     let mut buf = [0u8; STACK_INPUT];
     match stack_input(&mut buf, header, binding) {
         Some(input) => hmac::verify(key, input, tag).is_ok(),
-        None => bool::from(long_mac(key, header, binding).as_ref().ct_eq(tag)),
+        None => crate::secret_eq(long_mac(key, header, binding).as_ref(), tag),
     }
 }
 

@@ -9,7 +9,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, RedisError, Script};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use xsrf_core::store::{KeyDigest, KeyStore, StoreError, StoreFuture, StoredKey, Taken};
+use xsrf_core::store::{
+    KeyDigest, KeyStore, SessionDigest, StoreError, StoreFuture, StoredKey, Taken,
+};
 
 // KEYS[1]: the key; KEYS[2] (bound keys only): its session set.
 // ARGV[1]: the value; ARGV[2]: TTL in ms; ARGV[3]: the digest (hex).
@@ -25,8 +27,10 @@ return 1
 ";
 
 // KEYS[1]: the key; KEYS[2] (if the caller has a session): that session's
-// set. ARGV[1]: now (unix ms); ARGV[2]: the caller's session or ''; ARGV[3]:
-// the digest (hex).
+// set. ARGV[1]: now (unix ms); ARGV[2]: the digest of the caller's session
+// or ''; ARGV[3]: the key digest (hex). Sessions are compared as digests:
+// Lua's `==` is not constant-time, and a digest's timing tells nothing
+// about the salt.
 // Returns {0} missing, {1, data} taken, {2} expired, {3} other session,
 // {4} not a value this store wrote (left in place).
 const TAKE: &str = r"
@@ -67,7 +71,7 @@ return n
 struct Entry {
     /// The data, base64.
     d: String,
-    /// The bound session.
+    /// The digest of the bound session (hex), never the session itself.
     s: Option<String>,
     /// Expiry, unix milliseconds.
     e: i64,
@@ -95,7 +99,7 @@ struct Slot {
 ///   concurrent takes of a key, across all instances, exactly one wins. A key
 ///   bound to another session is left in place.
 /// * **Logout.** Session-bound keys are also listed in a per-session set
-///   (`prefix + "session:" + session`, its TTL that of its longest-lived
+///   (`prefix + "session:" + hex(SHA-256(session))`, its TTL that of its longest-lived
 ///   key), so [`clear_session`](KeyStore::clear_session) is one script over
 ///   that set, never a `KEYS`/`SCAN` of the database.
 /// * **Failures.** The connection is a [`ConnectionManager`] (multiplexed,
@@ -290,8 +294,8 @@ impl RedisStore {
         format!("{}{}", self.prefix, digest.to_hex())
     }
 
-    fn session_set(&self, session: &str) -> String {
-        format!("{}session:{session}", self.prefix)
+    fn session_set(&self, session: &SessionDigest) -> String {
+        format!("{}session:{}", self.prefix, session.to_hex())
     }
 }
 
@@ -312,7 +316,10 @@ impl KeyStore for RedisStore {
             let ttl_ms = (entry.expires_at - now).whole_milliseconds().max(1_000);
             let value = serde_json::to_string(&Entry {
                 d: STANDARD.encode(&entry.data),
-                s: entry.session.clone(),
+                s: entry
+                    .session
+                    .as_deref()
+                    .map(|s| SessionDigest::of(s).to_hex()),
                 e: unix_ms(entry.expires_at),
             })
             .map_err(|_| StoreError::Corrupt)?;
@@ -322,7 +329,7 @@ impl KeyStore for RedisStore {
                 .arg(ttl_ms.to_string())
                 .arg(digest.to_hex());
             if let Some(session) = &entry.session {
-                inv.key(self.session_set(session));
+                inv.key(self.session_set(&SessionDigest::of(session)));
             }
             self.run::<i64>(inv).await.map(|_| ())
         })
@@ -335,12 +342,13 @@ impl KeyStore for RedisStore {
         now: OffsetDateTime,
     ) -> StoreFuture<'a, Taken> {
         Box::pin(async move {
+            let session = session.map(SessionDigest::of);
             let mut inv = self.take.prepare_invoke();
             inv.key(self.key(&digest))
                 .arg(unix_ms(now))
-                .arg(session.unwrap_or(""))
+                .arg(session.map(|s| s.to_hex()).unwrap_or_default())
                 .arg(digest.to_hex());
-            if let Some(session) = session {
+            if let Some(session) = &session {
                 inv.key(self.session_set(session));
             }
             let reply: Vec<redis::Value> = self.run(inv).await?;
@@ -369,7 +377,8 @@ impl KeyStore for RedisStore {
     fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize> {
         Box::pin(async move {
             let mut inv = self.clear.prepare_invoke();
-            inv.key(self.session_set(session)).arg(&self.prefix);
+            inv.key(self.session_set(&SessionDigest::of(session)))
+                .arg(&self.prefix);
             let n: i64 = self.run(inv).await?;
             usize::try_from(n).map_err(|_| StoreError::Corrupt)
         })

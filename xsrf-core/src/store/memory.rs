@@ -5,6 +5,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
 
+use crate::secret_eq;
+
 use super::{KeyDigest, KeyStore, StoreError, StoreFuture, StoredKey, Taken};
 
 /// One-time keys in a mutex-guarded map, for a single process.
@@ -131,7 +133,9 @@ impl MemoryStore {
             inner.remove(&digest);
             return Taken::Expired;
         }
-        if entry.session.is_some() && entry.session.as_deref() != session {
+        if let Some(owner) = &entry.session
+            && !session.is_some_and(|s| secret_eq(owner, s))
+        {
             return Taken::OtherSession;
         }
         match inner.remove(&digest) {

@@ -37,11 +37,7 @@ impl KeyDigest {
 
     /// Lower-case hex, for stores that key by string.
     pub fn to_hex(&self) -> String {
-        use std::fmt::Write as _;
-        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+        hex(&self.0)
     }
 }
 
@@ -49,6 +45,56 @@ impl std::fmt::Debug for KeyDigest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("KeyDigest(..)")
     }
+}
+
+/// The SHA-256 digest of a session binding (the per-session salt), for
+/// stores that must compare or name sessions outside this process.
+///
+/// A backend such as Redis compares in its own language (Lua), where no
+/// constant-time compare is at hand: it compares these digests instead of
+/// the salt, so timing can at most reveal a prefix of a digest, which does
+/// not help to forge the salt. Key names and stored values carry the
+/// digest too, so a dump of the store holds no session salt.
+///
+/// ```
+/// use xsrf_core::store::SessionDigest;
+/// let d = SessionDigest::of("per-session-salt");
+/// assert_eq!(d.to_hex().len(), 64);
+/// assert_eq!(d, SessionDigest::of("per-session-salt"));
+/// assert_ne!(d, SessionDigest::of("another-salt"));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionDigest([u8; 32]);
+
+impl SessionDigest {
+    /// The digest of `session` (domain-separated from key digests).
+    pub fn of(session: &str) -> Self {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        ctx.update(b"xsrf session\0");
+        ctx.update(session.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        Self(out)
+    }
+
+    /// Lower-case hex, for stores that key by string.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+}
+
+impl std::fmt::Debug for SessionDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionDigest(..)")
+    }
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// What a store keeps per key.
