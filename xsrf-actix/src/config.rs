@@ -8,8 +8,8 @@ use actix_web::HttpRequest;
 use actix_web::http::header::HeaderName;
 use time::Duration;
 use xsrf_core::{
-    Clock, ConfigError, KeyRing, KeyStore, MemoryStore, OneTimeKeys, OriginPolicy, SigningKey,
-    SystemClock, Tokens,
+    Clock, ConfigError, ExemptRule, Exemptions, KeyRing, KeyStore, MemoryStore, OneTimeKeys,
+    OriginPolicy, SigningKey, SystemClock, Tokens, is_canonical_path,
 };
 
 use crate::error::{ErrorHandler, XsrfError};
@@ -93,6 +93,9 @@ pub(crate) struct Inner {
     pub(crate) one_time: OneTimeKeys<Arc<dyn KeyStore>>,
     pub(crate) static_header: HeaderName,
     pub(crate) enforce_origin: bool,
+    pub(crate) exemptions: Exemptions,
+    /// Names of actix routes whose requests are exempt.
+    pub(crate) exempt_routes: Vec<String>,
 }
 
 impl fmt::Debug for Xsrf {
@@ -106,7 +109,25 @@ impl fmt::Debug for Xsrf {
             .field("sources", &i.sources)
             .field("storage", &i.storage)
             .field("scan_limit", &i.scan_limit)
+            .field("exemptions", &i.exemptions)
+            .field("exempt_routes", &i.exempt_routes)
             .finish_non_exhaustive()
+    }
+}
+
+/// What exempted a request, for the log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Exempted<'a> {
+    Rule(&'a ExemptRule),
+    Route(&'a str),
+}
+
+impl fmt::Display for Exempted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exempted::Rule(r) => write!(f, "exempt({:?})", r.to_string()),
+            Exempted::Route(n) => write!(f, "exempt_route({n:?})"),
+        }
     }
 }
 
@@ -131,6 +152,8 @@ pub struct XsrfBuilder {
     store: Option<Arc<dyn KeyStore>>,
     static_header: String,
     enforce_origin: bool,
+    exempt: Vec<String>,
+    exempt_routes: Vec<String>,
 }
 
 /// Default header carrying tokens both ways (flask-xsrf's name).
@@ -168,6 +191,8 @@ impl Xsrf {
             store: None,
             static_header: DEFAULT_STATIC_HEADER.to_owned(),
             enforce_origin: true,
+            exempt: Vec::new(),
+            exempt_routes: Vec::new(),
         }
     }
 
@@ -221,6 +246,29 @@ impl Xsrf {
         );
         tracing::error!("{err}");
         Err(err)
+    }
+
+    /// The exemption that covers this request, if any: a rule of
+    /// [`XsrfBuilder::exempt`] or a route of [`XsrfBuilder::exempt_route`].
+    pub(crate) fn exemption<'a>(&'a self, req: &'a HttpRequest) -> Option<Exempted<'a>> {
+        let i = &self.inner;
+        if i.exemptions.is_empty() && i.exempt_routes.is_empty() {
+            return None;
+        }
+        let path = req.path();
+        if let Some(rule) = i.exemptions.find(req.method().as_str(), path) {
+            return Some(Exempted::Rule(rule));
+        }
+        if i.exempt_routes.is_empty() || !is_canonical_path(path) {
+            return None;
+        }
+        // Works before routing: actix's resource map matches the path
+        // against every registered pattern, as its router will.
+        let name = req.resource_map().match_name(path)?;
+        i.exempt_routes
+            .iter()
+            .find(|n| n.as_str() == name)
+            .map(|n| Exempted::Route(n))
     }
 
     pub(crate) fn error(&self, e: impl Into<XsrfError>) -> XsrfError {
@@ -355,6 +403,105 @@ impl XsrfBuilder {
         self
     }
 
+    /// Exempts requests from every XSRF check (origin and token): for
+    /// webhooks, OAuth/SAML callbacks, health probes, which are posted
+    /// from elsewhere without `Origin` or token. Repeatable.
+    ///
+    /// A rule is `PATH` or `METHOD PATH`:
+    ///
+    /// * `"/webhooks/"` (ends in `/`): a prefix on segment boundaries,
+    ///   covering `/webhooks/` and everything under it, not `/webhooks`;
+    /// * `"/health"` (no trailing `/`): that exact path only;
+    /// * `"POST /webhooks/stripe"`: that method only (capitals).
+    ///
+    /// Rules match the **raw** request path, case-sensitively, and only a
+    /// path in canonical spelling is ever exempt: one with `%`, `;`, `\`,
+    /// `//`, or a `.` / `..` segment gets the full checks even if a proxy
+    /// or actix would resolve it onto an exempt path (so `/x/../webhooks/`,
+    /// `/%77ebhooks/`, `//webhooks/` are never exempt); see
+    /// [`xsrf_core::Exemptions`] for the exact rule. A malformed rule is a
+    /// [`BuildError`]. An exempt request that reaches `ValidXsrf`,
+    /// `#[handle_token]` or `Check` fails with a 500 naming the conflict:
+    /// a handler cannot be both exempt and protected. Each exemption is
+    /// logged at debug level with the rule that matched.
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    ///
+    /// # #[actix_web::main]
+    /// # async fn main() {
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate().expect("randomness"))
+    ///     .site_origin("https://shop.example")
+    ///     .exempt("/webhooks/")
+    ///     .exempt("POST /oauth/callback")
+    ///     .build()
+    ///     .expect("settings");
+    /// let app = test::init_service(
+    ///     App::new()
+    ///         .wrap(xsrf)
+    ///         .route("/webhooks/{name}", web::post().to(HttpResponse::Ok))
+    ///         .route("/{tail:.*}", web::post().to(HttpResponse::Ok)),
+    /// )
+    /// .await;
+    /// // A payment provider's post: no Origin, no token, still accepted.
+    /// let hook = test::TestRequest::post().uri("/webhooks/stripe").to_request();
+    /// assert_eq!(test::call_service(&app, hook).await.status(), StatusCode::OK);
+    /// // A path trick is not exempt: refused like any foreign post.
+    /// let trick = test::TestRequest::post().uri("/webhooks/../admin").to_request();
+    /// assert_eq!(test::call_service(&app, trick).await.status(), StatusCode::FORBIDDEN);
+    /// # }
+    /// ```
+    pub fn exempt(mut self, rule: impl Into<String>) -> Self {
+        self.exempt.push(rule.into());
+        self
+    }
+
+    /// Exempts the requests actix routes to the resource **named** `name`
+    /// (`web::resource(..).name(..)`, or `name = ".."` in a route macro):
+    /// the per-route way, for dynamic paths (`/hooks/{id}`) and to keep the
+    /// exemption next to the route it concerns. Repeatable.
+    ///
+    /// Why a name rather than a `.wrap(..)` on the resource: the `Xsrf`
+    /// middleware runs before actix routes the request (it is registered
+    /// on the App or a scope) and must refuse a forged request before any
+    /// inner middleware or handler exists for it; actix's resource map,
+    /// which it can consult at that point, knows routes by name and
+    /// pattern, not by what wraps them. A name also needs no macro.
+    ///
+    /// The name matches the resource actix's route table finds for the
+    /// raw path (the canonical-path rule of [`Self::exempt`] applies, and
+    /// every method of that resource is covered). Give the name to a
+    /// resource that no other resource with the same path shadows. A name
+    /// that no route carries exempts nothing and is logged as an error at
+    /// the first request.
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, http::StatusCode, post, test};
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    ///
+    /// #[post("/hooks/{provider}", name = "hooks")]
+    /// async fn hook() -> HttpResponse { HttpResponse::Ok().finish() }
+    ///
+    /// # #[actix_web::main]
+    /// # async fn main() {
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate().expect("randomness"))
+    ///     .site_origin("https://shop.example")
+    ///     .exempt_route("hooks")
+    ///     .build()
+    ///     .expect("settings");
+    /// let app = test::init_service(App::new().wrap(xsrf).service(hook)).await;
+    /// let req = test::TestRequest::post().uri("/hooks/github").to_request();
+    /// assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    /// # }
+    /// ```
+    pub fn exempt_route(mut self, name: impl Into<String>) -> Self {
+        self.exempt_routes.push(name.into());
+        self
+    }
+
     /// Checks every setting; refuses unsafe or unusable ones.
     pub fn build(self) -> Result<Xsrf, BuildError> {
         let ring = self.ring.ok_or(BuildError::MissingSecret)?;
@@ -393,6 +540,13 @@ impl XsrfBuilder {
         if self.scan_limit < 1024 {
             return Err(BuildError::ScanLimitTooSmall(self.scan_limit));
         }
+        let mut exemptions = Exemptions::new();
+        for rule in &self.exempt {
+            exemptions = exemptions.rule(rule)?;
+        }
+        if let Some(bad) = self.exempt_routes.iter().find(|n| n.is_empty()) {
+            return Err(BuildError::BadName(bad.clone()));
+        }
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryStore::default()));
@@ -414,6 +568,8 @@ impl XsrfBuilder {
                 one_time: OneTimeKeys::new(store),
                 static_header,
                 enforce_origin: self.enforce_origin,
+                exemptions,
+                exempt_routes: self.exempt_routes,
             }),
         })
     }

@@ -109,6 +109,7 @@ impl Check {
         x: &Xsrf,
         req: &'r HttpRequest,
     ) -> Result<Option<(Cow<'r, str>, state::State)>, XsrfError> {
+        refuse_exempt(x, req)?;
         let token = self.find_token(x, req)?;
         if token == STATIC_KEY_MARKER {
             return check_static_key(x, req).map(|()| None);
@@ -186,6 +187,22 @@ impl Check {
             None => Err(Rejection::Missing.into()),
         }
     }
+}
+
+/// An exempt request skipped every check in the middleware; a handler
+/// that asks for one anyway is configured two ways at once.
+fn refuse_exempt(x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
+    let exempt = req.app_data::<state::Ran>().is_some_and(|r| r.exempt);
+    if !exempt {
+        return Ok(());
+    }
+    let rule = x
+        .exemption(req)
+        .map_or_else(|| "?".to_owned(), |e| e.to_string());
+    tracing::error!(%rule, "an exempt route's handler requires an XSRF token");
+    Err(XsrfError::misconfigured(
+        "this route is exempt from XSRF checks (XsrfBuilder::exempt / exempt_route) but its handler requires a token (ValidXsrf, #[handle_token], Check): remove the exemption or the check",
+    ))
 }
 
 /// Logs a refusal and hands the error to the configured handler.

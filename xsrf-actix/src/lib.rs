@@ -4,7 +4,10 @@
 //!
 //! 1. **Fetch metadata and origin checks** on every unsafe request
 //!    (`Sec-Fetch-Site`, `Origin`, `Referer`, exact scheme+host+port), done
-//!    by the [`Xsrf`] middleware before any handler runs.
+//!    by the [`Xsrf`] middleware before any handler runs. Routes that
+//!    must accept foreign posts (webhooks) are exempted by canonical raw
+//!    path or route name ([`XsrfBuilder::exempt`],
+//!    [`XsrfBuilder::exempt_route`]).
 //! 2. **Signed tokens** bound to the user (or an anonymous id), the session
 //!    and optionally an action, with expiry and key rotation, checked by
 //!    [`ValidXsrf`] / `#[handle_token]` and sent by [`XsrfToken`] /

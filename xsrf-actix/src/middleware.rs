@@ -10,6 +10,7 @@
 //! followed by the untouched rest of the stream. A large upload whose token
 //! comes first is never buffered whole.
 
+use std::cell::Cell;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -54,19 +55,22 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        let ran = |origin_checked| {
+        let ran = |origin_checked, exempt| {
             let mut data = Extensions::new();
             data.insert(Ran {
                 xsrf: self.clone(),
                 origin_checked,
+                exempt,
             });
             Rc::new(data)
         };
         ready(Ok(XsrfMiddleware {
             service: Rc::new(service),
             xsrf: self.clone(),
-            unchecked: ran(false),
-            checked: ran(true),
+            unchecked: ran(false, false),
+            checked: ran(true, false),
+            exempt: ran(false, true),
+            routes_checked: Cell::new(false),
         }))
     }
 }
@@ -88,6 +92,12 @@ pub struct XsrfMiddleware<S> {
     /// passed.
     unchecked: Rc<Extensions>,
     checked: Rc<Extensions>,
+    /// The same, for requests an exemption let through unchecked.
+    exempt: Rc<Extensions>,
+    /// Whether the names given to `exempt_route` were looked up in the
+    /// app's routes (once, at the first request: routes are only known
+    /// then).
+    routes_checked: Cell<bool>,
 }
 
 pin_project_lite::pin_project! {
@@ -161,6 +171,14 @@ where
         // A request with the static key header is a programmatic client;
         // the check proves or refutes the key itself.
         let safe = is_safe(req.method());
+        if !safe && let Some(rule) = x.exemption(req.request()) {
+            tracing::debug!(%rule, method = %req.method(), path = req.path(), "XSRF checks skipped: exempt");
+            req.add_data_container(Rc::clone(&self.exempt));
+            return self.pass(req);
+        }
+        if !self.routes_checked.replace(true) {
+            warn_unknown_routes(x, &req);
+        }
         let check_origin =
             !safe && x.inner.enforce_origin && !req.headers().contains_key(&x.inner.static_header);
         if check_origin {
@@ -204,6 +222,18 @@ where
                 finish(service.call(req).await)
             }),
         })
+    }
+}
+
+/// Logs route names given to `exempt_route` that no route of the app
+/// carries: they exempt nothing, which is safe but surely not meant.
+fn warn_unknown_routes(x: &Xsrf, req: &ServiceRequest) {
+    use actix_web::error::UrlGenerationError;
+    for name in &x.inner.exempt_routes {
+        let none: [&str; 0] = [];
+        if let Err(UrlGenerationError::ResourceNotFound) = req.request().url_for(name, none) {
+            tracing::error!(route = %name, "XsrfBuilder::exempt_route names no route of this app: it exempts nothing");
+        }
     }
 }
 

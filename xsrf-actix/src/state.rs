@@ -157,6 +157,8 @@ pub(crate) struct Ran {
     pub(crate) xsrf: Xsrf,
     /// The middleware passed this request's origin check.
     pub(crate) origin_checked: bool,
+    /// The request is exempt (`XsrfBuilder::exempt`): no check may pass it.
+    pub(crate) exempt: bool,
 }
 
 /// The configuration of the `Xsrf` middleware serving this request.

@@ -41,6 +41,15 @@ pub enum ConfigError {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// An exemption rule that is not `PATH` or `METHOD PATH` with a
+    /// canonical path.
+    #[error("exemption {value:?} is not valid: {reason}")]
+    BadExemption {
+        /// What was given.
+        value: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
     /// A one-time key length under 64 bits of entropy.
     #[error("one-time keys of {len} characters carry {bits} bits; at least 64 are required")]
     KeyLengthTooShort {

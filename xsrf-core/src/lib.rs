@@ -9,7 +9,9 @@
 //!   session and optional action they are bound to. Stateless: any instance
 //!   with the [`KeyRing`] verifies any token. Keys rotate with fallbacks.
 //! * **Origin policy** ([`OriginPolicy`]): `Sec-Fetch-Site`, `Origin` and
-//!   `Referer` checks with exact origin matching.
+//!   `Referer` checks with exact origin matching, and [`Exemptions`] for
+//!   routes that must accept foreign requests (webhooks), matched only on
+//!   canonical raw paths.
 //! * **One-time keys** ([`OneTimeKeys`]): random keys accepted exactly once
 //!   through a store with an atomic `take` ([`MemoryStore`] here), carrying
 //!   custom data; plus the per-session [`StaticKey`] for non-browser clients.
@@ -82,6 +84,7 @@
 
 mod clock;
 mod error;
+mod exempt;
 mod key;
 mod one_time;
 mod origin;
@@ -95,6 +98,7 @@ mod token;
 pub use self::{
     clock::{Clock, ManualClock, SystemClock},
     error::ConfigError,
+    exempt::{ExemptRule, Exemptions, is_canonical_path},
     key::{KeyId, KeyRing, SigningKey},
     one_time::{CreateError, CreateOptions, OneTimeKey, OneTimeKeys},
     origin::{OriginAllowed, OriginPolicy, RequestFacts, SiteOrigin},
