@@ -88,7 +88,12 @@ pub(crate) struct Inner {
     pub(crate) sources: Vec<Source>,
     pub(crate) scan_limit: usize,
     pub(crate) storage: Storage,
+    /// The state cookie's MAC key, from the ring's current key.
     pub(crate) state_key: ring::hmac::Key,
+    /// The same from each fallback key: a cookie signed before a secret
+    /// rotation still opens, and is signed again with the current key on
+    /// its way through.
+    pub(crate) state_fallback_keys: Vec<ring::hmac::Key>,
     pub(crate) error_handler: Option<Arc<ErrorHandler>>,
     pub(crate) one_time: OneTimeKeys<Arc<dyn KeyStore>>,
     pub(crate) static_header: HeaderName,
@@ -137,6 +142,7 @@ impl fmt::Display for Exempted<'_> {
 pub struct XsrfBuilder {
     ring: Option<KeyRing>,
     timeout: Duration,
+    no_expiry: bool,
     clock: Arc<dyn Clock>,
     user_fn: Option<Arc<UserFn>>,
     site: Vec<String>,
@@ -176,6 +182,7 @@ impl Xsrf {
         XsrfBuilder {
             ring: None,
             timeout: Tokens::DEFAULT_TIMEOUT,
+            no_expiry: false,
             clock: Arc::new(SystemClock),
             user_fn: None,
             site: Vec::new(),
@@ -285,8 +292,40 @@ impl XsrfBuilder {
     }
 
     /// How long a token stays valid (default one hour).
+    ///
+    /// A token checked past half its lifetime is replaced on the way: the
+    /// answer carries a fresh one in the token header (and the token
+    /// cookie, when sent), so a page or SPA in use never holds an expired
+    /// token; only one idle for longer than the timeout gets
+    /// `403` with `X-XSRF-Rejection: expired`.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Tokens never expire: each stays valid until its session is rotated
+    /// ([`Xsrf::rotate`], at login and logout) or its key leaves the ring.
+    /// Overrides [`XsrfBuilder::timeout`].
+    ///
+    /// The trade-off: with expiry (the default), a token that leaks (a
+    /// page in a shared cache, a log, a screenshot) is worthless after the
+    /// timeout; without it, until the session ends. Either way the token
+    /// is bound to its session's salt, so a leaked token alone is useless
+    /// to anyone without that session's cookie, and a page left open never
+    /// goes stale. Django's tokens do not expire; choose it where sessions
+    /// are short or rotated at every login, and forms stay open for long.
+    /// The token format does not change: tokens issued with a timeout keep
+    /// verifying, and turning expiry back on applies to every token out.
+    ///
+    /// ```
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    ///
+    /// let xsrf = Xsrf::builder().secret(SigningKey::generate()?).no_expiry().build()?;
+    /// assert_eq!(xsrf.tokens().timeout(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn no_expiry(mut self) -> Self {
+        self.no_expiry = true;
         self
     }
 
@@ -505,9 +544,13 @@ impl XsrfBuilder {
     /// Checks every setting; refuses unsafe or unusable ones.
     pub fn build(self) -> Result<Xsrf, BuildError> {
         let ring = self.ring.ok_or(BuildError::MissingSecret)?;
-        let tokens = Tokens::builder(ring.clone())
-            .timeout(self.timeout)
-            .build()?;
+        let tokens = Tokens::builder(ring.clone()).timeout(self.timeout);
+        let tokens = if self.no_expiry {
+            tokens.no_expiry()
+        } else {
+            tokens
+        }
+        .build()?;
         let mut policy = OriginPolicy::new();
         for o in &self.site {
             policy = policy.site(o)?;
@@ -552,7 +595,12 @@ impl XsrfBuilder {
             .unwrap_or_else(|| Arc::new(MemoryStore::default()));
         Ok(Xsrf {
             inner: Arc::new(Inner {
-                state_key: ring.current().derive("xsrf-actix/state-cookie/v1"),
+                state_key: ring.current().derive(STATE_COOKIE_PURPOSE),
+                state_fallback_keys: ring
+                    .keys()
+                    .skip(1)
+                    .map(|k| k.derive(STATE_COOKIE_PURPOSE))
+                    .collect(),
                 tokens,
                 clock: self.clock,
                 user_fn: self.user_fn,
@@ -580,6 +628,9 @@ impl XsrfBuilder {
         Ok(self.secret(SigningKey::generate()?))
     }
 }
+
+/// The label the state cookie's MAC key is derived under.
+const STATE_COOKIE_PURPOSE: &str = "xsrf-actix/state-cookie/v1";
 
 fn header_name(name: &str) -> Result<HeaderName, BuildError> {
     HeaderName::from_bytes(name.as_bytes()).map_err(|_| BuildError::BadName(name.to_owned()))

@@ -8,6 +8,10 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use xsrf_core::Rejection;
 
+/// The header of a default refusal naming its reason for code
+/// ([`Rejection::code`]): `X-XSRF-Rejection: expired`.
+pub const REJECTION_HEADER: &str = "X-XSRF-Rejection";
+
 /// A custom response for refusals; see [`XsrfBuilder::error_handler`](crate::XsrfBuilder::error_handler).
 pub type ErrorHandler = dyn Fn(&XsrfError) -> HttpResponse + Send + Sync;
 
@@ -91,6 +95,11 @@ impl XsrfError {
             HeaderValue::from_static("Origin, Sec-Fetch-Site, Cookie"),
         ));
         res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        // The reason for code, as `Rejection::code` names it: an SPA seeing
+        // `expired` fetches a fresh token and retries once.
+        if let Some(r) = self.rejection() {
+            res.insert_header((REJECTION_HEADER, HeaderValue::from_static(r.code())));
+        }
         let mut res = res.body(format!("{}\n", self));
         if let Some(r) = self.rejection() {
             res.extensions_mut().insert(r);

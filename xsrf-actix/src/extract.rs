@@ -96,9 +96,16 @@ impl Check {
         let binding = Binding::new(subject.as_str())
             .session(state.salt.as_str())
             .maybe_action(self.action);
-        x.inner
+        let verified = x
+            .inner
             .tokens
             .verify(&token, &binding, x.inner.clock.now())?;
+        if verified.refresh_due {
+            // Past half its life, or signed by a fallback key: the answer
+            // carries a fresh one, so a client in use never holds an
+            // expired token and moves to the new key after a rotation.
+            x.queue_refresh(req, &state, &subject, self.action)?;
+        }
         Ok(())
     }
 
@@ -115,7 +122,7 @@ impl Check {
             return check_static_key(x, req).map(|()| None);
         }
         check_origin(x, req)?;
-        let state = state::load(x, req)?.ok_or(Rejection::NoSession)?;
+        let state = state::load_required(x, req)?;
         Ok(Some((token, state)))
     }
 

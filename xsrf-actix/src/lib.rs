@@ -65,9 +65,23 @@
 //! }
 //! ```
 //!
-//! The `Xsrf` middleware must sit *inside* `SessionMiddleware` (registered
-//! before it: actix runs the last `.wrap` first), so the session is loaded
-//! when tokens are issued and checked.
+//! `SessionMiddleware` must be on the App; it may be registered on either
+//! side of `Xsrf` (the session is only used while handlers run). Without
+//! it, the first request that issues or checks a token answers 500 naming
+//! the fix; or use [`XsrfBuilder::cookie_storage`] and need no session.
+//!
+//! # Token lifetime, refresh and key rotation
+//!
+//! A request whose token is past half its lifetime, or was signed by a
+//! fallback key of the ring, gets a fresh token in the answer (the token
+//! header, and the token cookie when sent), so a client in use never holds
+//! an expired token and moves to the new key during a rotation. A token
+//! idle for longer than the timeout is refused with
+//! `X-XSRF-Rejection: expired` ([`REJECTION_HEADER`],
+//! [`Rejection::code`]); fetch a fresh one and retry once.
+//! [`XsrfBuilder::no_expiry`] weighs dropping the lifetime. In
+//! `.cookie_storage()`, a state cookie signed with a fallback key is
+//! opened and signed again with the current key as it passes.
 //!
 //! # Seeing it work
 //!
@@ -126,9 +140,10 @@
 //!
 //! # How did we choose defaults?
 //!
-//! * Tokens live one hour (flask-xsrf's example), are checked against the
-//!   session salt so logout/login ([`Xsrf::rotate`]) kills them, and carry a
-//!   random nonce so no two responses repeat a secret (BREACH).
+//! * Tokens live one hour (flask-xsrf's example), are refreshed once past
+//!   half of it, are checked against the session salt so logout/login
+//!   ([`Xsrf::rotate`]) kills them, and carry a random nonce so no two
+//!   responses repeat a secret (BREACH).
 //! * Header and form field are the default sources: they cover HTML forms,
 //!   `fetch` and axios. The cookie is opt-in ([`XsrfBuilder::send_cookie`]);
 //!   as a *source* it only ever adds a double-submit requirement.
@@ -170,7 +185,7 @@ pub use self::{
         BuildError, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
         DEFAULT_STATIC_HEADER, STATIC_KEY_MARKER, Source, Storage, Xsrf, XsrfBuilder,
     },
-    error::{ErrorHandler, XsrfError},
+    error::{ErrorHandler, REJECTION_HEADER, XsrfError},
     extract::{Check, ValidXsrf, XsrfToken},
     middleware::{XsrfFuture, XsrfMiddleware},
     send::WithToken,

@@ -30,11 +30,13 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::stream::{self, StreamExt};
 use xsrf_core::BodyProblem;
 
-use crate::config::Xsrf;
+use crate::config::{Storage, Xsrf};
 use crate::extract::check_origin_headers;
 use crate::scan::{BodyToken, MultipartScanner, Scan, UrlencodedScanner};
 use crate::send::apply_pending;
-use crate::state::{PerRequest, Ran};
+use crate::state::{
+    NO_SESSION_MIDDLEWARE, PerRequest, Ran, session_present, session_state_unstored,
+};
 
 /// Same shape as actix-http's `BoxedPayloadStream` (not re-exported).
 type BoxedPayloadStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>;
@@ -55,22 +57,24 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        let ran = |origin_checked, exempt| {
+        let ran = |origin_checked, exempt, session_unseen| {
             let mut data = Extensions::new();
             data.insert(Ran {
                 xsrf: self.clone(),
                 origin_checked,
                 exempt,
+                session_unseen,
             });
             Rc::new(data)
         };
         ready(Ok(XsrfMiddleware {
             service: Rc::new(service),
             xsrf: self.clone(),
-            unchecked: ran(false, false),
-            checked: ran(true, false),
-            exempt: ran(false, true),
+            unchecked: [ran(false, false, false), ran(false, false, true)],
+            checked: [ran(true, false, false), ran(true, false, true)],
+            exempt: [ran(false, true, false), ran(false, true, true)],
             routes_checked: Cell::new(false),
+            session_unseen: Cell::new(None),
         }))
     }
 }
@@ -88,16 +92,20 @@ pub struct XsrfMiddleware<S> {
     service: Rc<S>,
     xsrf: Xsrf,
     /// App data telling extractors that we ran, with our configuration:
-    /// one for requests whose origin we did not check, one for those we
-    /// passed.
-    unchecked: Rc<Extensions>,
-    checked: Rc<Extensions>,
-    /// The same, for requests an exemption let through unchecked.
-    exempt: Rc<Extensions>,
+    /// for requests whose origin we did not check, for those we passed,
+    /// and for those an exemption let through unchecked; each indexed by
+    /// whether the request came in without a session (`[unseen]`).
+    unchecked: [Rc<Extensions>; 2],
+    checked: [Rc<Extensions>; 2],
+    exempt: [Rc<Extensions>; 2],
     /// Whether the names given to `exempt_route` were looked up in the
     /// app's routes (once, at the first request: routes are only known
     /// then).
     routes_checked: Cell<bool>,
+    /// Session storage: whether requests reach us without an actix-session
+    /// `Session` (asked at the first request; the middleware order is
+    /// fixed, so the answer holds for every later one).
+    session_unseen: Cell<Option<bool>>,
 }
 
 pin_project_lite::pin_project! {
@@ -114,7 +122,7 @@ pin_project_lite::pin_project! {
     #[project = StepProj]
     enum Step<F, B> {
         // The app's own future; the queued cookies are added to its answer.
-        Pass { #[pin] app: F },
+        Pass { #[pin] app: F, unseen: bool },
         // Refused before the app ran.
         Refused { res: Ready<Outer<B>> },
         // A form body is read up to the token first, then the app runs.
@@ -136,7 +144,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outer<B>> {
         match self.project().step.project() {
-            StepProj::Pass { app } => app.poll(cx).map(finish),
+            StepProj::Pass { app, unseen } => {
+                let unseen = *unseen;
+                app.poll(cx).map(|res| finish(res, unseen))
+            }
             StepProj::Refused { res } => Pin::new(res).poll(cx),
             StepProj::Scan { fut } => fut.as_mut().poll(cx),
         }
@@ -148,10 +159,26 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: 'static,
 {
-    fn pass(&self, req: ServiceRequest) -> XsrfFuture<S::Future, B> {
+    fn pass(&self, req: ServiceRequest, unseen: bool) -> XsrfFuture<S::Future, B> {
         XsrfFuture::new(Step::Pass {
             app: self.service.call(req),
+            unseen,
         })
+    }
+
+    /// Whether requests come in without a session (session storage only).
+    fn session_unseen(&self, req: &ServiceRequest) -> bool {
+        if !matches!(self.xsrf.inner.storage, Storage::Session) {
+            return false;
+        }
+        match self.session_unseen.get() {
+            Some(unseen) => unseen,
+            None => {
+                let unseen = !session_present(req);
+                self.session_unseen.set(Some(unseen));
+                unseen
+            }
+        }
     }
 }
 
@@ -168,13 +195,14 @@ where
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let x = &self.xsrf;
+        let unseen = self.session_unseen(&req);
         // A request with the static key header is a programmatic client;
         // the check proves or refutes the key itself.
         let safe = is_safe(req.method());
         if !safe && let Some(rule) = x.exemption(req.request()) {
             tracing::debug!(%rule, method = %req.method(), path = req.path(), "XSRF checks skipped: exempt");
-            req.add_data_container(Rc::clone(&self.exempt));
-            return self.pass(req);
+            req.add_data_container(Rc::clone(&self.exempt[usize::from(unseen)]));
+            return self.pass(req, unseen);
         }
         if !self.routes_checked.replace(true) {
             warn_unknown_routes(x, &req);
@@ -201,17 +229,18 @@ where
         } else {
             &self.unchecked
         };
+        let ran = &ran[usize::from(unseen)];
         req.add_data_container(Rc::clone(ran));
         if safe {
-            return self.pass(req);
+            return self.pass(req, unseen);
         }
         let scanner = match pick_scanner(&req, x) {
             Ok(scanner) => scanner,
             // Not a form: the token can only be in a header.
-            Err(BodyToken::NotScanned) => return self.pass(req),
+            Err(BodyToken::NotScanned) => return self.pass(req, unseen),
             Err(outcome) => {
                 PerRequest::write(req.request(), |p| p.body = Some(outcome));
-                return self.pass(req);
+                return self.pass(req, unseen);
             }
         };
         let service = Rc::clone(&self.service);
@@ -219,7 +248,7 @@ where
             fut: Box::pin(async move {
                 let outcome = scan_body(&mut req, scanner).await;
                 PerRequest::write(req.request(), |p| p.body = Some(outcome));
-                finish(service.call(req).await)
+                finish(service.call(req).await, unseen)
             }),
         })
     }
@@ -238,8 +267,22 @@ fn warn_unknown_routes(x: &Xsrf, req: &ServiceRequest) {
 }
 
 /// Adds what the request queued (cookies, `Vary`) to the app's response.
-fn finish<B>(res: Inner<B>) -> Outer<B> {
+///
+/// For a request that came in without a session (`unseen`), first checks
+/// that a `SessionMiddleware` inside us stored what was saved in the
+/// session; if none did, every token is bound to state that is gone, and
+/// the answer is a 500 naming the fix rather than a 403 for everyone.
+fn finish<B>(res: Inner<B>, unseen: bool) -> Outer<B> {
     let (req, mut response) = res?.into_parts();
+    if unseen && session_state_unstored(&req) {
+        let err = crate::error::XsrfError::misconfigured(NO_SESSION_MIDDLEWARE);
+        tracing::error!(method = %req.method(), route = req.match_pattern().as_deref().unwrap_or("<unmatched>"), "{err}");
+        let Ok(x) = Xsrf::from_request(&req) else {
+            return Ok(ServiceResponse::new(req, err.error_response()).map_into_right_body());
+        };
+        let res = x.error(err).error_response();
+        return Ok(ServiceResponse::new(req, res).map_into_right_body());
+    }
     apply_pending(&req, &mut response);
     Ok(ServiceResponse::new(req, response).map_into_left_body())
 }

@@ -39,6 +39,37 @@ impl Xsrf {
         Ok(token)
     }
 
+    /// Queues a fresh token for the response to a request whose token was
+    /// due for a refresh: in the token header (unless the handler sends one
+    /// itself), and in the token cookie when configured and the token is
+    /// not scoped to an action (the cookie is the app-wide token scripts
+    /// copy into every request).
+    pub(crate) fn queue_refresh(
+        &self,
+        req: &HttpRequest,
+        state: &State,
+        subject: &Subject,
+        action: Option<&str>,
+    ) -> Result<(), XsrfError> {
+        let binding = Binding::new(subject.as_str())
+            .session(state.salt.as_str())
+            .maybe_action(action);
+        let token = self.inner.tokens.issue(&binding, self.inner.clock.now());
+        let value = HeaderValue::from_str(token.as_str())
+            .map_err(|_| XsrfError::session("token is not a header value"))?;
+        let cookie = (self.inner.send_cookie && action.is_none())
+            .then(|| state::set_cookie(self, &self.inner.cookie_name, token.as_str(), false));
+        PerRequest::write(req, |p| {
+            p.pending.token_issued = true;
+            p.pending.refreshed = Some((self.inner.header.clone(), value));
+            if cookie.is_some() {
+                p.pending.token_cookie = cookie;
+            }
+        });
+        tracing::debug!("XSRF token refreshed");
+        Ok(())
+    }
+
     /// The user from `user_fn`, else the session's anonymous id.
     pub(crate) fn subject(&self, req: &HttpRequest, state: &State) -> Subject {
         match self.inner.user_fn.as_ref().and_then(|f| f(req)) {
@@ -58,6 +89,11 @@ pub(crate) fn apply_pending<B>(req: &HttpRequest, res: &mut HttpResponse<B>) {
     else {
         return;
     };
+    if let Some((name, value)) = p.refreshed
+        && !res.headers().contains_key(&name)
+    {
+        res.headers_mut().insert(name, value);
+    }
     for cookie in [p.state_cookie, p.token_cookie].into_iter().flatten() {
         // The formatted cookie becomes the header value without a copy.
         if let Ok(value) = HeaderValue::try_from(cookie) {

@@ -7,7 +7,7 @@ use actix_session::SessionExt as _;
 use actix_web::HttpMessage as _;
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use arrayvec::ArrayString;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,6 +17,7 @@ use xsrf_core::{Entropy as _, SystemEntropy};
 use crate::config::{Storage, Xsrf};
 use crate::error::XsrfError;
 use crate::scan::BodyToken;
+use xsrf_core::Rejection;
 
 /// Session key under which the state is stored.
 pub(crate) const SESSION_KEY: &str = "xsrf";
@@ -147,6 +148,9 @@ pub(crate) struct Pending {
     pub(crate) token_cookie: Option<String>,
     /// A token was issued: the response depends on the session cookie.
     pub(crate) token_issued: bool,
+    /// A fresh token for a request whose token was past half its life (or
+    /// signed by a fallback key): the token header and its value.
+    pub(crate) refreshed: Option<(HeaderName, HeaderValue)>,
 }
 
 /// Put among a request's app data by the `Xsrf` middleware: its
@@ -159,7 +163,44 @@ pub(crate) struct Ran {
     pub(crate) origin_checked: bool,
     /// The request is exempt (`XsrfBuilder::exempt`): no check may pass it.
     pub(crate) exempt: bool,
+    /// No actix-session `Session` existed when the middleware got the
+    /// request (session storage only): either `SessionMiddleware` is
+    /// registered inside `Xsrf` (which works) or nowhere (which cannot).
+    /// The middleware tells the two apart on the way out; see
+    /// [`session_present`].
+    pub(crate) session_unseen: bool,
 }
+
+/// Whether an actix-session `Session` is attached to the request, i.e. a
+/// `SessionMiddleware` around us loaded one, without leaving a trace.
+///
+/// actix-session hands out a detached, empty session when no middleware
+/// loaded one (and keeps it in the extensions under a private type), so
+/// asking for the session cannot tell. What can: ask with the extensions
+/// set aside, which always yields a new session, then put them back; a
+/// loaded session replaces the new one, an absent one leaves it. Two
+/// `Session` handles share their map exactly when they are the same
+/// session. Costs a few allocations: the middleware asks once and keeps
+/// the answer, as the middleware order never changes.
+pub(crate) fn session_present(req: &actix_web::dev::ServiceRequest) -> bool {
+    let saved = std::mem::take(&mut *req.extensions_mut());
+    let fresh = req.get_session();
+    req.extensions_mut().extend(saved);
+    let now = req.get_session();
+    let same = std::ptr::eq(&*fresh.entries(), &*now.entries());
+    !same
+}
+
+/// After the app answered a request that came in without a session: if
+/// state this crate saved in the session is still there, no
+/// `SessionMiddleware` took it to store it (one registered inside `Xsrf`
+/// has taken it by now), so it is lost, and so is every token bound to it.
+pub(crate) fn session_state_unstored(req: &HttpRequest) -> bool {
+    req.get_session().contains_key(SESSION_KEY)
+}
+
+/// The fix named when session storage has no `SessionMiddleware`.
+pub(crate) const NO_SESSION_MIDDLEWARE: &str = "session storage needs actix-session's `SessionMiddleware` on the App (e.g. `.wrap(SessionMiddleware::new(CookieSessionStore::default(), key))`), or `.cookie_storage()` to need no session at all";
 
 /// The configuration of the `Xsrf` middleware serving this request.
 pub(crate) fn middleware_config(req: &HttpRequest) -> Option<&Xsrf> {
@@ -208,13 +249,35 @@ pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfErr
         Storage::Session => req.get_session().get::<State>(SESSION_KEY).ok().flatten(),
         Storage::SignedCookie { name } => {
             require_middleware(req)?;
-            cookie_value(req, name).and_then(|v| open_cookie(x, v))
+            match cookie_value(req, name).and_then(|v| open_cookie(x, v)) {
+                // Signed with a fallback key: signed again with the current
+                // one as it passes, so the state outlives the old key.
+                Some((state, Signer::Fallback)) => return save(x, req, state).map(Some),
+                Some((state, Signer::Current)) => Some(state),
+                None => None,
+            }
         }
     };
     // Not cached here: a second load reads the same storage and gets the
     // same state, and most requests load once. `save` records what it
     // writes, and that is what later loads must see.
     Ok(state)
+}
+
+/// The state a token check needs; a request without any is refused as
+/// `NoSession`. When the middleware saw no session come in, a fresh state
+/// is saved on the way: if no `SessionMiddleware` stores it, the
+/// middleware finds it still in the session afterwards and answers 500
+/// naming the fix instead of a 403 for everyone.
+pub(crate) fn load_required(x: &Xsrf, req: &HttpRequest) -> Result<State, XsrfError> {
+    if let Some(state) = load(x, req)? {
+        return Ok(state);
+    }
+    let unseen = req.app_data::<Ran>().is_some_and(|r| r.session_unseen);
+    if unseen && matches!(x.inner.storage, Storage::Session) {
+        save(x, req, State::fresh()?)?;
+    }
+    Err(Rejection::NoSession.into())
 }
 
 pub(crate) fn load_or_create(x: &Xsrf, req: &HttpRequest) -> Result<State, XsrfError> {
@@ -303,7 +366,14 @@ fn seal_cookie(x: &Xsrf, state: &State) -> String {
     value
 }
 
-fn open_cookie(x: &Xsrf, value: &str) -> Option<State> {
+/// Which key of the ring a state cookie was signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signer {
+    Current,
+    Fallback,
+}
+
+fn open_cookie(x: &Xsrf, value: &str) -> Option<(State, Signer)> {
     // Bounded: a real state cookie is 90 characters, 134 with a static key.
     if value.len() > 2 * ID_LEN + MAX_STATIC_KEY + 64 {
         return None;
@@ -314,7 +384,14 @@ fn open_cookie(x: &Xsrf, value: &str) -> Option<State> {
     let n = URL_SAFE_NO_PAD
         .decode_slice(tag_text.as_bytes(), &mut tag)
         .ok()?;
-    ring::hmac::verify(&x.inner.state_key, body.as_bytes(), &tag[..n]).ok()?;
+    let opens = |k: &ring::hmac::Key| ring::hmac::verify(k, body.as_bytes(), &tag[..n]).is_ok();
+    let signer = if opens(&x.inner.state_key) {
+        Signer::Current
+    } else if x.inner.state_fallback_keys.iter().any(opens) {
+        Signer::Fallback
+    } else {
+        return None;
+    };
     let mut parts = body.split('.');
     let anon = Id::parse(parts.next()?.as_bytes())?;
     let salt = Id::parse(parts.next()?.as_bytes())?;
@@ -326,11 +403,12 @@ fn open_cookie(x: &Xsrf, value: &str) -> Option<State> {
     if parts.next().is_some() {
         return None;
     }
-    Some(State {
+    let state = State {
         anon,
         salt,
         static_key,
-    })
+    };
+    Some((state, signer))
 }
 
 #[cfg(test)]

@@ -208,6 +208,23 @@ impl KeyRing {
         1 + self.fallbacks.len()
     }
 
+    /// Every key, current first: what a value signed with "any key of the
+    /// ring" (a state cookie, say) is checked against while a secret is
+    /// being rotated.
+    ///
+    /// ```
+    /// use xsrf_core::{SigningKey, KeyRing};
+    ///
+    /// let (old, new) = (SigningKey::generate()?, SigningKey::generate()?);
+    /// let ring = KeyRing::new(new.clone()).with_fallback(old.clone());
+    /// let ids: Vec<_> = ring.keys().map(|k| k.id()).collect();
+    /// assert_eq!(ids, [new.id(), old.id()]);
+    /// # Ok::<(), xsrf_core::ConfigError>(())
+    /// ```
+    pub fn keys(&self) -> impl Iterator<Item = &SigningKey> {
+        std::iter::once(&self.current).chain(self.fallbacks.iter())
+    }
+
     /// Always false: a ring holds at least its current key.
     pub fn is_empty(&self) -> bool {
         false
@@ -216,9 +233,7 @@ impl KeyRing {
     /// Keys whose id is `id`, current first. Ids are 32 bits, so two keys
     /// may share one; callers try each.
     pub(crate) fn with_id(&self, id: [u8; 4]) -> impl Iterator<Item = &SigningKey> {
-        std::iter::once(&self.current)
-            .chain(self.fallbacks.iter())
-            .filter(move |key| key.id.0 == id)
+        self.keys().filter(move |key| key.id.0 == id)
     }
 }
 

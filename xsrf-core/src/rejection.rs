@@ -81,6 +81,42 @@ pub enum Rejection {
     BodyUnreadable(BodyProblem),
 }
 
+impl Rejection {
+    /// A short, stable, machine-readable name of the reason (lowercase,
+    /// words joined by `-`), for clients deciding how to recover: the
+    /// default refusal carries it in the `X-XSRF-Rejection` header. An SPA
+    /// that sees `expired` fetches a fresh token and retries once.
+    ///
+    /// ```
+    /// use xsrf_core::{OriginRejection, Rejection};
+    /// assert_eq!(Rejection::Expired.code(), "expired");
+    /// assert_eq!(Rejection::NoSession.code(), "no-session");
+    /// assert_eq!(Rejection::Origin(OriginRejection::CrossSite).code(), "origin");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Missing => "missing",
+            Rejection::Malformed(_) => "malformed",
+            Rejection::UnknownKey => "unknown-key",
+            Rejection::BadSignature => "bad-signature",
+            Rejection::Expired => "expired",
+            Rejection::FromFuture => "from-future",
+            Rejection::NoSession => "no-session",
+            Rejection::Conflicting => "conflicting",
+            Rejection::InQueryString => "in-query-string",
+            Rejection::Origin(_) => "origin",
+            Rejection::AlreadyUsed => "already-used",
+            Rejection::KeyExpired => "key-expired",
+            Rejection::OtherSession => "other-session",
+            Rejection::DataMismatch => "data-mismatch",
+            Rejection::StoreUnavailable => "store-unavailable",
+            Rejection::StaticKeyMismatch => "static-key-mismatch",
+            Rejection::BodyTooLarge => "body-too-large",
+            Rejection::BodyUnreadable(_) => "body-unreadable",
+        }
+    }
+}
+
 /// How a token failed to parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]

@@ -145,6 +145,11 @@ pub struct Verified {
     /// Whether a fallback key (not the current one) signed it: a hint to
     /// send the client a fresh token.
     pub by_fallback_key: bool,
+    /// Whether the client should be handed a fresh token now: this one is
+    /// past half its lifetime, or was signed by a fallback key. A client
+    /// that keeps using an app then never holds an expired token, and one
+    /// that lives through a key rotation moves to the new key.
+    pub refresh_due: bool,
 }
 
 /// Issues and verifies tokens with a key ring.
@@ -172,7 +177,9 @@ pub struct Verified {
 #[derive(Clone)]
 pub struct Tokens {
     ring: Arc<KeyRing>,
-    timeout: Duration,
+    /// `None`: tokens never expire (they still die with their session
+    /// salt and their key).
+    timeout: Option<Duration>,
     skew: Duration,
     entropy: Arc<dyn Entropy>,
 }
@@ -191,7 +198,7 @@ impl fmt::Debug for Tokens {
 #[must_use]
 pub struct TokensBuilder {
     ring: KeyRing,
-    timeout: Duration,
+    timeout: Option<Duration>,
     skew: Duration,
     entropy: Arc<dyn Entropy>,
 }
@@ -199,7 +206,30 @@ pub struct TokensBuilder {
 impl TokensBuilder {
     /// How long a token stays valid. Default: one hour.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Tokens never expire: a token stays valid until its session is
+    /// rotated (its session value changes) or its key leaves the ring.
+    /// The issue time is still signed and still checked against the
+    /// future, so the format does not change and turning expiry back on
+    /// later applies to every token already out.
+    ///
+    /// ```
+    /// use time::{Duration, OffsetDateTime};
+    /// use xsrf_core::{Binding, SigningKey, Tokens};
+    ///
+    /// let tokens = Tokens::builder(SigningKey::generate()?).no_expiry().build()?;
+    /// let now = OffsetDateTime::now_utc();
+    /// let b = Binding::new("alice").session("s1");
+    /// let t = tokens.issue(&b, now);
+    /// assert!(tokens.verify(t.as_str(), &b, now + Duration::days(400)).is_ok());
+    /// assert!(tokens.verify(t.as_str(), &Binding::new("alice").session("s2"), now).is_err());
+    /// # Ok::<(), xsrf_core::ConfigError>(())
+    /// ```
+    pub fn no_expiry(mut self) -> Self {
+        self.timeout = None;
         self
     }
 
@@ -218,7 +248,7 @@ impl TokensBuilder {
 
     /// Checks the settings.
     pub fn build(self) -> Result<Tokens, ConfigError> {
-        if !self.timeout.is_positive() {
+        if self.timeout.is_some_and(|t| !t.is_positive()) {
             return Err(ConfigError::NonPositiveDuration("token timeout"));
         }
         if self.skew.is_negative() {
@@ -243,14 +273,14 @@ impl Tokens {
     pub fn builder(ring: impl Into<KeyRing>) -> TokensBuilder {
         TokensBuilder {
             ring: ring.into(),
-            timeout: Self::DEFAULT_TIMEOUT,
+            timeout: Some(Self::DEFAULT_TIMEOUT),
             skew: Self::DEFAULT_SKEW,
             entropy: Arc::new(SystemEntropy),
         }
     }
 
-    /// The configured timeout.
-    pub fn timeout(&self) -> Duration {
+    /// The configured timeout; `None` when tokens never expire.
+    pub fn timeout(&self) -> Option<Duration> {
         self.timeout
     }
 
@@ -317,14 +347,23 @@ impl Tokens {
         if issued_ns - now_ns > self.skew.whole_nanoseconds() {
             return Err(Rejection::FromFuture);
         }
-        if now_ns - issued_ns > self.timeout.whole_nanoseconds() {
-            return Err(Rejection::Expired);
-        }
+        let age_ns = now_ns - issued_ns;
+        let past_half = match self.timeout {
+            Some(timeout) => {
+                let timeout_ns = timeout.whole_nanoseconds();
+                if age_ns > timeout_ns {
+                    return Err(Rejection::Expired);
+                }
+                age_ns > timeout_ns / 2
+            }
+            None => false,
+        };
         let issued_at =
             OffsetDateTime::from_unix_timestamp(issued).map_err(|_| Rejection::FromFuture)?;
         Ok(Verified {
             issued_at,
             by_fallback_key,
+            refresh_due: by_fallback_key || past_half,
         })
     }
 }
@@ -617,6 +656,62 @@ mod tests {
         );
         let multibyte = "é".repeat(ENCODED_LEN / 2);
         assert!(t.verify(&multibyte, &alice(), NOW).is_err());
+    }
+
+    #[test]
+    fn refresh_is_due_past_half_the_lifetime_or_after_a_key_rotation() {
+        let key = SigningKey::generate().expect("key");
+        let t = Tokens::builder(key.clone())
+            .timeout(Duration::minutes(10))
+            .build()
+            .expect("tokens");
+        let token = t.issue(&alice(), NOW);
+        let due = |at| {
+            t.verify(token.as_str(), &alice(), at)
+                .expect("valid")
+                .refresh_due
+        };
+        assert!(!due(NOW));
+        assert!(!due(NOW + Duration::minutes(5)));
+        assert!(due(NOW + Duration::minutes(5) + Duration::nanoseconds(1)));
+        assert!(due(NOW + Duration::minutes(10)));
+        let rotated =
+            Tokens::builder(KeyRing::new(SigningKey::generate().expect("new")).with_fallback(key))
+                .build()
+                .expect("rotated");
+        let v = rotated
+            .verify(token.as_str(), &alice(), NOW)
+            .expect("fallback");
+        assert!(v.by_fallback_key && v.refresh_due);
+    }
+
+    #[test]
+    fn without_expiry_old_tokens_verify_and_only_a_key_rotation_refreshes() {
+        let key = SigningKey::generate().expect("key");
+        let expiring = tokens(&key);
+        let forever = Tokens::builder(key).no_expiry().build().expect("tokens");
+        assert_eq!(forever.timeout(), None);
+        // Issued while tokens expired: still the same format, still valid.
+        let token = expiring.issue(&alice(), NOW);
+        let later = NOW + Duration::days(3650);
+        let v = forever
+            .verify(token.as_str(), &alice(), later)
+            .expect("valid");
+        assert!(!v.refresh_due);
+        assert_eq!(
+            expiring.verify(token.as_str(), &alice(), later),
+            Err(Rejection::Expired)
+        );
+        // The future is still refused, and the binding still holds.
+        let ahead = forever.issue(&alice(), NOW + Duration::hours(1));
+        assert_eq!(
+            forever.verify(ahead.as_str(), &alice(), NOW),
+            Err(Rejection::FromFuture)
+        );
+        assert_eq!(
+            forever.verify(token.as_str(), &Binding::new("alice").session("s2"), later),
+            Err(Rejection::BadSignature)
+        );
     }
 
     #[test]
