@@ -334,12 +334,34 @@ where
 
     /// Sends `req` with the jar's cookies; keeps cookies it sets.
     pub async fn send(&self, req: TestRequest) -> Resp {
-        let mut req = req;
+        self.call(self.with_cookies(req).to_request()).await
+    }
+
+    /// Like [`Client::send`], with the body arriving as `chunks`, one
+    /// payload item each and no `Content-Length`, as a chunked upload does.
+    pub async fn send_chunked(&self, req: TestRequest, chunks: Vec<Bytes>) -> Resp {
+        let stream = futures_util::stream::iter(chunks.into_iter().map(Ok));
+        let stream: std::pin::Pin<
+            Box<dyn futures_util::Stream<Item = Result<Bytes, actix_web::error::PayloadError>>>,
+        > = Box::pin(stream);
+        let (req, _) = self
+            .with_cookies(req)
+            .to_request()
+            .replace_payload(actix_web::dev::Payload::from(stream));
+        self.call(req).await
+    }
+
+    fn with_cookies(&self, req: TestRequest) -> TestRequest {
         let cookie_header = self.cookie_header();
-        if !cookie_header.is_empty() {
-            req = req.insert_header((header::COOKIE, cookie_header));
+        if cookie_header.is_empty() {
+            req
+        } else {
+            req.insert_header((header::COOKIE, cookie_header))
         }
-        let res = test::call_service(&self.svc, req.to_request()).await;
+    }
+
+    async fn call(&self, req: actix_http::Request) -> Resp {
+        let res = test::call_service(&self.svc, req).await;
         let status = res.status();
         let headers = res.headers().clone();
         let body = test::read_body(res).await;

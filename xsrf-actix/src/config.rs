@@ -22,7 +22,9 @@ pub enum Source {
     /// case-insensitive, so axios' `X-XSRF-TOKEN` is the same header).
     Header,
     /// A form field (`xsrf_token` by default) of an
-    /// `application/x-www-form-urlencoded` or `multipart/form-data` body.
+    /// `application/x-www-form-urlencoded` or `multipart/form-data` body,
+    /// or a top-level string field of that name in an `application/json`
+    /// (or `*/*+json`) body sent without the token header.
     Form,
     /// Double submit: the token cookie (`XSRF-TOKEN`) must also be present
     /// and equal to the token sent in the header or form. A cookie alone
@@ -366,7 +368,8 @@ impl XsrfBuilder {
         self
     }
 
-    /// The form field tokens are read from (default `xsrf_token`).
+    /// The form field tokens are read from (default `xsrf_token`); also the
+    /// name of the top-level field read from JSON bodies.
     pub fn field_name(mut self, name: impl Into<String>) -> Self {
         self.field = name.into();
         self
@@ -393,7 +396,10 @@ impl XsrfBuilder {
         self
     }
 
-    /// Most body bytes read while looking for a form token (default 64 KiB).
+    /// Most body bytes read while looking for a token in a form or JSON
+    /// body (default 64 KiB). The scan reads on to the end of the body or
+    /// to this limit, so a second token field within it is a conflict;
+    /// the handler still gets the whole body.
     pub fn scan_limit(mut self, bytes: usize) -> Self {
         self.scan_limit = bytes;
         self

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use xsrf_core::Rejection;
+use xsrf_core::{BodyProblem, Rejection};
 
 /// The header of a default refusal naming its reason for code
 /// ([`Rejection::code`]): `X-XSRF-Rejection: expired`.
@@ -18,7 +18,8 @@ pub type ErrorHandler = dyn Fn(&XsrfError) -> HttpResponse + Send + Sync;
 /// Why a request was not let through, as an actix-web error.
 ///
 /// A [`Rejection`] (the request is refused) answers `403 Forbidden`, or
-/// `413 Payload Too Large` for a body over the scan limit and
+/// `413 Payload Too Large` for a body over the scan limit, `400 Bad
+/// Request` for a multipart part whose header block exceeds 8 KiB, and
 /// `503 Service Unavailable` when the one-time key store is down. A
 /// misconfiguration answers `500` with a message that names the fix. The
 /// body is one short line of plain text; it never contains a token, a key
@@ -141,6 +142,10 @@ impl ResponseError for XsrfError {
     fn status_code(&self) -> StatusCode {
         match self.kind {
             Kind::Rejected(Rejection::BodyTooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
+            // No browser sends such a body: a bad request, not a forgery.
+            Kind::Rejected(Rejection::BodyUnreadable(BodyProblem::PartHeadersTooLarge)) => {
+                StatusCode::BAD_REQUEST
+            }
             Kind::Rejected(Rejection::StoreUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
             Kind::Rejected(_) => StatusCode::FORBIDDEN,
             Kind::Misconfigured(_) | Kind::Session(_) => StatusCode::INTERNAL_SERVER_ERROR,

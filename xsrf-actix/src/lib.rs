@@ -12,8 +12,8 @@
 //!    and optionally an action, with expiry and key rotation, checked by
 //!    [`ValidXsrf`] / `#[handle_token]` and sent by [`XsrfToken`] /
 //!    `#[send_token]`. They travel in the `X-XSRF-Token` header or the
-//!    `xsrf_token` form field (urlencoded and multipart, read without eating
-//!    the body), optionally also in the `XSRF-TOKEN` cookie for Angular and
+//!    `xsrf_token` form field (urlencoded and multipart, or a top-level JSON
+//!    field; read without eating the body), optionally also in the `XSRF-TOKEN` cookie for Angular and
 //!    axios. Never in URLs.
 //! 3. **One-time keys** for requests that must not be replayed and for
 //!    one-call links ([`Redeemed`], [`Xsrf::create_one_time`]), on an
@@ -155,12 +155,41 @@
 //! * Refusals are `403` with one line of text saying why, `413` for an
 //!   over-limit body, `503` when the key store is down (fail closed).
 //!
+//! # Body scanning
+//!
+//! The middleware reads a form or JSON body only as far as it must, and
+//! hands every byte on to the handler's own `web::Form`, `Multipart`,
+//! `web::Json` or `Bytes`:
+//!
+//! * `application/x-www-form-urlencoded` and `multipart/form-data`: the
+//!   `xsrf_token` field ([`XsrfBuilder::field_name`]).
+//! * `application/json` and `*/*+json`, when the request carries no token
+//!   header: a top-level string field of the same name, escapes decoded
+//!   (`{"xsrf\u005ftoken": "…"}` counts, a copy inside a nested object
+//!   does not). Invalid JSON within the scanned part is refused with a
+//!   reason. With the header, the header decides and the body is not
+//!   read, as in actix-csrf-middleware.
+//! * One rule for duplicates: the scan reads on to the end of the body or
+//!   to the scan limit (64 KiB) and a second token field anywhere in it is
+//!   a conflict (`403`), whether its value is the same or not, whatever the
+//!   shape, transport (Content-Length or chunked) or chunking. More than one
+//!   token header is a conflict too. A large upload whose token comes first
+//!   is read up to the limit, then passed on.
+//! * Linear work: every search keeps its position across chunks (a
+//!   `memchr` `Finder` built once per request plus a small automaton for
+//!   what crosses a chunk border), so a body sent one byte per chunk costs
+//!   what it costs in one piece: one look per byte for urlencoded and JSON,
+//!   at most three for multipart. Every buffer is capped; a multipart
+//!   part's header block (a few hundred bytes from browsers) at 8 KiB,
+//!   beyond which the body is refused with `400 Bad Request`.
+//!
 //! # Dependencies
 //!
 //! actix-web and actix-session (the framework and its sessions), ring
 //! (HMAC for the state cookie), serde/serde_json (session state), base64,
 //! arrayvec (session ids kept inline), memchr and percent-encoding (body
-//! scanning), futures-util and bytes (payload streams), time, thiserror,
+//! scanning), actson (push-fed JSON parser for tokens in JSON bodies),
+//! futures-util and bytes (payload streams), time, thiserror,
 //! tracing (refusals are logged with their reason), html-escape, and redis
 //! (feature `redis`).
 
@@ -208,6 +237,12 @@ pub use self::store::RedisStore;
 
 /// The framework-free core, for what is not re-exported above.
 pub use xsrf_core as core;
+
+/// For the fuzz targets in `fuzz/` only (feature `__fuzz`); not API.
+#[cfg(feature = "__fuzz")]
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;
 
 #[doc(hidden)]
 pub mod __private {

@@ -23,6 +23,7 @@ use actix_web::dev::{
 };
 use actix_web::error::PayloadError;
 use actix_web::http::{Method, header};
+use actix_web::mime;
 use actix_web::{Error, HttpMessage, ResponseError as _};
 use bytes::Bytes;
 use futures_util::Stream;
@@ -32,7 +33,7 @@ use xsrf_core::BodyProblem;
 
 use crate::config::{Storage, Xsrf};
 use crate::extract::check_origin_headers;
-use crate::scan::{BodyToken, MultipartScanner, Scan, UrlencodedScanner};
+use crate::scan::{BodyToken, JsonScanner, MultipartScanner, Scan, Scanner, UrlencodedScanner};
 use crate::send::apply_pending;
 use crate::state::{
     NO_SESSION_MIDDLEWARE, PerRequest, Ran, session_present, session_state_unstored,
@@ -294,27 +295,6 @@ fn is_safe(m: &Method) -> bool {
     )
 }
 
-enum Scanner {
-    Form(UrlencodedScanner),
-    Multipart(MultipartScanner),
-}
-
-impl Scanner {
-    fn feed(&mut self, chunk: &[u8]) -> Scan {
-        match self {
-            Scanner::Form(s) => s.feed(chunk),
-            Scanner::Multipart(s) => s.feed(chunk),
-        }
-    }
-
-    fn finish(self) -> BodyToken {
-        match self {
-            Scanner::Form(s) => s.finish(),
-            Scanner::Multipart(s) => s.finish(),
-        }
-    }
-}
-
 /// Picks a scanner from the headers, or the final outcome when the body is
 /// not one that carries form fields.
 fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
@@ -328,7 +308,7 @@ fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
             .eq_ignore_ascii_case(FORM.as_bytes())
     });
     if plain_form && req.headers().get(header::CONTENT_ENCODING).is_none() {
-        return Ok(form_scanner(req, x));
+        return Ok(form_scanner(x));
     }
     let mime = match req.mime_type() {
         Ok(Some(m)) => m,
@@ -338,7 +318,14 @@ fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
     let essence = mime.essence_str();
     let form = essence.eq_ignore_ascii_case(FORM);
     let multipart = essence.eq_ignore_ascii_case("multipart/form-data");
-    if !form && !multipart {
+    // A JSON client sending the token header is not scanned (the header
+    // decides, as with actix-csrf-middleware): the field in the body is
+    // for clients that cannot set headers, or that migrate from a peer.
+    let json = (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
+        && mime.type_() == mime::APPLICATION
+        && !req.headers().contains_key(&x.inner.header)
+        && !req.headers().contains_key(&x.inner.static_header);
+    if !form && !multipart && !json {
         return Err(BodyToken::NotScanned);
     }
     // actix's extractors decompress inside themselves; what we would see
@@ -360,31 +347,28 @@ fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
         }
     }
     if form {
-        Ok(form_scanner(req, x))
+        Ok(form_scanner(x))
+    } else if json {
+        Ok(Scanner::Json(Box::new(JsonScanner::new(
+            Arc::clone(field),
+            limit,
+        ))))
     } else {
         let boundary = mime
             .get_param("boundary")
             .ok_or(BodyToken::Unreadable(BodyProblem::ContentType))?;
-        MultipartScanner::new(boundary.as_str(), field, limit)
-            .map(Scanner::Multipart)
+        MultipartScanner::new(boundary.as_str(), Arc::clone(field), limit)
+            .map(|s| Scanner::Multipart(Box::new(s)))
             .map_err(|_| BodyToken::Unreadable(BodyProblem::ContentType))
     }
 }
 
-fn form_scanner(req: &ServiceRequest, x: &Xsrf) -> Scanner {
-    let limit = x.inner.scan_limit;
-    let content_length = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    // A declared small body costs at most `limit` to read whole, and
-    // reading it all catches a second, different token (a conflict).
-    let stop_at_first = content_length.is_none_or(|len| len > limit);
+/// The whole body is read up to the limit whatever its declared length, so
+/// a second token field is a conflict however the body travels.
+fn form_scanner(x: &Xsrf) -> Scanner {
     Scanner::Form(UrlencodedScanner::new(
         Arc::clone(&x.inner.field),
-        limit,
-        stop_at_first,
+        x.inner.scan_limit,
     ))
 }
 

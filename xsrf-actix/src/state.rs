@@ -350,7 +350,7 @@ fn require_middleware(req: &HttpRequest) -> Result<(), XsrfError> {
 
 /// `anon.salt[.static_key].tag`, the tag an HMAC-SHA256 (base64url) of all
 /// that precedes it. Every part is base64url, so `.` separates unambiguously.
-fn seal_cookie(x: &Xsrf, state: &State) -> String {
+pub(crate) fn seal_cookie(x: &Xsrf, state: &State) -> String {
     let static_len = state.static_key.as_ref().map_or(0, |k| k.len() + 1);
     let mut value = String::with_capacity(2 * ID_LEN + 1 + static_len + 1 + 43);
     value.push_str(state.anon.as_str());
@@ -368,12 +368,12 @@ fn seal_cookie(x: &Xsrf, state: &State) -> String {
 
 /// Which key of the ring a state cookie was signed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Signer {
+pub(crate) enum Signer {
     Current,
     Fallback,
 }
 
-fn open_cookie(x: &Xsrf, value: &str) -> Option<(State, Signer)> {
+pub(crate) fn open_cookie(x: &Xsrf, value: &str) -> Option<(State, Signer)> {
     // Bounded: a real state cookie is 90 characters, 134 with a static key.
     if value.len() > 2 * ID_LEN + MAX_STATIC_KEY + 64 {
         return None;

@@ -157,6 +157,17 @@ pub enum BodyProblem {
     /// A `Content-Type` that does not parse, or multipart without a boundary.
     #[error("invalid content type")]
     ContentType,
+    /// A multipart part whose header block is larger than browsers ever
+    /// send (8 KiB); answered with `400 Bad Request`.
+    #[error("multipart part headers too large")]
+    PartHeadersTooLarge,
+    /// A JSON body that is not valid JSON within the scanned part.
+    #[error("invalid JSON")]
+    Json,
+    /// A top-level JSON field named like the token field whose value is not
+    /// a string.
+    #[error("JSON token field is not a string")]
+    JsonTokenNotString,
 }
 
 /// Which origin / fetch-metadata check refused the request.
