@@ -117,7 +117,9 @@ fn duplicate_body_fields_compare_no_token_values() {
         0,
     );
     assert!(
-        !["==", "!=", ".eq(", ".ne("].iter().any(|op| record.contains(op)),
+        !["==", "!=", ".eq(", ".ne("]
+            .iter()
+            .any(|op| record.contains(op)),
         "scan.rs record compares something: {record}"
     );
     assert!(record.contains("self.conflict = true"), "{record}");

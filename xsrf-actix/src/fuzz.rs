@@ -73,7 +73,7 @@ pub fn fresh_state_cookie() -> Option<String> {
 
 fn test_config() -> crate::Xsrf {
     let built = crate::Xsrf::builder()
-        .secret(match crate::Key::from_bytes(&[7; 32]) {
+        .secret(match crate::SigningKey::from_bytes(&[7; 32]) {
             Ok(k) => k,
             Err(_) => unreachable!("32 bytes is a valid key"),
         })
