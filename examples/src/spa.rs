@@ -1,6 +1,12 @@
 //! A single-page app: the page's script talks to a JSON API with `fetch`,
 //! reading the token from the `XSRF-TOKEN` cookie and sending it back in
 //! `X-XSRF-TOKEN` — what axios and Angular's `HttpClient` do on their own.
+//!
+//! Tokens in use are refreshed on the way (the cookie is renewed on any
+//! answer to a request whose token is past half its lifetime). A tab left
+//! idle longer than the lifetime gets `403` with `X-XSRF-Rejection:
+//! expired`; the script then fetches a fresh token (`GET /api/token`, which
+//! renews the cookie) and retries once — the standard recovery.
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::SessionStore;
@@ -33,6 +39,7 @@ pub fn app<S: SessionStore + 'static>(
         .route("/", web::get().to(page))
         .route("/api/comments", web::get().to(list))
         .route("/api/comments", web::post().to(add))
+        .route("/api/token", web::get().to(token))
 }
 
 const PAGE: &str = r#"<!doctype html>
@@ -59,10 +66,25 @@ async function refresh() {
     return li;
   }));
 }
+// An unsafe request with the token; if it was refused only because the
+// token expired (the tab sat idle past its lifetime), fetch a fresh token
+// and try once more. Any other refusal is final.
+async function send(url, init) {
+  const attempt = () => fetch(url, {
+    ...init,
+    headers: { ...init.headers, "X-XSRF-TOKEN": xsrfToken() },
+  });
+  const res = await attempt();
+  if (res.status === 403 && res.headers.get("X-XSRF-Rejection") === "expired") {
+    await fetch("/api/token");
+    return attempt();
+  }
+  return res;
+}
 document.getElementById("send").addEventListener("click", async () => {
-  const res = await fetch("/api/comments", {
+  const res = await send("/api/comments", {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-XSRF-TOKEN": xsrfToken() },
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ body: document.getElementById("body").value }),
   });
   document.getElementById("status").textContent = "status " + res.status;
@@ -78,6 +100,13 @@ async fn page() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(PAGE)
+}
+
+/// A fresh token (in the `XSRF-TOKEN` cookie and the header), for the
+/// script's recovery from an expired one.
+#[send_token]
+async fn token() -> HttpResponse {
+    HttpResponse::NoContent().finish()
 }
 
 async fn list(comments: web::Data<Comments>) -> HttpResponse {

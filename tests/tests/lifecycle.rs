@@ -431,3 +431,36 @@ async fn l3_a_new_visitor_is_a_403_not_a_misconfiguration() {
     let r = post_with_header(&app, &mine, "y").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
+
+/// The SPA example's recovery, as its script does it: a post from a tab
+/// idle past the token lifetime is refused as `expired`; `GET /api/token`
+/// renews the `XSRF-TOKEN` cookie, and the one retry goes through.
+#[actix_web::test]
+async fn l1_the_spa_recovers_from_an_expired_token_with_one_retry() {
+    use xsrf_examples::{forms, spa};
+    let clock = clock();
+    let xsrf = builder(&clock).send_cookie(true).build().expect("settings");
+    let comments = web::Data::new(forms::Comments::default());
+    let sessions = forms::cookie_sessions(&xsrf, actix_web::cookie::Key::from(&[7; 64]));
+    let app = Client::new(test::init_service(spa::app(xsrf, comments.clone(), sessions)).await);
+    let page = app.send(TestRequest::get().uri("/")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let send = |token: String| {
+        post("/api/comments")
+            .insert_header(("X-XSRF-TOKEN", token))
+            .set_json(serde_json::json!({ "body": "after lunch" }))
+    };
+    clock.advance(Duration::hours(2));
+    let stale = app.cookies()["XSRF-TOKEN"].clone();
+    let r = app.send(send(stale.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.header("x-xsrf-rejection"), Some("expired"));
+    assert!(comments.all().is_empty());
+    let r = app.send(TestRequest::get().uri("/api/token")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let fresh = app.cookies()["XSRF-TOKEN"].clone();
+    assert_ne!(fresh, stale);
+    let r = app.send(send(fresh)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(comments.all(), ["after lunch"]);
+}
