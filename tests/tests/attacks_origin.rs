@@ -325,13 +325,14 @@ async fn r2_cookie_flags() {
         .expect("session cookie");
     assert!(session.contains("HttpOnly"), "{session}");
 
-    // HTTPS site: token cookie Secure; state cookie (cookie storage) HttpOnly + Secure.
+    // HTTPS site: token cookie Secure; state cookie (cookie storage) HttpOnly + Secure
+    // (both `__Host-` prefixed: row R5).
     let (c, _) = app!(Xsrf_https().send_cookie(true).cookie_storage());
     let r = c.send(TestRequest::get().uri("/form")).await;
     let cookies = r.set_cookies();
     let token = cookies
         .iter()
-        .find(|s| s.starts_with("XSRF-TOKEN="))
+        .find(|s| s.starts_with("__Host-XSRF-TOKEN="))
         .expect("token cookie");
     assert!(
         token.contains("Secure") && token.contains("SameSite=Lax") && token.contains("Path=/"),
@@ -339,7 +340,7 @@ async fn r2_cookie_flags() {
     );
     let state = cookies
         .iter()
-        .find(|s| s.starts_with("xsrf-state="))
+        .find(|s| s.starts_with("__Host-xsrf-state="))
         .expect("state cookie");
     assert!(
         state.contains("HttpOnly") && state.contains("Secure") && state.contains("SameSite=Lax"),

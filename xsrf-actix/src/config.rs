@@ -83,9 +83,14 @@ pub(crate) struct Inner {
     pub(crate) user_fn: Option<Arc<UserFn>>,
     pub(crate) policy: OriginPolicy,
     pub(crate) header: HeaderName,
+    /// More token headers accepted (never sent), for migrations.
+    pub(crate) extra_headers: Vec<HeaderName>,
     /// Shared: each form scan and `XsrfToken` holds it without a copy.
     pub(crate) field: Arc<str>,
+    /// The token cookie's name, prefixed for https sites when it is the
+    /// default (see [`XsrfBuilder::cookie_name`]).
     pub(crate) cookie_name: String,
+    pub(crate) cookie_domain: Option<String>,
     pub(crate) send_cookie: bool,
     pub(crate) sources: Vec<Source>,
     pub(crate) scan_limit: usize,
@@ -150,12 +155,17 @@ pub struct XsrfBuilder {
     site: Vec<String>,
     trusted: Vec<String>,
     header: String,
+    extra_headers: Vec<String>,
     field: String,
-    cookie_name: String,
+    cookie_name: Option<String>,
+    cookie_domain: Option<String>,
     send_cookie: bool,
     sources: Vec<Source>,
     scan_limit: usize,
     storage: Storage,
+    /// The state cookie's name is the default (set by `cookie_storage()`),
+    /// so it gets the `__Host-` prefix on https sites.
+    default_state_name: bool,
     error_handler: Option<Arc<ErrorHandler>>,
     store: Option<Arc<dyn KeyStore>>,
     static_header: String,
@@ -168,8 +178,13 @@ pub struct XsrfBuilder {
 pub const DEFAULT_HEADER: &str = "X-XSRF-Token";
 /// Default form field.
 pub const DEFAULT_FIELD: &str = "xsrf_token";
-/// Default token cookie: the name Angular and axios read.
+/// Default token cookie: the name Angular and axios read. On https sites
+/// it is sent as `__Host-XSRF-TOKEN` (or `__Secure-XSRF-TOKEN` with a
+/// cookie domain); see [`XsrfBuilder::cookie_name`].
 pub const DEFAULT_COOKIE: &str = "XSRF-TOKEN";
+/// Default name of the state cookie of [`XsrfBuilder::cookie_storage`]
+/// (`__Host-xsrf-state` on https sites).
+pub const DEFAULT_STATE_COOKIE: &str = "xsrf-state";
 /// Default body scan limit: 64 KiB.
 pub const DEFAULT_SCAN_LIMIT: usize = 64 * 1024;
 /// Default header of the static session key. Browsers forbid page scripts
@@ -190,12 +205,15 @@ impl Xsrf {
             site: Vec::new(),
             trusted: Vec::new(),
             header: DEFAULT_HEADER.to_owned(),
+            extra_headers: Vec::new(),
             field: DEFAULT_FIELD.to_owned(),
-            cookie_name: DEFAULT_COOKIE.to_owned(),
+            cookie_name: None,
+            cookie_domain: None,
             send_cookie: false,
             sources: vec![Source::Header, Source::Form],
             scan_limit: DEFAULT_SCAN_LIMIT,
             storage: Storage::Session,
+            default_state_name: false,
             error_handler: None,
             store: None,
             static_header: DEFAULT_STATIC_HEADER.to_owned(),
@@ -229,6 +247,34 @@ impl Xsrf {
     /// The header tokens are sent and read in.
     pub fn header_name(&self) -> &HeaderName {
         &self.inner.header
+    }
+
+    /// The name the token cookie is sent under: what an SPA must be told
+    /// to read (axios `xsrfCookieName`, Angular's `cookieName`). On https
+    /// sites the default is `__Host-XSRF-TOKEN` (`__Secure-XSRF-TOKEN`
+    /// with a cookie domain).
+    ///
+    /// ```
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate()?)
+    ///     .site_origin("https://shop.example")
+    ///     .send_cookie(true)
+    ///     .build()?;
+    /// assert_eq!(xsrf.token_cookie_name(), "__Host-XSRF-TOKEN");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn token_cookie_name(&self) -> &str {
+        &self.inner.cookie_name
+    }
+
+    /// The name of the signed state cookie, with cookie storage (`None`
+    /// with session storage).
+    pub fn state_cookie_name(&self) -> Option<&str> {
+        match &self.inner.storage {
+            Storage::SignedCookie { name } => Some(name),
+            Storage::Session => None,
+        }
     }
 
     /// Finds the configuration registered for a request: put there by the
@@ -356,7 +402,42 @@ impl XsrfBuilder {
         self
     }
 
-    /// Another origin allowed to send unsafe requests.
+    /// Another origin allowed to send unsafe requests. Repeatable.
+    ///
+    /// An exact origin, or a wildcard over subdomains like Django's:
+    /// `"https://*.example.com"` trusts `https://a.example.com` and
+    /// `https://a.b.example.com` (same scheme and port), never
+    /// `https://example.com`, `https://evil-example.com`,
+    /// `https://example.com.evil`, `http://a.example.com` or another port.
+    /// Patterns are parsed once, by [`Self::build`]; a malformed one
+    /// (`*.com`, `a.*.example.com`, `*example.com`) is a [`BuildError`].
+    ///
+    /// Accepted spellings of an origin, all meaning the same origin:
+    /// surrounding whitespace, any case, the default port written or not
+    /// (`https://example.com:443`), one trailing `/`
+    /// (`https://example.com/`), a Unicode or punycode host. A path,
+    /// query, fragment or credentials are refused (see
+    /// [`xsrf_core::SiteOrigin::parse`]).
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    ///
+    /// # #[actix_web::main]
+    /// # async fn main() {
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate().expect("randomness"))
+    ///     .site_origin("https://api.example.com")
+    ///     .trusted_origin("https://*.example.com")
+    ///     .build()
+    ///     .expect("settings");
+    /// let app = test::init_service(App::new().wrap(xsrf).route("/", web::post().to(HttpResponse::Ok))).await;
+    /// let from = |origin: &str| test::TestRequest::post().uri("/").insert_header(("Origin", origin)).to_request();
+    /// // Origin passes; the handler would still check the token.
+    /// assert_eq!(test::call_service(&app, from("https://app.example.com")).await.status(), StatusCode::OK);
+    /// assert_eq!(test::call_service(&app, from("https://evil-example.com")).await.status(), StatusCode::FORBIDDEN);
+    /// # }
+    /// ```
     pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
         self.trusted.push(origin.into());
         self
@@ -383,9 +464,67 @@ impl XsrfBuilder {
         self
     }
 
-    /// The token cookie's name (default `XSRF-TOKEN`).
+    /// The token cookie's name.
+    ///
+    /// How names are chosen (row R5 of the attack matrix): the **default**
+    /// is `XSRF-TOKEN` on plain-http sites and, on https sites (any
+    /// `site_origin` is `https://`), `__Host-XSRF-TOKEN`, or
+    /// `__Secure-XSRF-TOKEN` when a [cookie domain](Self::cookie_domain)
+    /// is set: a browser then refuses the cookie from a sibling subdomain
+    /// or plain http, so it cannot be tossed or overwritten. A name given
+    /// here is used **exactly as given**; one starting with `__Host-` must
+    /// be on an https site with no cookie domain, one starting with
+    /// `__Secure-` on an https site, or [`XsrfBuilder::build`] refuses it.
+    /// Tell the SPA the name it must read: `axios.defaults.xsrfCookieName
+    /// = "__Host-XSRF-TOKEN"` (axios reads `XSRF-TOKEN` otherwise), and
+    /// Angular's `withXsrfConfiguration({cookieName: ..})`.
+    /// [`Xsrf::token_cookie_name`] says which name is in force.
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.cookie_name = name.into();
+        self.cookie_name = Some(name.into());
+        self
+    }
+
+    /// A `Domain` for the token cookie, so that an SPA on a sibling
+    /// subdomain (`app.example.com` calling `api.example.com`) can read
+    /// it: `.cookie_domain("example.com")`. Its default name then becomes
+    /// `__Secure-XSRF-TOKEN` on https sites (`__Host-` forbids a domain).
+    /// The state cookie stays host-only. Trust the SPA's origin too
+    /// ([`Self::trusted_origin`], wildcards allowed).
+    ///
+    /// ```
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate()?)
+    ///     .site_origin("https://api.example.com")
+    ///     .trusted_origin("https://*.example.com")
+    ///     .send_cookie(true)
+    ///     .cookie_domain("example.com")
+    ///     .build()?;
+    /// assert_eq!(xsrf.token_cookie_name(), "__Secure-XSRF-TOKEN");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cookie_domain(mut self, domain: impl Into<String>) -> Self {
+        self.cookie_domain = Some(domain.into());
+        self
+    }
+
+    /// Also accepts tokens in header `name` (repeatable), for a migration
+    /// whose clients still send another header (Django's `X-CSRFToken`).
+    /// Tokens are only ever *sent* in the main [header](Self::header_name).
+    /// A request carrying tokens in several accepted headers must carry
+    /// the same token in each, or it is refused as conflicting.
+    ///
+    /// ```
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate()?)
+    ///     .also_accept_header("X-CSRFToken")
+    ///     .build()?;
+    /// assert_eq!(xsrf.header_name().as_str(), "x-xsrf-token");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn also_accept_header(mut self, name: impl Into<String>) -> Self {
+        self.extra_headers.push(name.into());
         self
     }
 
@@ -408,14 +547,20 @@ impl XsrfBuilder {
     /// Where per-session state lives (default the actix-session `Session`).
     pub fn storage(mut self, storage: Storage) -> Self {
         self.storage = storage;
+        self.default_state_name = false;
         self
     }
 
     /// Shorthand for [`Storage::SignedCookie`] named `xsrf-state`.
-    pub fn cookie_storage(self) -> Self {
-        self.storage(Storage::SignedCookie {
-            name: "xsrf-state".to_owned(),
-        })
+    /// On https sites the cookie is named `__Host-xsrf-state` (`Secure`,
+    /// `Path=/`, no `Domain`); a name given through [`Self::storage`] is
+    /// used as given (validated as for [`Self::cookie_name`]).
+    pub fn cookie_storage(mut self) -> Self {
+        self = self.storage(Storage::SignedCookie {
+            name: DEFAULT_STATE_COOKIE.to_owned(),
+        });
+        self.default_state_name = true;
+        self
     }
 
     /// A custom response for refusals (an HTML page, JSON). It gets the
@@ -578,13 +723,32 @@ impl XsrfBuilder {
         if self.field.is_empty() || !self.field.bytes().all(is_token_char) {
             return Err(BuildError::BadName(self.field));
         }
-        if self.cookie_name.is_empty() || !self.cookie_name.bytes().all(is_token_char) {
-            return Err(BuildError::BadName(self.cookie_name));
-        }
-        if let Storage::SignedCookie { name } = &self.storage
-            && (name.is_empty() || !name.bytes().all(is_token_char))
-        {
-            return Err(BuildError::BadName(name.clone()));
+        let https = policy.is_https();
+        let cookie_domain = match self.cookie_domain {
+            Some(d) => Some(cookie_domain(d)?),
+            None => None,
+        };
+        let cookie_name = cookie_name(
+            DEFAULT_COOKIE,
+            self.cookie_name,
+            https,
+            cookie_domain.is_some(),
+        )?;
+        let storage = match self.storage {
+            Storage::SignedCookie { name } => {
+                let given = (!self.default_state_name).then_some(name);
+                Storage::SignedCookie {
+                    name: self::cookie_name(DEFAULT_STATE_COOKIE, given, https, false)?,
+                }
+            }
+            other => other,
+        };
+        let mut extra_headers = Vec::new();
+        for name in &self.extra_headers {
+            let name = header_name(name)?;
+            if name != header && !extra_headers.contains(&name) {
+                extra_headers.push(name);
+            }
         }
         if self.scan_limit < 1024 {
             return Err(BuildError::ScanLimitTooSmall(self.scan_limit));
@@ -612,12 +776,14 @@ impl XsrfBuilder {
                 user_fn: self.user_fn,
                 policy,
                 header,
+                extra_headers,
                 field: Arc::from(self.field),
-                cookie_name: self.cookie_name,
+                cookie_name,
+                cookie_domain,
                 send_cookie: self.send_cookie,
                 sources: self.sources,
                 scan_limit: self.scan_limit,
-                storage: self.storage,
+                storage,
                 error_handler: self.error_handler,
                 one_time: OneTimeKeys::new(store),
                 static_header,
@@ -640,6 +806,64 @@ const STATE_COOKIE_PURPOSE: &str = "xsrf-actix/state-cookie/v1";
 
 fn header_name(name: &str) -> Result<HeaderName, BuildError> {
     HeaderName::from_bytes(name.as_bytes()).map_err(|_| BuildError::BadName(name.to_owned()))
+}
+
+/// The name a cookie is sent under: the default, prefixed on https sites
+/// (`__Host-`, or `__Secure-` with a domain); a given name as given, if
+/// its prefix can hold (browsers drop a `__Host-` cookie that is not
+/// `Secure`, has a `Domain` or another path, and a `__Secure-` one that is
+/// not `Secure`).
+fn cookie_name(
+    default: &str,
+    given: Option<String>,
+    https: bool,
+    domain: bool,
+) -> Result<String, BuildError> {
+    let Some(name) = given else {
+        return Ok(match (https, domain) {
+            (false, _) => default.to_owned(),
+            (true, false) => format!("__Host-{default}"),
+            (true, true) => format!("__Secure-{default}"),
+        });
+    };
+    if name.is_empty() || !name.bytes().all(is_token_char) {
+        return Err(BuildError::BadName(name));
+    }
+    // Browsers match the prefixes without regard to case.
+    let starts = |p: &str| {
+        name.get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+    };
+    if starts("__Host-") && (!https || domain) {
+        return Err(BuildError::CookiePrefix {
+            name,
+            reason: "a __Host- cookie needs an https site origin and no cookie domain",
+        });
+    }
+    if starts("__Secure-") && !https {
+        return Err(BuildError::CookiePrefix {
+            name,
+            reason: "a __Secure- cookie needs an https site origin",
+        });
+    }
+    Ok(name)
+}
+
+/// A cookie domain: a host name (no scheme, port or path); a leading `.`
+/// is dropped, as browsers ignore it.
+fn cookie_domain(domain: String) -> Result<String, BuildError> {
+    let d = domain.trim().trim_start_matches('.').to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if d.is_empty() || d.len() > 253 || !d.split('.').all(label_ok) {
+        return Err(BuildError::BadCookieDomain(domain));
+    }
+    Ok(d)
 }
 
 // RFC 7230 tchar: what a header, field or cookie name may be made of.
@@ -673,6 +897,18 @@ pub enum BuildError {
     /// The static key header does not start with `Sec-`.
     #[error("the static key header must start with `Sec-`, so page scripts cannot set it")]
     StaticHeaderNotSec,
+    /// A cookie name whose `__Host-` / `__Secure-` prefix the settings
+    /// cannot honour (browsers would drop the cookie).
+    #[error("cookie name {name:?}: {reason}")]
+    CookiePrefix {
+        /// The name given.
+        name: String,
+        /// Why it cannot be used.
+        reason: &'static str,
+    },
+    /// A cookie domain that is not a host name.
+    #[error("cookie domain {0:?} is not a host name (like example.com)")]
+    BadCookieDomain(String),
     /// A scan limit too small to hold a form with a token.
     #[error("scan limit of {0} bytes is too small (at least 1024)")]
     ScanLimitTooSmall(usize),

@@ -152,10 +152,14 @@ impl Check {
                 }
             }
         };
-        if (allowed(Source::Header) || double_submit)
-            && let Some(v) = single_header(req.headers(), x)?
-        {
-            offer(Cow::Borrowed(v))?;
+        if allowed(Source::Header) || double_submit {
+            // The main header, then any accepted during a migration; a token
+            // in several of them must be the same token.
+            for name in std::iter::once(&x.inner.header).chain(&x.inner.extra_headers) {
+                if let Some(v) = single_header(req.headers(), name)? {
+                    offer(Cow::Borrowed(v))?;
+                }
+            }
         }
         if allowed(Source::Form) || double_submit {
             match body_token(req) {
@@ -233,8 +237,11 @@ fn report(req: &HttpRequest, e: &XsrfError) {
     }
 }
 
-fn single_header<'r>(headers: &'r HeaderMap, x: &Xsrf) -> Result<Option<&'r str>, Rejection> {
-    let mut values = headers.get_all(&x.inner.header);
+fn single_header<'r>(
+    headers: &'r HeaderMap,
+    name: &header::HeaderName,
+) -> Result<Option<&'r str>, Rejection> {
+    let mut values = headers.get_all(name);
     let Some(first) = values.next() else {
         return Ok(None);
     };

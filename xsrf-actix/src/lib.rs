@@ -152,6 +152,12 @@
 //! * On HTTPS, a request with neither `Origin` nor `Referer` is refused
 //!   (Django's rule); on plain HTTP it goes on to the token check, as API
 //!   clients send neither.
+//! * On https sites our cookies are `__Host-` prefixed (`__Host-xsrf-state`,
+//!   `__Host-XSRF-TOKEN`; `__Secure-XSRF-TOKEN` with a cookie domain), so a
+//!   sibling subdomain cannot plant or overwrite them; names you give are
+//!   used as given ([`XsrfBuilder::cookie_name`]).
+//! * Trusted origins are exact unless written as a wildcard over
+//!   subdomains (`https://*.example.com`, [`XsrfBuilder::trusted_origin`]).
 //! * Refusals are `403` with one line of text saying why, `413` for an
 //!   over-limit body, `503` when the key store is down (fail closed).
 //!
@@ -212,7 +218,8 @@ pub mod store;
 pub use self::{
     config::{
         BuildError, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
-        DEFAULT_STATIC_HEADER, STATIC_KEY_MARKER, Source, Storage, Xsrf, XsrfBuilder,
+        DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, STATIC_KEY_MARKER, Source, Storage, Xsrf,
+        XsrfBuilder,
     },
     error::{ErrorHandler, REJECTION_HEADER, XsrfError},
     extract::{Check, ValidXsrf, XsrfToken},

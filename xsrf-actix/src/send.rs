@@ -29,7 +29,7 @@ impl Xsrf {
         let cookie = self
             .inner
             .send_cookie
-            .then(|| state::set_cookie(self, &self.inner.cookie_name, token.as_str(), false));
+            .then(|| state::token_cookie(self, token.as_str()));
         PerRequest::write(req, |p| {
             p.pending.token_issued = true;
             if cookie.is_some() {

@@ -313,13 +313,29 @@ pub(crate) fn save(x: &Xsrf, req: &HttpRequest, state: State) -> Result<State, X
 /// A `Set-Cookie` value for the whole site: `SameSite=Lax`, `Secure` on
 /// https sites, `HttpOnly` unless scripts must read it.
 pub(crate) fn set_cookie(x: &Xsrf, name: &str, value: &str, http_only: bool) -> String {
+    cookie(x, name, value, http_only).finish().to_string()
+}
+
+/// The token cookie: readable by scripts, with the configured `Domain`.
+pub(crate) fn token_cookie(x: &Xsrf, value: &str) -> String {
+    let c = cookie(x, &x.inner.cookie_name, value, false);
+    match &x.inner.cookie_domain {
+        Some(d) => c.domain(d.as_str()).finish().to_string(),
+        None => c.finish().to_string(),
+    }
+}
+
+fn cookie<'c>(
+    x: &Xsrf,
+    name: &'c str,
+    value: &'c str,
+    http_only: bool,
+) -> actix_web::cookie::CookieBuilder<'c> {
     Cookie::build(name, value)
         .path("/")
         .http_only(http_only)
         .secure(x.inner.policy.is_https())
         .same_site(SameSite::Lax)
-        .finish()
-        .to_string()
 }
 
 /// The value of the first cookie called `name`, read in place from the

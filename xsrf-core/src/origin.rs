@@ -54,6 +54,14 @@ pub struct SiteOrigin {
 impl SiteOrigin {
     /// Parses `scheme://host[:port]` (a trailing `/` is tolerated in
     /// configuration). Only `http` and `https` are accepted.
+    ///
+    /// Exactly these spellings of one origin are accepted, and all mean the
+    /// same: surrounding whitespace; any case in scheme and host
+    /// (`HTTPS://Shop.Example`); the scheme's default port written or not
+    /// (`https://shop.example:443`); one trailing `/`
+    /// (`https://shop.example/`); an internationalized host in Unicode or
+    /// punycode. Refused: a path other than `/`, a query, a fragment,
+    /// credentials, a scheme other than `http`/`https`, a missing host.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let bad = |reason| ConfigError::BadOrigin {
             value: text.to_owned(),
@@ -118,6 +126,80 @@ impl fmt::Display for SiteOrigin {
             write!(f, "{scheme}://{}", self.host)
         } else {
             write!(f, "{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// A trusted origin: exact, or a wildcard over subdomains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Trusted {
+    Exact(SiteOrigin),
+    /// `scheme://*.domain[:port]`: any host ending in `.domain` (one label
+    /// or more before it), same scheme and port.
+    Wildcard {
+        https: bool,
+        /// `.domain`, lower-case, with its leading dot.
+        suffix: String,
+        port: u16,
+    },
+}
+
+impl Trusted {
+    fn parse(text: &str) -> Result<Self, ConfigError> {
+        let trimmed = text.trim();
+        let Some((scheme, rest)) = trimmed.split_once("://") else {
+            return SiteOrigin::parse(text).map(Trusted::Exact);
+        };
+        let Some(domain) = rest.strip_prefix("*.") else {
+            if rest.contains('*') {
+                return Err(ConfigError::BadOrigin {
+                    value: text.to_owned(),
+                    reason: "a wildcard must be the whole leftmost label: scheme://*.domain",
+                });
+            }
+            return SiteOrigin::parse(text).map(Trusted::Exact);
+        };
+        let bad = |reason| ConfigError::BadOrigin {
+            value: text.to_owned(),
+            reason,
+        };
+        if domain.contains('*') {
+            return Err(bad("only one wildcard, as the whole leftmost label"));
+        }
+        // The rest must be an origin of its own: a domain name of two
+        // labels or more (`*.com` would trust a whole top-level domain).
+        let base = SiteOrigin::parse(&format!("{scheme}://{domain}"))?;
+        let url = Url::parse(&base.serialized).map_err(|_| bad("not an absolute URL"))?;
+        if !matches!(url.host(), Some(url::Host::Domain(_))) {
+            return Err(bad(
+                "a wildcard needs a domain name after `*.`, not an IP address",
+            ));
+        }
+        if !base.host.contains('.') || base.host.ends_with('.') {
+            return Err(bad(
+                "a wildcard needs a domain of two labels or more after `*.` (`*.example.com`)",
+            ));
+        }
+        Ok(Trusted::Wildcard {
+            https: base.https,
+            suffix: format!(".{}", base.host),
+            port: base.port,
+        })
+    }
+
+    fn matches(&self, o: &SiteOrigin) -> bool {
+        match self {
+            Trusted::Exact(t) => t == o,
+            Trusted::Wildcard {
+                https,
+                suffix,
+                port,
+            } => {
+                o.https == *https
+                    && o.port == *port
+                    && o.host.len() > suffix.len()
+                    && o.host.ends_with(suffix.as_str())
+            }
         }
     }
 }
@@ -217,7 +299,7 @@ pub enum OriginAllowed {
 #[derive(Debug, Clone, Default)]
 pub struct OriginPolicy {
     site: Vec<SiteOrigin>,
-    trusted: Vec<SiteOrigin>,
+    trusted: Vec<Trusted>,
 }
 
 impl OriginPolicy {
@@ -234,9 +316,37 @@ impl OriginPolicy {
 
     /// Adds another origin allowed to send unsafe requests (e.g. a sibling
     /// subdomain hosting a form that posts here).
+    ///
+    /// Spelled as for [`SiteOrigin::parse`], or as a wildcard over
+    /// subdomains, `scheme://*.domain[:port]` (Django's
+    /// `CSRF_TRUSTED_ORIGINS` form): `https://*.example.com` trusts
+    /// `https://a.example.com` and `https://a.b.example.com`, never
+    /// `https://example.com` itself, `https://evil-example.com`,
+    /// `https://example.com.evil`, `http://a.example.com` or another port.
+    /// The `*` must be the whole leftmost label, followed by a domain name
+    /// of two labels or more; anything else is a [`ConfigError`].
+    ///
+    /// ```
+    /// use xsrf_core::{OriginAllowed, OriginPolicy, OriginRejection, RequestFacts};
+    ///
+    /// let policy = OriginPolicy::new()
+    ///     .site("https://api.example.com")?
+    ///     .trust("https://*.example.com")?;
+    /// let from = |o: &'static str| policy.check(&RequestFacts::new("POST").origin(o.as_bytes()));
+    /// assert_eq!(from("https://app.example.com"), Ok(OriginAllowed::Trusted));
+    /// assert_eq!(from("https://a.b.example.com"), Ok(OriginAllowed::Trusted));
+    /// assert_eq!(from("https://evil-example.com"), Err(OriginRejection::OriginMismatch));
+    /// assert_eq!(from("http://app.example.com"), Err(OriginRejection::OriginMismatch));
+    /// assert!(OriginPolicy::new().trust("https://*.com").is_err());
+    /// # Ok::<(), xsrf_core::ConfigError>(())
+    /// ```
     pub fn trust(mut self, origin: &str) -> Result<Self, ConfigError> {
-        self.trusted.push(SiteOrigin::parse(origin)?);
+        self.trusted.push(Trusted::parse(origin)?);
         Ok(self)
+    }
+
+    fn is_trusted(&self, o: &SiteOrigin) -> bool {
+        self.trusted.iter().any(|t| t.matches(o))
     }
 
     /// The configured site origins.
@@ -265,7 +375,7 @@ impl OriginPolicy {
             let cross_site = is("cross-site");
             if cross_site || is("same-site") {
                 return match req.origin.map(parse_origin) {
-                    Some(Ok(Some(o))) if self.trusted.contains(&o) => Ok(OriginAllowed::Trusted),
+                    Some(Ok(Some(o))) if self.is_trusted(&o) => Ok(OriginAllowed::Trusted),
                     _ if cross_site => Err(OriginRejection::CrossSite),
                     _ => Err(OriginRejection::SameSite),
                 };
@@ -299,7 +409,8 @@ impl OriginPolicy {
     fn configured(&self, origin: &[u8]) -> Option<OriginAllowed> {
         let text = origin.trim_ascii();
         let matches = |o: &SiteOrigin| o.serialized.as_bytes().eq_ignore_ascii_case(text);
-        if self.trusted.iter().any(matches) {
+        let exact = |t: &Trusted| matches!(t, Trusted::Exact(o) if matches(o));
+        if self.trusted.iter().any(exact) {
             Some(OriginAllowed::Trusted)
         } else if self.site.iter().any(matches) {
             Some(OriginAllowed::SameOrigin)
@@ -314,7 +425,7 @@ impl OriginPolicy {
         host: Option<&[u8]>,
         mismatch: OriginRejection,
     ) -> Result<OriginAllowed, OriginRejection> {
-        if self.trusted.contains(o) {
+        if self.is_trusted(o) {
             return Ok(OriginAllowed::Trusted);
         }
         let same = if self.site.is_empty() {
@@ -610,6 +721,132 @@ mod tests {
                 .to_string(),
             "http://localhost"
         );
+    }
+
+    fn wildcard_site() -> OriginPolicy {
+        OriginPolicy::new()
+            .site("https://api.example.com")
+            .and_then(|p| p.trust("https://*.example.com"))
+            .expect("policy")
+    }
+
+    #[test]
+    fn o15_wildcard_trusts_subdomains_on_the_same_scheme_and_port_only() {
+        let p = wildcard_site();
+        for ok in [
+            "https://a.example.com",
+            "https://a.b.example.com",
+            "https://A.Example.COM",
+            "https://a.example.com:443",
+        ] {
+            let by_origin = post().origin(ok.as_bytes());
+            // `:443` spelled out is not a browser's Origin; via Referer it is
+            // the same origin.
+            let facts = if ok.ends_with(":443") {
+                post().referer(b"https://a.example.com:443/form")
+            } else {
+                by_origin
+            };
+            assert_eq!(p.check(&facts), Ok(OriginAllowed::Trusted), "{ok}");
+            let fetch = post()
+                .sec_fetch_site(b"same-site")
+                .origin(b"https://a.example.com");
+            assert_eq!(p.check(&fetch), Ok(OriginAllowed::Trusted));
+        }
+        for bad in [
+            "https://example.com",
+            "https://evil-example.com",
+            "https://example.com.evil",
+            "https://aexample.com",
+            "http://a.example.com",
+            "https://a.example.com:8443",
+            "https://a.example.co",
+            "https://.example.com",
+        ] {
+            let got = p.check(&post().origin(bad.as_bytes()));
+            assert!(
+                matches!(got, Err(R::OriginMismatch) | Err(R::MalformedOrigin)),
+                "{bad} -> {got:?}"
+            );
+            let fetch = post().sec_fetch_site(b"cross-site").origin(bad.as_bytes());
+            assert_eq!(p.check(&fetch), Err(R::CrossSite), "{bad}");
+        }
+        let port = OriginPolicy::new()
+            .trust("https://*.example.com:8443")
+            .expect("policy");
+        assert_eq!(
+            port.check(&post().origin(b"https://a.example.com:8443")),
+            Ok(OriginAllowed::Trusted)
+        );
+        assert_eq!(
+            port.check(&post().origin(b"https://a.example.com")),
+            Err(R::OriginMismatch)
+        );
+    }
+
+    #[test]
+    fn o15_bad_wildcards_are_configuration_errors() {
+        for bad in [
+            "https://*.com",
+            "https://*",
+            "https://*.",
+            "https://a.*.example.com",
+            "https://*example.com",
+            "https://**.example.com",
+            "https://*.*.example.com",
+            "https://*.example.com/path",
+            "https://*.127.0.0.1",
+            "https://*.[::1]",
+            "ftp://*.example.com",
+            "*.example.com",
+            "https://u@*.example.com",
+        ] {
+            assert!(
+                matches!(
+                    OriginPolicy::new().trust(bad),
+                    Err(ConfigError::BadOrigin { .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert!(OriginPolicy::new().trust("https://*.example.com/").is_ok());
+    }
+
+    /// Which spellings of a configured origin mean the same origin.
+    #[test]
+    fn o15_accepted_spellings_of_a_configured_origin() {
+        for same in [
+            "https://shop.example",
+            " https://shop.example ",
+            "HTTPS://SHOP.EXAMPLE",
+            "https://shop.example:443",
+            "https://shop.example/",
+        ] {
+            assert_eq!(
+                SiteOrigin::parse(same).expect(same).to_string(),
+                "https://shop.example",
+                "{same:?}"
+            );
+        }
+        assert_eq!(
+            SiteOrigin::parse("https://bücher.example")
+                .expect("idn")
+                .to_string(),
+            "https://xn--bcher-kva.example"
+        );
+        for bad in [
+            "https://shop.example//",
+            "https://shop.example/x",
+            "https://shop.example?x",
+            "https://shop.example#x",
+            "https://u@shop.example",
+            "shop.example",
+            "https://",
+            "null",
+            "",
+        ] {
+            assert!(SiteOrigin::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     /// The shortcut for configured origins must never change a verdict:
