@@ -58,7 +58,7 @@ impl Xsrf {
         let value = HeaderValue::from_str(token.as_str())
             .map_err(|_| XsrfError::session("token is not a header value"))?;
         let cookie = (self.inner.send_cookie && action.is_none())
-            .then(|| state::set_cookie(self, &self.inner.cookie_name, token.as_str(), false));
+            .then(|| state::token_cookie(self, token.as_str()));
         PerRequest::write(req, |p| {
             p.pending.token_issued = true;
             p.pending.refreshed = Some((self.inner.header.clone(), value));
