@@ -36,8 +36,13 @@ type BoxedPayloadStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>
 /// creation. `bound` spreads keys over `SESSIONS` sessions with a `u64` of
 /// data; otherwise keys are unbound and carry `()`.
 async fn bytes_per_key(bound: bool) -> (f64, f64, usize) {
-    // Capacity above KEYS so the store never purges or refuses.
-    let keys = OneTimeKeys::new(MemoryStore::with_capacity(KEYS + KEYS / 10));
+    // Capacity above KEYS so the store never purges or refuses, and a
+    // quota that lets every session hold its share.
+    let keys = OneTimeKeys::new(
+        MemoryStore::with_capacity(KEYS + KEYS / 10)
+            .with_unbound_capacity(KEYS + KEYS / 10)
+            .with_session_quota(KEYS / SESSIONS),
+    );
     let sessions: Vec<String> = (0..SESSIONS).map(|i| format!("session-{i:06}")).collect();
     let now = OffsetDateTime::now_utc();
     let region = Region::new(GLOBAL);

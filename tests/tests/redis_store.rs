@@ -63,9 +63,21 @@ where
 fn redis_store_passes_the_acceptance_suite() {
     let server = RedisServer::start().expect("redis-server");
     let url = server.url();
+    let n = std::sync::atomic::AtomicUsize::new(0);
     runtime().block_on(acceptance::run_all(Expiry::ByOwnClock, || {
+        // A prefix per store: the flood checks fill the unbound keys.
+        let prefix = format!(
+            "suite{}:",
+            n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let url = url.clone();
-        async move { RedisStore::new(&url).expect("store") }
+        async move {
+            RedisStore::new(&url)
+                .expect("store")
+                .with_prefix(prefix)
+                .with_session_quota(8)
+                .with_unbound_capacity(16)
+        }
     }));
 }
 
@@ -244,18 +256,22 @@ fn recovers_after_a_reconnection_refused_by_the_server() {
     );
 }
 
+/// The names a session's keys live under (one hash tag).
+fn session_names(prefix: &str, session: &str) -> [String; 2] {
+    let tag = SessionDigest::of(session).to_hex();
+    [
+        format!("{prefix}{{{tag}}}:k"),
+        format!("{prefix}{{{tag}}}:o"),
+    ]
+}
+
 #[test]
 fn a_one_second_key_has_a_redis_ttl_and_vanishes_by_itself() {
     let server = RedisServer::start().expect("redis-server");
     let rt = runtime();
     let store = RedisStore::new(&server.url()).expect("store");
     let digest = KeyDigest::of("one-second");
-    let name = format!("xsrf:otk:{}", digest.to_hex());
-    let set = format!(
-        "xsrf:otk:session:{}",
-        SessionDigest::of("ttl-session").to_hex()
-    );
-    let set = set.as_str();
+    let names = session_names("xsrf:otk:", "ttl-session");
     rt.block_on(async {
         store
             .put(
@@ -266,18 +282,18 @@ fn a_one_second_key_has_a_redis_ttl_and_vanishes_by_itself() {
             .await
             .expect("put");
         let mut conn = raw(&server).await;
-        assert!(conn.exists::<_, bool>(&name).await.expect("exists"));
-        for n in [name.as_str(), set] {
+        for n in &names {
+            assert!(conn.exists::<_, bool>(n).await.expect("exists"), "{n}");
             let ttl: i64 = conn.pttl(n).await.expect("pttl");
             assert!(ttl > 0 && ttl <= 1_000, "{n}: {ttl} ms");
         }
         // Redis expires it on its own clock: no purge call.
         let deadline = tokio::time::Instant::now() + StdDuration::from_secs(3);
-        while conn.exists::<_, bool>(&name).await.expect("exists") {
+        while conn.exists::<_, bool>(&names[0]).await.expect("exists") {
             assert!(tokio::time::Instant::now() < deadline, "still there");
             tokio::time::sleep(StdDuration::from_millis(50)).await;
         }
-        assert!(!conn.exists::<_, bool>(set).await.expect("exists"));
+        assert!(!conn.exists::<_, bool>(&names[1]).await.expect("exists"));
         assert_eq!(
             store
                 .take(digest, Some("ttl-session"), OffsetDateTime::now_utc())
@@ -288,7 +304,7 @@ fn a_one_second_key_has_a_redis_ttl_and_vanishes_by_itself() {
 }
 
 #[test]
-fn keys_are_stored_hashed_with_a_session_set() {
+fn keys_are_stored_hashed_under_their_sessions_digest() {
     let server = RedisServer::start().expect("redis-server");
     let rt = runtime();
     let keys = OneTimeKeys::new(RedisStore::new(&server.url()).expect("store"));
@@ -297,49 +313,105 @@ fn keys_are_stored_hashed_with_a_session_set() {
         .duration(Duration::seconds(30))
         .bound_to("salt-of-s-1");
     let key = rt.block_on(keys.create(&opts, &(), now)).expect("create");
+    let link = rt
+        .block_on(keys.create(&CreateOptions::new(), &(), now))
+        .expect("create unbound");
     rt.block_on(async {
         let mut conn = raw(&server).await;
         // KEYS is fine here, on the test's own server; the store never uses it.
         let mut names: Vec<String> = conn.keys("*").await.expect("keys");
         names.sort();
+        let mut expected = session_names("xsrf:otk:", "salt-of-s-1").to_vec();
+        expected.extend([
+            "xsrf:otk:{unbound}:e".to_owned(),
+            "xsrf:otk:{unbound}:k".to_owned(),
+        ]);
+        expected.sort();
+        assert_eq!(names, expected);
         let digest = KeyDigest::of(key.as_str()).to_hex();
-        assert_eq!(
-            names,
-            [
-                format!("xsrf:otk:{digest}"),
-                format!(
-                    "xsrf:otk:session:{}",
-                    SessionDigest::of("salt-of-s-1").to_hex()
-                )
-            ]
-        );
-        let dump: String = conn.get(&names[0]).await.expect("get");
-        assert!(!dump.contains(key.as_str()), "keys are stored hashed");
-        // The session is kept (and compared by the script) as a digest.
-        assert!(!dump.contains("salt-of-s-1"), "{dump}");
-        assert!(
-            dump.contains(&SessionDigest::of("salt-of-s-1").to_hex()),
-            "{dump}"
-        );
-        let members: Vec<String> = conn.smembers(&names[1]).await.expect("smembers");
-        assert_eq!(members, [digest]);
+        let bound = &session_names("xsrf:otk:", "salt-of-s-1");
+        let fields: Vec<(String, String)> = conn.hgetall(&bound[0]).await.expect("hgetall");
+        assert_eq!(fields.len(), 1);
+        assert_eq!(fields[0].0, digest);
+        let order: Vec<String> = conn.zrange(&bound[1], 0, -1).await.expect("zrange");
+        assert_eq!(order, std::slice::from_ref(&digest));
+        // A dump holds neither a usable key nor the session salt.
+        let mut dump = String::new();
         for n in &names {
+            let t: String = redis::cmd("TYPE")
+                .arg(n)
+                .query_async(&mut conn)
+                .await
+                .expect("type");
+            let part: Vec<String> = match t.as_str() {
+                "hash" => conn.hgetall(n).await.expect("hgetall"),
+                _ => conn.zrange(n, 0, -1).await.expect("zrange"),
+            };
+            dump.push_str(&part.join(" "));
+            dump.push_str(n);
+        }
+        for secret in [key.as_str(), link.as_str(), "salt-of-s-1"] {
+            assert!(!dump.contains(secret), "{secret} in {dump}");
+        }
+        for n in bound {
             let ttl: i64 = conn.pttl(n).await.expect("pttl");
             assert!(ttl > 0 && ttl <= 30_000, "{n}: {ttl}");
         }
-        // Using the key removes it from its session set too.
+        // Using the key removes it from its session's order too.
         assert_eq!(
             keys.validate::<()>(key.as_str(), Some("salt-of-s-1"), now)
                 .await,
             Ok(())
         );
+        assert_eq!(keys.validate::<()>(link.as_str(), None, now).await, Ok(()));
         let left: Vec<String> = conn.keys("*").await.expect("keys");
         assert!(left.is_empty(), "{left:?}");
     });
 }
 
 #[test]
-fn clear_session_deletes_that_session_only_and_its_set() {
+fn the_session_reaches_redis_only_as_a_digest() {
+    // Lua's `==` is not constant-time; the store never asks Redis to
+    // compare a session: the session's digest names where its keys live,
+    // so the only lookup is by digest. A hash named after the raw salt is
+    // never consulted.
+    let server = RedisServer::start().expect("redis-server");
+    let rt = runtime();
+    let store = RedisStore::new(&server.url()).expect("store");
+    let now = OffsetDateTime::now_utc();
+    rt.block_on(async {
+        let d = KeyDigest::of("planted");
+        let far = now.unix_timestamp() * 1000 + 600_000;
+        let mut conn = raw(&server).await;
+        let _: () = conn
+            .hset(
+                "xsrf:otk:{the-salt}:k",
+                d.to_hex(),
+                format!(r#"{{"d":"MQ==","e":{far}}}"#),
+            )
+            .await
+            .expect("hset");
+        assert_eq!(
+            store.take(d, Some("the-salt"), now).await,
+            Ok(Taken::Missing)
+        );
+        let _: () = conn
+            .hset(
+                &session_names("xsrf:otk:", "the-salt")[0],
+                d.to_hex(),
+                format!(r#"{{"d":"MQ==","e":{far}}}"#),
+            )
+            .await
+            .expect("hset");
+        assert_eq!(
+            store.take(d, Some("the-salt"), now).await,
+            Ok(Taken::Valid(b"1".to_vec()))
+        );
+    });
+}
+
+#[test]
+fn clear_session_deletes_that_session_only() {
     let server = RedisServer::start().expect("redis-server");
     let rt = runtime();
     let keys = OneTimeKeys::new(RedisStore::new(&server.url()).expect("store"));
@@ -373,15 +445,9 @@ fn clear_session_deletes_that_session_only_and_its_set() {
             );
         }
         let mut conn = raw(&server).await;
-        assert!(
-            !conn
-                .exists::<_, bool>(format!(
-                    "xsrf:otk:session:{}",
-                    SessionDigest::of("alice").to_hex()
-                ))
-                .await
-                .expect("exists")
-        );
+        for n in session_names("xsrf:otk:", "alice") {
+            assert!(!conn.exists::<_, bool>(&n).await.expect("exists"), "{n}");
+        }
         assert_eq!(
             keys.validate::<u8>(bobs.as_str(), Some("bob"), now).await,
             Ok(2)
@@ -410,7 +476,7 @@ fn prefixes_keep_applications_apart() {
         assert_eq!(blog.clear_session("s").await, Ok(0));
         let mut conn = raw(&server).await;
         assert!(
-            conn.exists::<_, bool>(format!("shop:{}", digest.to_hex()))
+            conn.exists::<_, bool>(&session_names("shop:", "s")[0])
                 .await
                 .expect("exists")
         );
@@ -427,46 +493,38 @@ fn foreign_values_are_corrupt_and_left_in_place() {
     let rt = runtime();
     let store = RedisStore::new(&server.url()).expect("store");
     let now = OffsetDateTime::now_utc();
+    let hash = "xsrf:otk:{unbound}:k";
     rt.block_on(async {
         let mut conn = raw(&server).await;
         // Shaped like a key, so validation reaches the store.
         let not_json = KeyDigest::of("NotJsonNotJsonNotJson0");
-        let _: () = conn
-            .set(format!("xsrf:otk:{}", not_json.to_hex()), "hello")
-            .await
-            .expect("set");
         let wrong_shape = KeyDigest::of("wrong-shape");
-        let _: () = conn
-            .set(
-                format!("xsrf:otk:{}", wrong_shape.to_hex()),
-                r#"{"d":1,"s":null,"e":"soon"}"#,
-            )
-            .await
-            .expect("set");
         let bad_base64 = KeyDigest::of("bad-base64");
-        let _: () = conn
-            .set(
-                format!("xsrf:otk:{}", bad_base64.to_hex()),
-                r#"{"d":"!!","s":null,"e":99999999999999}"#,
-            )
-            .await
-            .expect("set");
-        let a_hash = KeyDigest::of("a-hash");
-        let _: () = conn
-            .hset(format!("xsrf:otk:{}", a_hash.to_hex()), "d", "x")
-            .await
-            .expect("hset");
-        for d in [not_json, wrong_shape, bad_base64, a_hash] {
+        for (d, v) in [
+            (not_json, "hello"),
+            (wrong_shape, r#"{"d":1,"e":"soon"}"#),
+            (bad_base64, r#"{"d":"!!","e":99999999999999}"#),
+        ] {
+            let _: () = conn.hset(hash, d.to_hex(), v).await.expect("hset");
+        }
+        for d in [not_json, wrong_shape, bad_base64] {
             assert_eq!(store.take(d, None, now).await, Err(StoreError::Corrupt));
         }
-        for d in [not_json, wrong_shape, a_hash] {
+        for d in [not_json, wrong_shape] {
             assert!(
-                conn.exists::<_, bool>(format!("xsrf:otk:{}", d.to_hex()))
+                conn.hexists::<_, _, bool>(hash, d.to_hex())
                     .await
-                    .expect("exists"),
+                    .expect("hexists"),
                 "left for an operator to look at"
             );
         }
+        // A session's hash of the wrong type is corrupt too.
+        let names = session_names("xsrf:otk:", "typed");
+        let _: () = conn.set(&names[0], "a string").await.expect("set");
+        assert_eq!(
+            store.take(KeyDigest::of("any"), Some("typed"), now).await,
+            Err(StoreError::Corrupt)
+        );
         // Validation fails closed on it.
         let keys = OneTimeKeys::new(store.clone());
         assert_eq!(
@@ -478,44 +536,56 @@ fn foreign_values_are_corrupt_and_left_in_place() {
 }
 
 #[test]
-fn the_script_compares_session_digests_never_raw_sessions() {
-    // Lua's `==` is not constant-time, so the take script must only ever
-    // see digests. A value written with the raw session (as an older
-    // layout or a careless writer would) must not match that session.
+fn k8_redis_session_quota_and_unbound_capacity_through_one_time_keys() {
     let server = RedisServer::start().expect("redis-server");
     let rt = runtime();
-    let store = RedisStore::new(&server.url()).expect("store");
+    let store = RedisStore::new(&server.url())
+        .expect("store")
+        .with_session_quota(5)
+        .with_unbound_capacity(20);
+    let keys = OneTimeKeys::new(store);
     let now = OffsetDateTime::now_utc();
     rt.block_on(async {
-        let raw_session = KeyDigest::of("raw-session-value");
-        let far = now.unix_timestamp() * 1000 + 600_000;
+        let alice = keys
+            .create(&CreateOptions::new().bound_to("alice"), &0u8, now)
+            .await
+            .expect("alice");
+        let mut flood = Vec::new();
+        for i in 0..50u8 {
+            flood.push(
+                keys.create(&CreateOptions::new().bound_to("mallory"), &i, now)
+                    .await
+                    .expect("over its quota a session recycles its own keys"),
+            );
+        }
         let mut conn = raw(&server).await;
-        let _: () = conn
-            .set(
-                format!("xsrf:otk:{}", raw_session.to_hex()),
-                format!(r#"{{"d":"MQ==","s":"the-salt","e":{far}}}"#),
-            )
-            .await
-            .expect("set");
+        let names = session_names("xsrf:otk:", "mallory");
+        let held: usize = conn.hlen(&names[0]).await.expect("hlen");
+        let ordered: usize = conn.zcard(&names[1]).await.expect("zcard");
+        assert_eq!((held, ordered), (5, 5));
+        for (i, k) in flood.iter().enumerate() {
+            let got = keys.validate::<u8>(k.as_str(), Some("mallory"), now).await;
+            if i < 45 {
+                assert_eq!(got, Err(Rejection::AlreadyUsed));
+            } else {
+                assert_eq!(got, Ok(u8::try_from(i).expect("small")));
+            }
+        }
         assert_eq!(
-            store.take(raw_session, Some("the-salt"), now).await,
-            Ok(Taken::OtherSession)
+            keys.validate::<u8>(alice.as_str(), Some("alice"), now)
+                .await,
+            Ok(0)
         );
-        // The digest of the salt is what matches.
-        let hashed = KeyDigest::of("hashed-session-value");
-        let _: () = conn
-            .set(
-                format!("xsrf:otk:{}", hashed.to_hex()),
-                format!(
-                    r#"{{"d":"MQ==","s":"{}","e":{far}}}"#,
-                    SessionDigest::of("the-salt").to_hex()
-                ),
-            )
-            .await
-            .expect("set");
-        assert_eq!(
-            store.take(hashed, Some("the-salt"), now).await,
-            Ok(Taken::Valid(b"1".to_vec()))
-        );
+        let mut refused = 0;
+        for _ in 0..25 {
+            match keys.create(&CreateOptions::new(), &(), now).await {
+                Ok(_) => {}
+                Err(xsrf_core::CreateError::Store(StoreError::Full)) => refused += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(refused, 5);
+        let unbound: usize = conn.hlen("xsrf:otk:{unbound}:k").await.expect("hlen");
+        assert_eq!(unbound, 20);
     });
 }

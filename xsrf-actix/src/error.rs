@@ -146,7 +146,9 @@ impl ResponseError for XsrfError {
             Kind::Rejected(Rejection::BodyUnreadable(BodyProblem::PartHeadersTooLarge)) => {
                 StatusCode::BAD_REQUEST
             }
-            Kind::Rejected(Rejection::StoreUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Rejected(Rejection::StoreUnavailable | Rejection::StoreFull) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Kind::Rejected(_) => StatusCode::FORBIDDEN,
             Kind::Misconfigured(_) | Kind::Session(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

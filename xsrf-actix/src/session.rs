@@ -6,7 +6,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use xsrf_core::{CreateError, CreateOptions, OneTimeKey, Rejection, StaticKey};
+use xsrf_core::{CreateError, CreateOptions, OneTimeKey, Rejection, StaticKey, StoreError};
 
 use crate::config::Xsrf;
 use crate::error::XsrfError;
@@ -79,7 +79,7 @@ impl Xsrf {
             .one_time
             .create(&options, data, self.inner.clock.now())
             .await
-            .map_err(|e| self.error(create_error(e)))
+            .map_err(|e| self.error(create_error(e, "session-bound")))
     }
 
     /// Creates a one-time key usable from any session (a link sent by
@@ -93,7 +93,7 @@ impl Xsrf {
             .one_time
             .create(&options.maybe_bound_to(None), data, self.inner.clock.now())
             .await
-            .map_err(|e| self.error(create_error(e)))
+            .map_err(|e| self.error(create_error(e, "unbound")))
     }
 
     /// Accepts a one-time key once, from this request's session, and
@@ -151,8 +151,17 @@ impl Xsrf {
     }
 }
 
-fn create_error(e: CreateError) -> XsrfError {
+fn create_error(e: CreateError, kind: &'static str) -> XsrfError {
     match e {
+        CreateError::Store(StoreError::Full) => {
+            // Someone may be flooding a route that creates keys: tell the
+            // operator, who can rate-limit it (see the README).
+            tracing::warn!(
+                keys = kind,
+                "one-time key store full: new {kind} keys are refused with 503 until keys expire or are used; rate-limit the routes that create them"
+            );
+            Rejection::StoreFull.into()
+        }
         CreateError::Store(_) => Rejection::StoreUnavailable.into(),
         other => XsrfError::session(other),
     }

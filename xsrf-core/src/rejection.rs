@@ -70,6 +70,11 @@ pub enum Rejection {
     /// The key store could not be reached; validation fails closed.
     #[error("XSRF key store unavailable")]
     StoreUnavailable,
+    /// No room for a new one-time key: the store holds as many unbound
+    /// keys as it may (or, in memory, as many keys in all), even after
+    /// dropping expired ones. Existing keys are untouched; try later.
+    #[error("one-time key store full, try again later")]
+    StoreFull,
     /// A static session key that is absent, wrong or not this session's.
     #[error("static session key invalid")]
     StaticKeyMismatch,

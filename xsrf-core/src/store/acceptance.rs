@@ -8,7 +8,7 @@ use std::future::Future;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{KeyDigest, KeyStore, StoredKey, Taken};
+use super::{KeyDigest, KeyStore, Quota, StoreError, StoredKey, Taken};
 use crate::{Entropy, SystemEntropy};
 
 fn now() -> OffsetDateTime {
@@ -59,6 +59,17 @@ where
     clear_session_removes_only_that_session(&make().await).await;
     purge_removes_only_expired(&make().await, expiry).await;
     concurrent_takes_have_one_winner(&make().await).await;
+    let quota = make()
+        .await
+        .quota()
+        .expect("every store enforces a flood quota (row K8)");
+    assert!(
+        quota.per_session <= 1_000 && quota.unbound <= 10_000,
+        "give the suite a store with small limits: {quota:?}"
+    );
+    k8_session_over_its_quota_keeps_only_its_newest(&make().await, quota).await;
+    k8_quota_never_evicts_another_session(&make().await, quota).await;
+    k8_unbound_keys_are_counted_apart_and_expired_ones_go_first(&make().await, quota).await;
 }
 
 async fn take_returns_data_once<S: KeyStore>(s: &S) {
@@ -99,14 +110,16 @@ async fn other_session_does_not_burn_the_key<S: KeyStore>(s: &S) {
     s.put(d, entry(b"2", Some(&owner), Duration::minutes(5)), now())
         .await
         .expect("put");
-    assert_eq!(
-        s.take(d, Some("intruder"), now()).await.expect("take"),
-        Taken::OtherSession
-    );
-    assert_eq!(
-        s.take(d, None, now()).await.expect("take"),
-        Taken::OtherSession
-    );
+    // A store that files keys under their session (Redis, one slot per
+    // session on a cluster) does not find it from elsewhere: `Missing`.
+    // Either way it is neither used nor burnt.
+    for intruder in [Some("intruder"), None] {
+        let got = s.take(d, intruder, now()).await.expect("take");
+        assert!(
+            matches!(got, Taken::OtherSession | Taken::Missing),
+            "{got:?}"
+        );
+    }
     assert_eq!(
         s.take(d, Some(&owner), now()).await.expect("take"),
         Taken::Valid(b"2".to_vec())
@@ -186,4 +199,124 @@ async fn concurrent_takes_have_one_winner<S: KeyStore>(s: &S) {
         .count();
     assert_eq!(winners, 1, "{results:?}");
     assert!(results.iter().all(|r| r.is_ok()));
+}
+
+async fn k8_session_over_its_quota_keeps_only_its_newest<S: KeyStore>(s: &S, quota: Quota) {
+    let (_, session) = fresh("quota");
+    let n = now();
+    let mut digests = Vec::new();
+    for i in 0..3 * quota.per_session {
+        let (d, _) = fresh(&format!("quota-{i}"));
+        s.put(d, entry(b"8", Some(&session), Duration::minutes(5)), n)
+            .await
+            .expect("over its quota, a session still gets keys");
+        digests.push(d);
+    }
+    let (old, newest) = digests.split_at(2 * quota.per_session);
+    for d in newest {
+        assert_eq!(
+            s.take(*d, Some(&session), n).await.expect("take"),
+            Taken::Valid(b"8".to_vec()),
+            "one of the newest {} keys",
+            quota.per_session
+        );
+    }
+    for d in old {
+        assert_eq!(
+            s.take(*d, Some(&session), n).await.expect("take"),
+            Taken::Missing,
+            "an evicted key"
+        );
+    }
+}
+
+async fn k8_quota_never_evicts_another_session<S: KeyStore>(s: &S, quota: Quota) {
+    let (victim_key, victim) = fresh("victim");
+    let n = now();
+    s.put(
+        victim_key,
+        entry(b"9", Some(&victim), Duration::minutes(5)),
+        n,
+    )
+    .await
+    .expect("put");
+    // One session far over its quota, and a crowd of fresh ones each
+    // filling theirs.
+    let (_, flooder) = fresh("flooder");
+    for i in 0..2 * quota.per_session {
+        let (d, _) = fresh(&format!("flood-{i}"));
+        s.put(d, entry(b"0", Some(&flooder), Duration::minutes(5)), n)
+            .await
+            .expect("put");
+    }
+    for c in 0..20 {
+        let (_, crowd) = fresh(&format!("crowd-{c}"));
+        for i in 0..=quota.per_session {
+            let (d, _) = fresh(&format!("crowd-{c}-{i}"));
+            s.put(d, entry(b"0", Some(&crowd), Duration::minutes(5)), n)
+                .await
+                .expect("put");
+        }
+    }
+    assert_eq!(
+        s.take(victim_key, Some(&victim), n).await.expect("take"),
+        Taken::Valid(b"9".to_vec())
+    );
+}
+
+async fn k8_unbound_keys_are_counted_apart_and_expired_ones_go_first<S: KeyStore>(
+    s: &S,
+    quota: Quota,
+) {
+    let n = now();
+    let (first, session) = fresh("unbound-first");
+    s.put(first, entry(b"1", None, Duration::minutes(5)), n)
+        .await
+        .expect("put");
+    for i in 1..quota.unbound.saturating_sub(1) {
+        let (d, _) = fresh(&format!("unbound-{i}"));
+        s.put(d, entry(b"1", None, Duration::minutes(5)), n)
+            .await
+            .expect("room for unbound keys up to the limit");
+    }
+    let (short, _) = fresh("unbound-short");
+    s.put(short, entry(b"1", None, Duration::seconds(30)), n)
+        .await
+        .expect("the last one that fits");
+    let (extra, _) = fresh("unbound-extra");
+    assert_eq!(
+        s.put(extra, entry(b"1", None, Duration::minutes(5)), n)
+            .await,
+        Err(StoreError::Full),
+        "unbound keys beyond the limit"
+    );
+    // Session-bound keys are counted apart: the flood took none of their room.
+    let (bound, _) = fresh("unbound-bound");
+    s.put(bound, entry(b"2", Some(&session), Duration::minutes(5)), n)
+        .await
+        .expect("a session-bound key while unbound ones are full");
+    // A minute later the 30-second key has expired and makes room.
+    let later = n + Duration::minutes(1);
+    let stored = |ttl| StoredKey {
+        data: b"3".to_vec(),
+        session: None,
+        expires_at: later + ttl,
+    };
+    s.put(extra, stored(Duration::minutes(5)), later)
+        .await
+        .expect("an expired unbound key goes first");
+    let (more, _) = fresh("unbound-more");
+    assert_eq!(
+        s.put(more, stored(Duration::minutes(5)), later).await,
+        Err(StoreError::Full)
+    );
+    assert_eq!(
+        s.take(first, None, n).await.expect("take"),
+        Taken::Valid(b"1".to_vec()),
+        "refusing new keys left the old ones alone"
+    );
+    assert_eq!(
+        s.take(bound, Some(&session), n).await.expect("take"),
+        Taken::Valid(b"2".to_vec())
+    );
 }

@@ -1,30 +1,52 @@
 //! The embedded, in-process key store.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
 
 use crate::secret_eq;
 
-use super::{KeyDigest, KeyStore, StoreError, StoreFuture, StoredKey, Taken};
+use super::{KeyDigest, KeyStore, Quota, SessionDigest, StoreError, StoreFuture, StoredKey, Taken};
 
 /// One-time keys in a mutex-guarded map, for a single process.
 ///
-/// Memory is bounded: when the store holds `capacity` keys, expired keys are
-/// purged, and if it is still full, creation fails with
-/// [`StoreError::Full`] rather than growing without end. Keys are lost on
-/// restart; run several instances on a shared store (Redis) instead.
+/// Memory is bounded three ways (row K8 of the attack matrix: a client
+/// creating keys as fast as it can):
+///
+/// * **Per session.** A session holds at most
+///   [`session_quota`](Self::with_session_quota) keys (default
+///   [`DEFAULT_SESSION_QUOTA`](Self::DEFAULT_SESSION_QUOTA)); a new key
+///   beyond it evicts *that session's* oldest key, never another's.
+/// * **Session-bound keys in all.** At most `capacity` (default
+///   [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY)). When full, expired keys
+///   are purged; if it is still full, a session that already holds keys
+///   recycles its own oldest one (so users who have keys keep getting
+///   them), and a session holding none gets [`StoreError::Full`].
+/// * **Unbound keys** (e-mailed links) are counted separately, at most
+///   [`unbound_capacity`](Self::with_unbound_capacity) (default
+///   [`DEFAULT_UNBOUND_CAPACITY`](Self::DEFAULT_UNBOUND_CAPACITY)), so a
+///   flood of them cannot take room from session-bound keys. When full,
+///   expired keys go first, then [`StoreError::Full`] (a 503 with a reason
+///   in xsrf-actix, which also logs a warning). Routes that create unbound
+///   keys for anonymous visitors should be rate-limited per client.
+///
+/// Keys are lost on restart; run several instances on a shared store
+/// (Redis) instead. Sessions are kept as [`SessionDigest`]s and compared
+/// in constant time.
 ///
 /// ```
 /// use xsrf_core::{MemoryStore, OneTimeKeys, CreateOptions};
 /// # futures_executor::block_on(async {
-/// let keys = OneTimeKeys::new(MemoryStore::with_capacity(10_000));
+/// let store = MemoryStore::with_capacity(10_000).with_session_quota(2);
+/// let keys = OneTimeKeys::new(store);
 /// let now = time::OffsetDateTime::now_utc();
-/// let key = keys.create(&CreateOptions::new(), &"hello", now).await?;
-/// let data: String = keys.validate(key.as_str(), None, now).await?;
-/// assert_eq!(data, "hello");
-/// assert!(keys.validate::<String>(key.as_str(), None, now).await.is_err());
+/// let mine = CreateOptions::new().bound_to("my-session");
+/// let first = keys.create(&mine, &1, now).await?;
+/// let _second = keys.create(&mine, &2, now).await?;
+/// let _third = keys.create(&mine, &3, now).await?; // evicts `first`
+/// assert!(keys.validate::<u8>(first.as_str(), Some("my-session"), now).await.is_err());
+/// assert_eq!(keys.store().len(), 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # }).unwrap();
 /// ```
@@ -32,29 +54,53 @@ use super::{KeyDigest, KeyStore, StoreError, StoreFuture, StoredKey, Taken};
 pub struct MemoryStore {
     inner: Mutex<Inner>,
     capacity: usize,
+    unbound_capacity: usize,
+    session_quota: usize,
+}
+
+/// A stored key, leaner than [`StoredKey`]: the session as a digest.
+#[derive(Debug)]
+struct Entry {
+    data: Vec<u8>,
+    session: Option<SessionDigest>,
+    expires_at: OffsetDateTime,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    keys: HashMap<KeyDigest, StoredKey>,
-    sessions: HashMap<String, HashSet<KeyDigest>>,
+    keys: HashMap<KeyDigest, Entry>,
+    /// Each session's keys, oldest first.
+    sessions: HashMap<SessionDigest, VecDeque<KeyDigest>>,
+    bound: usize,
+    unbound: usize,
+    /// No key expires before this (a lower bound): while `now` is earlier,
+    /// a purge has nothing to find and is skipped, so a full store refuses
+    /// in O(1) instead of scanning every key on every attempt.
+    earliest_expiry: Option<OffsetDateTime>,
 }
 
 impl Inner {
-    fn remove(&mut self, digest: &KeyDigest) -> Option<StoredKey> {
+    fn remove(&mut self, digest: &KeyDigest) -> Option<Entry> {
         let entry = self.keys.remove(digest)?;
-        if let Some(session) = &entry.session
-            && let Some(set) = self.sessions.get_mut(session)
-        {
-            set.remove(digest);
-            if set.is_empty() {
-                self.sessions.remove(session);
+        match &entry.session {
+            Some(session) => {
+                self.bound -= 1;
+                if let Some(list) = self.sessions.get_mut(session) {
+                    list.retain(|d| d != digest);
+                    if list.is_empty() {
+                        self.sessions.remove(session);
+                    }
+                }
             }
+            None => self.unbound -= 1,
         }
         Some(entry)
     }
 
     fn purge(&mut self, now: OffsetDateTime) -> usize {
+        if self.earliest_expiry.is_none_or(|t| now < t) {
+            return 0;
+        }
         let expired: Vec<KeyDigest> = self
             .keys
             .iter()
@@ -64,7 +110,36 @@ impl Inner {
         for d in &expired {
             self.remove(d);
         }
+        self.earliest_expiry = self.keys.values().map(|e| e.expires_at).min();
         expired.len()
+    }
+
+    /// Removes the oldest key of `session`, if it has any.
+    fn evict_oldest(&mut self, session: &SessionDigest) -> bool {
+        let oldest = self.sessions.get(session).and_then(|l| l.front().copied());
+        oldest.is_some_and(|d| self.remove(&d).is_some())
+    }
+
+    fn session_len(&self, session: &SessionDigest) -> usize {
+        self.sessions.get(session).map_or(0, VecDeque::len)
+    }
+
+    fn insert(&mut self, digest: KeyDigest, entry: Entry) {
+        // A digest collision (or a caller reusing one) replaces the old key
+        // and must not be counted twice.
+        self.remove(&digest);
+        self.earliest_expiry = Some(
+            self.earliest_expiry
+                .map_or(entry.expires_at, |t| t.min(entry.expires_at)),
+        );
+        match &entry.session {
+            Some(session) => {
+                self.bound += 1;
+                self.sessions.entry(*session).or_default().push_back(digest);
+            }
+            None => self.unbound += 1,
+        }
+        self.keys.insert(digest, entry);
     }
 }
 
@@ -74,16 +149,43 @@ impl Default for MemoryStore {
     }
 }
 
-impl MemoryStore {
-    /// Default bound on the number of live keys.
-    pub const DEFAULT_CAPACITY: usize = 1_000_000;
+/// Bytes a key costs beyond its data, for [`MemoryStore::estimated_bytes`]:
+/// the map slot (digest, entry, control byte, load-factor slack), the
+/// session list slot of a bound key and the data's allocation header.
+const OVERHEAD_PER_KEY: usize = 160;
 
-    /// A store holding at most `capacity` keys.
+impl MemoryStore {
+    /// Default bound on the number of session-bound keys.
+    pub const DEFAULT_CAPACITY: usize = 1_000_000;
+    /// Default bound on the number of unbound keys.
+    pub const DEFAULT_UNBOUND_CAPACITY: usize = 100_000;
+    /// Default number of keys one session may hold.
+    pub const DEFAULT_SESSION_QUOTA: usize = 100;
+
+    /// A store holding at most `capacity` session-bound keys and at most
+    /// `capacity` unbound keys (the defaults for the rest).
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             inner: Mutex::new(Inner::default()),
             capacity,
+            unbound_capacity: capacity.min(Self::DEFAULT_UNBOUND_CAPACITY),
+            session_quota: Self::DEFAULT_SESSION_QUOTA,
         }
+    }
+
+    /// Allows at most `n` unbound keys (counted apart from bound ones).
+    #[must_use]
+    pub fn with_unbound_capacity(mut self, n: usize) -> Self {
+        self.unbound_capacity = n;
+        self
+    }
+
+    /// Allows each session at most `n` keys (at least 1); its next key
+    /// evicts its oldest.
+    #[must_use]
+    pub fn with_session_quota(mut self, n: usize) -> Self {
+        self.session_quota = n.max(1);
+        self
     }
 
     /// Live keys (expired ones not yet purged included).
@@ -94,6 +196,29 @@ impl MemoryStore {
     /// Whether the store holds no key.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Sessions holding at least one key.
+    pub fn sessions(&self) -> usize {
+        self.lock().sessions.len()
+    }
+
+    /// An estimate of the bytes the keys occupy: a fixed overhead per key
+    /// plus its data. Bounded by `(capacity + unbound_capacity) * (overhead
+    /// + largest data)`, which is what the K8 tests check.
+    pub fn estimated_bytes(&self) -> usize {
+        let inner = self.lock();
+        inner
+            .keys
+            .values()
+            .map(|e| OVERHEAD_PER_KEY + e.data.capacity())
+            .sum()
+    }
+
+    /// The estimated bytes per key beyond its data
+    /// (see [`estimated_bytes`](Self::estimated_bytes)).
+    pub const fn overhead_per_key() -> usize {
+        OVERHEAD_PER_KEY
     }
 
     // A panic while holding the lock cannot leave the maps half-updated in
@@ -109,22 +234,44 @@ impl MemoryStore {
         entry: StoredKey,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        let session = entry.session.as_deref().map(SessionDigest::of);
         let mut inner = self.lock();
-        if inner.keys.len() >= self.capacity && inner.purge(now) == 0 {
-            return Err(StoreError::Full);
+        match &session {
+            Some(session) => {
+                // The session's own oldest keys make room for its new one.
+                while inner.session_len(session) >= self.session_quota
+                    && inner.evict_oldest(session)
+                {}
+                if inner.bound >= self.capacity {
+                    inner.purge(now);
+                }
+                if inner.bound >= self.capacity && !inner.evict_oldest(session) {
+                    return Err(StoreError::Full);
+                }
+            }
+            None => {
+                if inner.unbound >= self.unbound_capacity {
+                    inner.purge(now);
+                    if inner.unbound >= self.unbound_capacity {
+                        return Err(StoreError::Full);
+                    }
+                }
+            }
         }
-        if let Some(session) = &entry.session {
-            inner
-                .sessions
-                .entry(session.clone())
-                .or_default()
-                .insert(digest);
-        }
-        inner.keys.insert(digest, entry);
+        inner.insert(
+            digest,
+            Entry {
+                data: entry.data,
+                session,
+                expires_at: entry.expires_at,
+            },
+        );
         Ok(())
     }
 
     fn take_now(&self, digest: KeyDigest, session: Option<&str>, now: OffsetDateTime) -> Taken {
+        // Digested before the lock is taken: it is the costly part.
+        let presented = session.map(SessionDigest::of);
         let mut inner = self.lock();
         let Some(entry) = inner.keys.get(&digest) else {
             return Taken::Missing;
@@ -134,7 +281,7 @@ impl MemoryStore {
             return Taken::Expired;
         }
         if let Some(owner) = &entry.session
-            && !session.is_some_and(|s| secret_eq(owner, s))
+            && !presented.is_some_and(|s| secret_eq(owner.as_bytes(), s.as_bytes()))
         {
             return Taken::OtherSession;
         }
@@ -145,12 +292,15 @@ impl MemoryStore {
     }
 
     fn clear_now(&self, session: &str) -> usize {
+        let session = SessionDigest::of(session);
         let mut inner = self.lock();
-        let digests = inner.sessions.remove(session).unwrap_or_default();
-        digests
+        let digests = inner.sessions.remove(&session).unwrap_or_default();
+        let n = digests
             .iter()
             .filter(|d| inner.keys.remove(d).is_some())
-            .count()
+            .count();
+        inner.bound -= n;
+        n
     }
 }
 
@@ -180,6 +330,10 @@ impl KeyStore for MemoryStore {
     fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize> {
         Box::pin(std::future::ready(Ok(self.clear_now(session))))
     }
+
+    fn quota(&self) -> Option<Quota> {
+        Some(Quota::new(self.session_quota, self.unbound_capacity))
+    }
 }
 
 #[cfg(test)]
@@ -187,37 +341,123 @@ mod tests {
     use super::*;
     use crate::store::acceptance;
 
+    const NOW: OffsetDateTime = time::macros::datetime!(2026-11-23 12:00 UTC);
+
+    fn entry(session: Option<&str>, secs: i64) -> StoredKey {
+        StoredKey {
+            data: vec![],
+            session: session.map(str::to_owned),
+            expires_at: NOW + time::Duration::seconds(secs),
+        }
+    }
+
     #[test]
     fn memory_store_passes_the_acceptance_suite() {
         futures_executor::block_on(acceptance::run_all(
             acceptance::Expiry::ByCallerClock,
-            || async { MemoryStore::default() },
+            || async {
+                MemoryStore::default()
+                    .with_session_quota(8)
+                    .with_unbound_capacity(16)
+            },
         ));
     }
 
     #[test]
     fn capacity_bounds_memory() {
         let store = MemoryStore::with_capacity(2);
-        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
-        let entry = |secs| StoredKey {
-            data: vec![],
-            session: None,
-            expires_at: now + time::Duration::seconds(secs),
-        };
         store
-            .put_now(KeyDigest::of("a"), entry(-1), now)
+            .put_now(KeyDigest::of("a"), entry(None, -1), NOW)
             .expect("a");
         store
-            .put_now(KeyDigest::of("b"), entry(60), now)
+            .put_now(KeyDigest::of("b"), entry(None, 60), NOW)
             .expect("b");
         // Full, but "a" has expired and makes room.
         store
-            .put_now(KeyDigest::of("c"), entry(60), now)
+            .put_now(KeyDigest::of("c"), entry(None, 60), NOW)
             .expect("c");
         assert_eq!(
-            store.put_now(KeyDigest::of("d"), entry(60), now),
+            store.put_now(KeyDigest::of("d"), entry(None, 60), NOW),
             Err(StoreError::Full)
         );
         assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn k8_full_bound_pool_recycles_own_keys_and_refuses_newcomers() {
+        let store = MemoryStore::with_capacity(3);
+        for (i, s) in ["alice", "alice", "bob"].iter().enumerate() {
+            store
+                .put_now(KeyDigest::of(&format!("k{i}")), entry(Some(s), 60), NOW)
+                .expect("fits");
+        }
+        // A newcomer cannot push anyone out.
+        assert_eq!(
+            store.put_now(KeyDigest::of("m"), entry(Some("mallory"), 60), NOW),
+            Err(StoreError::Full)
+        );
+        // Alice, who holds keys, recycles her oldest; Bob's stays.
+        store
+            .put_now(KeyDigest::of("k3"), entry(Some("alice"), 60), NOW)
+            .expect("alice recycles");
+        assert_eq!(
+            store.take_now(KeyDigest::of("k0"), Some("alice"), NOW),
+            Taken::Missing
+        );
+        assert_eq!(
+            store.take_now(KeyDigest::of("k2"), Some("bob"), NOW),
+            Taken::Valid(vec![])
+        );
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn k8_counts_stay_right_through_replace_take_and_clear() {
+        let store = MemoryStore::with_capacity(10).with_unbound_capacity(2);
+        let d = KeyDigest::of("same");
+        store.put_now(d, entry(None, 60), NOW).expect("put");
+        store.put_now(d, entry(None, 60), NOW).expect("replace");
+        store
+            .put_now(KeyDigest::of("u2"), entry(None, 60), NOW)
+            .expect("second");
+        assert_eq!(
+            store.put_now(KeyDigest::of("u3"), entry(None, 60), NOW),
+            Err(StoreError::Full)
+        );
+        assert_eq!(store.take_now(d, None, NOW), Taken::Valid(vec![]));
+        store
+            .put_now(KeyDigest::of("u3"), entry(None, 60), NOW)
+            .expect("room again");
+        store
+            .put_now(KeyDigest::of("s1"), entry(Some("s"), 60), NOW)
+            .expect("s1");
+        assert_eq!(store.clear_now("s"), 1);
+        let inner = store.lock();
+        assert_eq!(
+            (inner.bound, inner.unbound, inner.sessions.len()),
+            (0, 2, 0)
+        );
+    }
+
+    #[test]
+    fn a_full_store_without_expired_keys_does_not_rescan() {
+        let store = MemoryStore::with_capacity(2);
+        store
+            .put_now(KeyDigest::of("a"), entry(None, 60), NOW)
+            .expect("a");
+        store
+            .put_now(KeyDigest::of("b"), entry(None, 120), NOW)
+            .expect("b");
+        assert_eq!(store.lock().purge(NOW), 0);
+        // The lower bound says nothing can have expired before +60 s.
+        assert_eq!(
+            store.lock().earliest_expiry,
+            Some(NOW + time::Duration::seconds(60))
+        );
+        assert_eq!(store.lock().purge(NOW + time::Duration::seconds(60)), 1);
+        assert_eq!(
+            store.lock().earliest_expiry,
+            Some(NOW + time::Duration::seconds(120))
+        );
     }
 }

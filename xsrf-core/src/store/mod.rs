@@ -81,6 +81,11 @@ impl SessionDigest {
     pub fn to_hex(&self) -> String {
         hex(&self.0)
     }
+
+    /// The digest bytes (compare them with [`secret_eq`](crate::secret_eq)).
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for SessionDigest {
@@ -136,6 +141,36 @@ pub enum StoreError {
     Corrupt,
 }
 
+/// The flood limits a store enforces (row K8), reported by
+/// [`KeyStore::quota`] so the shared acceptance suite can check them.
+///
+/// ```
+/// use xsrf_core::store::{KeyStore, Quota};
+/// use xsrf_core::MemoryStore;
+/// let store = MemoryStore::default().with_session_quota(32).with_unbound_capacity(1_000);
+/// assert_eq!(store.quota(), Some(Quota::new(32, 1_000)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Quota {
+    /// Keys one session may hold; its next key evicts its own oldest.
+    pub per_session: usize,
+    /// Unbound keys the store holds at most (counted apart from bound
+    /// ones); beyond it, after expired ones are dropped, `put` fails with
+    /// [`StoreError::Full`].
+    pub unbound: usize,
+}
+
+impl Quota {
+    /// Limits of `per_session` keys per session and `unbound` unbound keys.
+    pub fn new(per_session: usize, unbound: usize) -> Self {
+        Self {
+            per_session,
+            unbound,
+        }
+    }
+}
+
 /// Storage for one-time keys.
 ///
 /// `take` must be atomic: of any number of concurrent takes of one key, at
@@ -165,6 +200,12 @@ pub trait KeyStore: Send + Sync + 'static {
 
     /// Deletes every key bound to `session` (logout); returns how many.
     fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize>;
+
+    /// The flood limits this store enforces, if any (row K8). Stores in
+    /// this workspace all have them, and the acceptance suite checks them.
+    fn quota(&self) -> Option<Quota> {
+        None
+    }
 }
 
 impl<S: KeyStore + ?Sized> KeyStore for std::sync::Arc<S> {
@@ -189,5 +230,8 @@ impl<S: KeyStore + ?Sized> KeyStore for std::sync::Arc<S> {
     }
     fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize> {
         (**self).clear_session(session)
+    }
+    fn quota(&self) -> Option<Quota> {
+        (**self).quota()
     }
 }
