@@ -115,6 +115,7 @@ impl Rejection {
             Rejection::OtherSession => "other-session",
             Rejection::DataMismatch => "data-mismatch",
             Rejection::StoreUnavailable => "store-unavailable",
+            Rejection::StoreFull => "store-full",
             Rejection::StaticKeyMismatch => "static-key-mismatch",
             Rejection::BodyTooLarge => "body-too-large",
             Rejection::BodyUnreadable(_) => "body-unreadable",
