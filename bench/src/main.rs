@@ -1,6 +1,6 @@
 //! Benchmarks of xsrf-actix against its peers, all measured in one run.
 //!
-//! `cargo run --release -p xsrf-bench [load|overhead|memory|onetime ...]`
+//! `cargo run --release -p xsrf-bench [load|overhead|memory|onetime|scan ...]`
 //! runs the selected parts (all by default) and prints plain-text tables.
 //! Every ratio is taken against a baseline measured in the same run on the
 //! same machine, so the numbers can be compared with each other but not
@@ -19,6 +19,7 @@ mod memory;
 mod onetime;
 mod overhead;
 mod report;
+mod scan;
 
 /// Counts every allocation of the process, so parts can read allocations
 /// and bytes per request from a `stats_alloc::Region`.
@@ -34,7 +35,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// The parts, in the order they run.
-const PARTS: [&str; 4] = ["load", "overhead", "memory", "onetime"];
+const PARTS: [&str; 5] = ["load", "overhead", "memory", "onetime", "scan"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -68,6 +69,7 @@ fn main() {
             "overhead" => overhead::run(),
             "memory" => memory::run(),
             "onetime" => onetime::run(),
+            "scan" => scan::run(),
             _ => unreachable!("parts are checked above"),
         }
         println!("({part}: {:.1} s)\n", t.elapsed().as_secs_f64());

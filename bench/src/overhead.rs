@@ -173,15 +173,19 @@ enum Row {
     PostHeader,
     PostBody1K,
     PostBody256K,
+    PostJsonFirst,
+    PostJsonLast,
     Skipped,
 }
 
-const ROWS: [Row; 6] = [
+const ROWS: [Row; 8] = [
     Row::GetValid,
     Row::GetIssue,
     Row::PostHeader,
     Row::PostBody1K,
     Row::PostBody256K,
+    Row::PostJsonFirst,
+    Row::PostJsonLast,
     Row::Skipped,
 ];
 
@@ -193,6 +197,8 @@ impl Row {
             Row::PostHeader => "POST, token in header",
             Row::PostBody1K => "POST, token in a 1 KB form body",
             Row::PostBody256K => "POST, token in a 256 KB form body",
+            Row::PostJsonFirst => "POST, token first in a 1 KB JSON body",
+            Row::PostJsonLast => "POST, token last in a 1 KB JSON body",
             Row::Skipped => "skipped path (peer: skip_for)",
         }
     }
@@ -205,6 +211,7 @@ impl Row {
             Row::PostHeader => "+1.56 µs / +22",
             Row::PostBody1K => "+1.94 µs / +26",
             Row::PostBody256K => "+26.81 µs / +26",
+            Row::PostJsonFirst | Row::PostJsonLast => "-",
             Row::Skipped => "+10 ns / 0",
         }
     }
@@ -270,6 +277,23 @@ fn maker(row: Row, c: &Creds) -> Box<dyn Fn() -> Request> {
             Box::new(move || {
                 post(&c)
                     .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+                    .set_payload(bytes.clone())
+                    .to_request()
+            })
+        }
+        Row::PostJsonFirst | Row::PostJsonLast => {
+            // The token as a top-level string field, no token header.
+            let token = format!(r#""{}":"{}""#, c.field, c.token);
+            let payload = format!(r#""payload":"{}""#, "x".repeat(1024));
+            let fields = if row == Row::PostJsonFirst {
+                [token, payload]
+            } else {
+                [payload, token]
+            };
+            let bytes = Bytes::from(format!("{{{}}}", fields.join(",")));
+            Box::new(move || {
+                post(&c)
+                    .insert_header((header::CONTENT_TYPE, "application/json"))
                     .set_payload(bytes.clone())
                     .to_request()
             })
