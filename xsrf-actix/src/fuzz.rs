@@ -65,9 +65,18 @@ pub fn open_state_cookie(value: &str) -> Option<String> {
     Some(crate::state::seal_cookie(&x, &state))
 }
 
-/// A freshly made state cookie sealed with the same key (a seed).
-pub fn fresh_state_cookie() -> Option<String> {
-    let state = crate::state::State::fresh().ok()?;
+/// The state cookie for the anonymous id and salt made of these bytes,
+/// sealed with the same key (so a target can start from valid cookies).
+pub fn seal_state_cookie(anon: [u8; 16], salt: [u8; 16]) -> Option<String> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    // Through the session's JSON form, so no id is built here by hand.
+    let json = format!(
+        r#"{{"anon":"{}","salt":"{}"}}"#,
+        b64.encode(anon),
+        b64.encode(salt)
+    );
+    let state: crate::state::State = serde_json::from_str(&json).ok()?;
     Some(crate::state::seal_cookie(&test_config(), &state))
 }
 
