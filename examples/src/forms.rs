@@ -220,7 +220,7 @@ async fn api_post_comment(
 
 #[handle_token]
 async fn reset_link(req: HttpRequest) -> HttpResponse {
-    let Ok(xsrf) = Xsrf::from_request(&req) else {
+    let Ok(xsrf) = Xsrf::for_request(&req) else {
         return HttpResponse::InternalServerError().finish();
     };
     // Not bound to the session: a reset link travels by e-mail.
@@ -252,7 +252,7 @@ async fn reset_form(key: web::Path<String>) -> HttpResponse {
 }
 
 async fn reset(req: HttpRequest, key: web::Path<String>) -> Result<HttpResponse, XsrfError> {
-    let xsrf = Xsrf::from_request(&req)?;
+    let xsrf = Xsrf::for_request(&req)?;
     let user: String = xsrf.redeem(&req, &key).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

@@ -100,7 +100,7 @@ async fn form(req: HttpRequest) -> WithToken<HttpResponse> {
 }
 
 async fn form_for_action(req: HttpRequest, action: web::Path<String>) -> HttpResponse {
-    let Ok(x) = Xsrf::from_request(&req) else {
+    let Ok(x) = Xsrf::for_request(&req) else {
         return HttpResponse::InternalServerError().finish();
     };
     // Leak: actions in tests are few and static for the life of the test.
@@ -167,18 +167,18 @@ async fn login(
     _: ValidXsrf,
     log: web::Data<Log>,
 ) -> Result<HttpResponse, XsrfError> {
-    Xsrf::from_request(&req)?.rotate(&req).await?;
+    Xsrf::for_request(&req)?.rotate(&req).await?;
     log.push("login");
     Ok(HttpResponse::Ok().finish())
 }
 
 async fn static_login(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
-    let header = Xsrf::from_request(&req)?.reveal_static_key(&req)?;
+    let header = Xsrf::for_request(&req)?.reveal_static_key(&req)?;
     Ok(HttpResponse::Ok().insert_header(header).finish())
 }
 
 async fn one_time_create(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
-    let x = Xsrf::from_request(&req)?;
+    let x = Xsrf::for_request(&req)?;
     let opts = CreateOptions::new().duration(time::Duration::minutes(10));
     let key = x.create_one_time(&req, opts, "payload").await?;
     Ok(HttpResponse::Ok().body(key.into_string()))
@@ -196,7 +196,7 @@ async fn one_time_burn(req: HttpRequest, log: web::Data<Log>) -> Result<HttpResp
 }
 
 async fn logout(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
-    Xsrf::from_request(&req)?.rotate(&req).await?;
+    Xsrf::for_request(&req)?.rotate(&req).await?;
     Ok(HttpResponse::Ok().finish())
 }
 

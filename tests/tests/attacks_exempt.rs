@@ -37,7 +37,7 @@ async fn protected(req: HttpRequest, _: ValidXsrf, log: web::Data<Log>) -> HttpR
 }
 
 async fn token(req: HttpRequest) -> HttpResponse {
-    match Xsrf::from_request(&req).and_then(|x| x.issue(&req, None)) {
+    match Xsrf::for_request(&req).and_then(|x| x.issue(&req, None)) {
         Ok(t) => HttpResponse::Ok().body(t.into_string()),
         Err(e) => actix_web::ResponseError::error_response(&e),
     }

@@ -279,12 +279,15 @@ impl Xsrf {
 
     /// Finds the configuration registered for a request: put there by the
     /// middleware, or registered with `App::app_data` (as `Xsrf` or
-    /// `web::Data<Xsrf>`).
-    pub fn from_request(req: &HttpRequest) -> Result<Xsrf, XsrfError> {
+    /// `web::Data<Xsrf>`). In a handler, take `xsrf: Xsrf` as an argument
+    /// instead; this is for code that holds only the request.
+    ///
+    /// Without a registered `Xsrf` the error answers 500 and names the fix.
+    pub fn for_request(req: &HttpRequest) -> Result<Xsrf, XsrfError> {
         Self::registered(req).cloned()
     }
 
-    /// [`Xsrf::from_request`] without the clone, for checks that finish
+    /// [`Xsrf::for_request`] without the clone, for checks that finish
     /// while they hold the request.
     pub(crate) fn registered(req: &HttpRequest) -> Result<&Xsrf, XsrfError> {
         if let Some(x) = crate::state::middleware_config(req) {
@@ -328,6 +331,29 @@ impl Xsrf {
 
     pub(crate) fn error(&self, e: impl Into<XsrfError>) -> XsrfError {
         e.into().with_handler(self.inner.error_handler.clone())
+    }
+}
+
+/// The configuration as an extractor, for handlers that issue, rotate or
+/// redeem: `async fn login(xsrf: Xsrf, req: HttpRequest)`. A route without
+/// a registered `Xsrf` answers 500 naming the fix.
+///
+/// ```
+/// use actix_web::{HttpRequest, HttpResponse, post};
+/// use xsrf_actix::{ValidXsrf, Xsrf, XsrfError};
+///
+/// #[post("/logout")]
+/// async fn logout(xsrf: Xsrf, req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
+///     xsrf.rotate(&req).await?;
+///     Ok(HttpResponse::SeeOther().insert_header(("Location", "/")).finish())
+/// }
+/// ```
+impl actix_web::FromRequest for Xsrf {
+    type Error = XsrfError;
+    type Future = std::future::Ready<Result<Self, XsrfError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Self::for_request(req))
     }
 }
 

@@ -28,10 +28,10 @@ use crate::state;
 ///     Ok(HttpResponse::NoContent().finish())
 /// }
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[must_use]
 pub struct Check {
-    action: Option<&'static str>,
+    action: Option<Cow<'static, str>>,
     source: Option<Source>,
     one_time: bool,
 }
@@ -46,21 +46,24 @@ impl Check {
         }
     }
 
-    /// Requires a token issued for `action`.
-    pub const fn action(mut self, action: &'static str) -> Self {
-        self.action = Some(action);
+    /// Requires a token issued for `action`: a literal, or an action
+    /// computed per request (`format!("delete-item-{id}")`) for tokens
+    /// scoped to one record; see [`Deferred`](crate::Deferred) for keeping
+    /// such a check ahead of the body extractors.
+    pub fn action(mut self, action: impl Into<Cow<'static, str>>) -> Self {
+        self.action = Some(action.into());
         self
     }
 
     /// Reads the token only from `source` (`Source::Cookie`: double submit
     /// with the header or form token).
-    pub const fn source(mut self, source: Source) -> Self {
+    pub fn source(mut self, source: Source) -> Self {
         self.source = Some(source);
         self
     }
 
     /// Expects a one-time key instead of a signed token, and burns it.
-    pub const fn one_time(mut self) -> Self {
+    pub fn one_time(mut self) -> Self {
         self.one_time = true;
         self
     }
@@ -79,23 +82,27 @@ impl Check {
         let Some((key, state)) = self.admit(x, req)? else {
             return Ok(());
         };
-        x.inner
+        let data = x
+            .inner
             .one_time
             .validate::<serde_json::Value>(&key, Some(state.salt.as_str()), x.inner.clock.now())
             .await?;
+        // For a `Redeemed<T>` argument of the handler: the key is burnt now.
+        req.extensions_mut()
+            .insert(crate::session::RedeemedData(data));
         Ok(())
     }
 
     /// A signed token needs no store, so it is decided without waiting
     /// (and `ValidXsrf` needs no boxed future).
-    fn decide_now(self, x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
+    fn decide_now(&self, x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
         let Some((token, state)) = self.admit(x, req)? else {
             return Ok(());
         };
         let subject = x.subject(req, &state);
         let binding = Binding::new(subject.as_str())
             .session(state.salt.as_str())
-            .maybe_action(self.action);
+            .maybe_action(self.action.as_deref());
         let verified = x
             .inner
             .tokens
@@ -104,7 +111,7 @@ impl Check {
             // Past half its life, or signed by a fallback key: the answer
             // carries a fresh one, so a client in use never holds an
             // expired token and moves to the new key after a rotation.
-            x.queue_refresh(req, &state, &subject, self.action)?;
+            x.queue_refresh(req, &state, &subject, self.action.as_deref())?;
         }
         Ok(())
     }
@@ -112,7 +119,7 @@ impl Check {
     /// What every check does first: find the token, let a valid static
     /// key through (`None`), apply the origin policy, load the state.
     fn admit<'r>(
-        self,
+        &self,
         x: &Xsrf,
         req: &'r HttpRequest,
     ) -> Result<Option<(Cow<'r, str>, state::State)>, XsrfError> {
@@ -131,7 +138,7 @@ impl Check {
     /// Header values are borrowed from the request; only a body token (kept
     /// by the middleware in the extensions) is copied out.
     pub(crate) fn find_token<'r>(
-        self,
+        &self,
         x: &Xsrf,
         req: &'r HttpRequest,
     ) -> Result<Cow<'r, str>, XsrfError> {
@@ -385,6 +392,33 @@ pub struct XsrfToken {
 }
 
 impl XsrfToken {
+    /// A fresh token scoped to `action`, for a form that a check with the
+    /// same action accepts (`Check::new().action(..)`,
+    /// `#[handle_token(action = "..")]`). The extractor gives tokens
+    /// without an action; per-record forms need one per record.
+    ///
+    /// ```
+    /// use actix_web::{HttpRequest, HttpResponse, get, web};
+    /// use xsrf_actix::{XsrfError, XsrfToken};
+    ///
+    /// #[get("/items/{id}")]
+    /// async fn item(req: HttpRequest, id: web::Path<u64>) -> Result<HttpResponse, XsrfError> {
+    ///     let token = XsrfToken::for_action(&req, &format!("delete-item-{id}"))?;
+    ///     Ok(HttpResponse::Ok().content_type("text/html").body(format!(
+    ///         r#"<form method="post" action="/items/{id}/delete">{}<button>Delete</button></form>"#,
+    ///         token.hidden_input()
+    ///     )))
+    /// }
+    /// ```
+    pub fn for_action(req: &HttpRequest, action: &str) -> Result<Self, XsrfError> {
+        let x = Xsrf::registered(req)?;
+        let token = x.issue(req, Some(action))?;
+        Ok(XsrfToken {
+            token,
+            field: std::sync::Arc::clone(&x.inner.field),
+        })
+    }
+
     /// The token text.
     pub fn as_str(&self) -> &str {
         self.token.as_str()

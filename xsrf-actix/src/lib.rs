@@ -205,6 +205,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod config;
+mod deferred;
 pub mod docs;
 mod error;
 mod extract;
@@ -221,6 +222,7 @@ pub use self::{
         DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, STATIC_KEY_MARKER, Source, Storage, Xsrf,
         XsrfBuilder,
     },
+    deferred::Deferred,
     error::{ErrorHandler, REJECTION_HEADER, XsrfError},
     extract::{Check, ValidXsrf, XsrfToken},
     middleware::{XsrfFuture, XsrfMiddleware},
@@ -253,5 +255,5 @@ pub mod __fuzz;
 
 #[doc(hidden)]
 pub mod __private {
-    pub use actix_web::HttpRequest;
+    pub use actix_web::{Error, HttpRequest};
 }

@@ -278,7 +278,7 @@ fn finish<B>(res: Inner<B>, unseen: bool) -> Outer<B> {
     if unseen && session_state_unstored(&req) {
         let err = crate::error::XsrfError::misconfigured(NO_SESSION_MIDDLEWARE);
         tracing::error!(method = %req.method(), route = req.match_pattern().as_deref().unwrap_or("<unmatched>"), "{err}");
-        let Ok(x) = Xsrf::from_request(&req) else {
+        let Ok(x) = Xsrf::for_request(&req) else {
             return Ok(ServiceResponse::new(req, err.error_response()).map_into_right_body());
         };
         let res = x.error(err).error_response();

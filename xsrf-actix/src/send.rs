@@ -1,6 +1,8 @@
 //! Sending tokens: issuing for the current subject, the `WithToken`
 //! responder behind `#[send_token]`, and the cookies on the way out.
 
+use std::borrow::Cow;
+
 use actix_web::body::EitherBody;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, Responder, ResponseError as _};
@@ -132,7 +134,7 @@ pub(crate) fn apply_pending<B>(req: &HttpRequest, res: &mut HttpResponse<B>) {
 pub struct WithToken<R> {
     req: HttpRequest,
     inner: R,
-    action: Option<&'static str>,
+    action: Option<Cow<'static, str>>,
 }
 
 impl<R> WithToken<R> {
@@ -145,9 +147,10 @@ impl<R> WithToken<R> {
         }
     }
 
-    /// Scopes the token to an action.
-    pub fn action(mut self, action: &'static str) -> Self {
-        self.action = Some(action);
+    /// Scopes the token to an action (a literal, or one computed per
+    /// request, such as `format!("delete-item-{id}")`).
+    pub fn action(mut self, action: impl Into<Cow<'static, str>>) -> Self {
+        self.action = Some(action.into());
         self
     }
 }
@@ -156,8 +159,8 @@ impl<R: Responder> Responder for WithToken<R> {
     type Body = EitherBody<R::Body>;
 
     fn respond_to(self, req: &HttpRequest) -> HttpResponse<Self::Body> {
-        let issued = Xsrf::from_request(&self.req)
-            .and_then(|x| x.issue(&self.req, self.action).map(|t| (x, t)));
+        let issued = Xsrf::for_request(&self.req)
+            .and_then(|x| x.issue(&self.req, self.action.as_deref()).map(|t| (x, t)));
         let mut res = match issued {
             Ok((x, token)) => {
                 let mut res = self.inner.respond_to(req).map_into_left_body();

@@ -2,7 +2,7 @@
 //! session-bound one-time keys.
 
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,9 +23,9 @@ impl Xsrf {
     /// use xsrf_actix::{ValidXsrf, Xsrf, XsrfError};
     ///
     /// #[post("/login")]
-    /// async fn login(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
+    /// async fn login(req: HttpRequest, xsrf: Xsrf, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
     ///     // ... check credentials, remember the user ...
-    ///     Xsrf::from_request(&req)?.rotate(&req).await?;
+    ///     xsrf.rotate(&req).await?;
     ///     Ok(HttpResponse::SeeOther().insert_header(("Location", "/")).finish())
     /// }
     /// ```
@@ -167,18 +167,42 @@ fn create_error(e: CreateError, kind: &'static str) -> XsrfError {
     }
 }
 
-/// Extracts and burns a one-time key sent in the token header or form
-/// field (read like a token), yielding its data.
+/// The data of the one-time key this request redeemed: extracting it
+/// finds the key in the token header or form field (read like a token)
+/// and burns it, or, in a handler under `#[handle_token(one_time)]`, takes
+/// the data of the key the macro already burnt.
+///
+/// On its own:
 ///
 /// ```
 /// use actix_web::{HttpResponse, post};
 /// use xsrf_actix::Redeemed;
 ///
 /// #[post("/pay")]
-/// async fn pay(key: Redeemed<u64>) -> HttpResponse {
-///     HttpResponse::Ok().body(format!("paid invoice {}", key.into_inner()))
+/// async fn pay(invoice: Redeemed<u64>) -> HttpResponse {
+///     HttpResponse::Ok().body(format!("paid invoice {}", invoice.into_inner()))
 /// }
 /// ```
+///
+/// Under the macro, which refuses a forged request before this or any
+/// other argument is extracted:
+///
+/// ```
+/// use actix_web::{HttpResponse, post, web};
+/// use xsrf_actix::{Redeemed, handle_token};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Payment { amount: u64 }
+///
+/// #[post("/pay")]
+/// #[handle_token(one_time)]
+/// async fn pay(invoice: Redeemed<u64>, form: web::Form<Payment>) -> HttpResponse {
+///     HttpResponse::Ok().body(format!("paid {} on invoice {}", form.amount, *invoice))
+/// }
+/// ```
+///
+/// The data must deserialize as `T`, else the request is refused with
+/// [`Rejection::DataMismatch`] (the key is burnt either way).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redeemed<T>(pub T);
 
@@ -189,6 +213,17 @@ impl<T> Redeemed<T> {
     }
 }
 
+impl<T> std::ops::Deref for Redeemed<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// The data of a key `#[handle_token(one_time)]` redeemed, for
+/// [`Redeemed`], kept in the request's extensions.
+pub(crate) struct RedeemedData(pub(crate) serde_json::Value);
+
 impl<T: DeserializeOwned + 'static> FromRequest for Redeemed<T> {
     type Error = XsrfError;
     type Future = LocalBoxFuture<'static, Result<Self, XsrfError>>;
@@ -196,7 +231,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Redeemed<T> {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let x = Xsrf::from_request(&req)?;
+            let x = Xsrf::for_request(&req)?;
+            let earlier = req
+                .extensions()
+                .get::<RedeemedData>()
+                .map(|d| T::deserialize(&d.0));
+            if let Some(data) = earlier {
+                return data
+                    .map(Redeemed)
+                    .map_err(|_| x.error(Rejection::DataMismatch));
+            }
             let key = crate::extract::Check::new()
                 .find_token(&x, &req)
                 .map_err(|e| x.error(e))?;

@@ -2,7 +2,7 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
-use syn::parse_quote;
+use syn::{FnArg, parse_quote};
 
 use crate::ast::{Handler, Output};
 use crate::attr::{Macro, Options, Source};
@@ -65,8 +65,24 @@ fn body_future(h: &Handler) -> TokenStream {
     }
 }
 
-/// The new fn: the original attributes, visibility, name, generics and
-/// arguments, the request first; the original body inside.
+/// The handler's own arguments, taken out of its signature: as one tuple
+/// pattern and one tuple type, or `None` when it has none.
+fn take_args(sig: &mut syn::Signature) -> Option<(TokenStream, TokenStream)> {
+    let inputs = std::mem::take(&mut sig.inputs);
+    let (pats, tys): (Vec<_>, Vec<_>) = inputs
+        .into_iter()
+        .filter_map(|arg| match arg {
+            // Argument attributes cannot stand in a tuple pattern; the
+            // checks refused receivers before.
+            FnArg::Typed(pt) => Some((pt.pat, pt.ty)),
+            FnArg::Receiver(_) => None,
+        })
+        .unzip();
+    (!pats.is_empty()).then(|| (quote!((#(#pats,)*)), quote!((#(#tys,)*))))
+}
+
+/// The new fn: the original attributes, visibility, name and generics, the
+/// request first; the original body inside.
 fn expand(which: Macro, opts: &Options, h: Handler) -> TokenStream {
     let request = request_ident(which);
     let body = body_future(&h);
@@ -78,10 +94,6 @@ fn expand(which: Macro, opts: &Options, h: Handler) -> TokenStream {
         mut sig,
         ..
     } = h;
-    sig.inputs.insert(
-        0,
-        parse_quote!(#request: ::xsrf_actix::__private::HttpRequest),
-    );
     let block: TokenStream = match which {
         Macro::HandleToken => {
             let source = opts.source().map(|source| {
@@ -93,17 +105,34 @@ fn expand(which: Macro, opts: &Options, h: Handler) -> TokenStream {
                 quote!(.source(::xsrf_actix::Source::#variant))
             });
             let one_time = opts.one_time().then(|| quote!(.one_time()));
+            // The handler's arguments are extracted only after the check:
+            // a forged request never reaches its extractors.
+            let extract = take_args(&mut sig).map(|(pats, tys)| {
+                let args = Ident::new("__xsrf_handle_args", Span::mixed_site());
+                sig.inputs
+                    .push(parse_quote!(#args: ::xsrf_actix::Deferred<#tys>));
+                quote!(let #pats = #args.extract().await?;)
+            });
+            sig.inputs.insert(
+                0,
+                parse_quote!(#request: ::xsrf_actix::__private::HttpRequest),
+            );
             sig.output = parse_quote!(
-                -> ::std::result::Result<#output, ::xsrf_actix::XsrfError>
+                -> ::std::result::Result<#output, ::xsrf_actix::__private::Error>
             );
             quote!({
                 ::xsrf_actix::Check::new() #action #source #one_time
                     .run(&#request)
                     .await?;
+                #extract
                 ::std::result::Result::Ok(#body.await)
             })
         }
         Macro::SendToken => {
+            sig.inputs.insert(
+                0,
+                parse_quote!(#request: ::xsrf_actix::__private::HttpRequest),
+            );
             let response = Ident::new("__xsrf_response", Span::mixed_site());
             sig.output = parse_quote!(-> ::xsrf_actix::WithToken<#output>);
             quote!({
@@ -118,7 +147,7 @@ fn expand(which: Macro, opts: &Options, h: Handler) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use syn::{FnArg, ItemFn};
+    use syn::ItemFn;
 
     fn expanded(which: Macro, args: TokenStream, item: TokenStream) -> ItemFn {
         let tokens = run(which, args, item);
@@ -151,19 +180,24 @@ mod tests {
             args,
             [
                 "__xsrf_handle_request : :: xsrf_actix :: __private :: HttpRequest",
-                "web :: Form (f) : web :: Form < T >"
+                "__xsrf_handle_args : :: xsrf_actix :: Deferred < (web :: Form < T > ,) >"
             ]
         );
         assert_eq!(
             text(&f.sig.output),
-            "-> :: std :: result :: Result < HttpResponse , :: xsrf_actix :: XsrfError >"
+            "-> :: std :: result :: Result < HttpResponse , :: xsrf_actix :: __private :: Error >"
         );
+        // The check first, then the handler's own extractors, then its body.
         let body = text(&f.block);
-        assert!(body.starts_with(
-            "{ :: xsrf_actix :: Check :: new () . action (\"delete-account\") \
+        assert!(
+            body.starts_with(
+                "{ :: xsrf_actix :: Check :: new () . action (\"delete-account\") \
              . source (:: xsrf_actix :: Source :: Header) . one_time () \
-             . run (& __xsrf_handle_request) . await ? ;"
-        ));
+             . run (& __xsrf_handle_request) . await ? ; \
+             let (web :: Form (f) ,) = __xsrf_handle_args . extract () . await ? ;"
+            ),
+            "{body}"
+        );
         assert!(body.contains("let __xsrf_value : HttpResponse = { todo () } ;"));
     }
 
@@ -178,7 +212,7 @@ mod tests {
                 }
             ),
         );
-        assert!(matches!(f.sig.inputs.first(), Some(FnArg::Typed(_))));
+        assert!(matches!(f.sig.inputs.first(), Some(syn::FnArg::Typed(_))));
         assert_eq!(
             text(&f.sig.output),
             "-> :: xsrf_actix :: WithToken < impl Responder >"
@@ -200,8 +234,11 @@ mod tests {
                 async fn f() {}
             ),
         );
+        // Nothing to defer: the request is the only argument.
+        assert_eq!(f.sig.inputs.len(), 1);
         let body = text(&f.block);
         assert!(body.contains("Check :: new () . run (& __xsrf_handle_request)"));
+        assert!(!body.contains("extract"));
         assert!(body.contains("let __xsrf_value : () = { } ;"));
         let f = expanded(
             Macro::SendToken,

@@ -4,7 +4,7 @@
 //! them: `use xsrf_actix::{handle_token, send_token};`.
 //!
 //! Both expand to plain code over the public API of `xsrf_actix`
-//! (`Check`, `WithToken`, `XsrfError`); a handler could be written by hand
+//! (`Check`, `Deferred`, `WithToken`); a handler could be written by hand
 //! the same way. The macro runs in four stages, one module each: `attr`
 //! parses the options, `ast` takes the handler apart, `valid` checks both,
 //! `expand` writes the new handler.
@@ -17,25 +17,39 @@
 //!
 //! ```text
 //! #[handle_token(action = "delete-account", source = "header")]
-//! async fn delete(form: web::Form<F>) -> HttpResponse { BODY }
+//! async fn delete(form: web::Form<F>, data: web::Data<D>) -> HttpResponse { BODY }
 //! ```
 //! becomes
 //! ```text
 //! async fn delete(
 //!     __xsrf_handle_request: ::xsrf_actix::__private::HttpRequest,
-//!     form: web::Form<F>,
-//! ) -> ::std::result::Result<HttpResponse, ::xsrf_actix::XsrfError> {
+//!     __xsrf_handle_args: ::xsrf_actix::Deferred<(web::Form<F>, web::Data<D>,)>,
+//! ) -> ::std::result::Result<HttpResponse, ::xsrf_actix::__private::Error> {
 //!     ::xsrf_actix::Check::new()
 //!         .action("delete-account")
 //!         .source(::xsrf_actix::Source::Header)
 //!         .run(&__xsrf_handle_request)
 //!         .await?;
+//!     let (form, data,) = __xsrf_handle_args.extract().await?;
 //!     ::std::result::Result::Ok(async move {
 //!         let __xsrf_value: HttpResponse = { BODY };
 //!         __xsrf_value
 //!     }.await)
 //! }
 //! ```
+//! The check runs before every other extractor (row L4): the handler's
+//! own arguments are taken as one `xsrf_actix::Deferred` (the request and its
+//! untouched payload, nothing else) and extracted only once the check has
+//! passed. A forged request is refused with the XSRF error (403) even when
+//! its body is malformed or over the handler's limits, and no extractor of
+//! the handler runs for it, not even the synchronous part of its
+//! `from_request`. A guard placed as the first argument would not give
+//! that: actix-web calls every argument's `from_request` up front and, while
+//! one argument is pending (a one-time key on Redis), polls the next.
+//! Extraction errors of a valid request are the extractors' own (`400` for
+//! bad JSON, ...), as without the macro; hence the error type
+//! `actix_web::Error`. A handler without arguments has no `Deferred`.
+//!
 //! Without `->`, the output is `()`. With a return type containing
 //! `impl Trait` (`-> impl Responder`), which cannot be written in a `let`,
 //! the body is used as is: `Ok(async move { BODY }.await)`.
@@ -48,7 +62,7 @@
 //! | `source = "header"` | `.source(Source::Header)` | read the token from the header only |
 //! | `source = "form"` | `.source(Source::Form)` | read the token from the form body only |
 //! | `source = "cookie"` | `.source(Source::Cookie)` | double submit: the cookie must match the header or form token |
-//! | `one_time` | `.one_time()` | the value is a one-time key, burnt on use |
+//! | `one_time` | `.one_time()` | the value is a one-time key, burnt on use; a `Redeemed<T>` argument gets its data |
 //!
 //! # `#[send_token]`
 //!
@@ -76,8 +90,9 @@
 //!
 //! Both macros keep the handler's attributes (doc comments, and route
 //! macros such as `#[post("/x")]` above or below them), visibility,
-//! generics and arguments, patterns and `mut` included. The request is
-//! added as the first argument; its name has mixed-site hygiene, so the
+//! generics and arguments, patterns and `mut` included (`#[handle_token]`
+//! moves the arguments into one tuple pattern; attributes on single
+//! arguments are dropped). The request is added as the first argument; its name has mixed-site hygiene, so the
 //! body can neither see nor shadow it, and each macro uses its own name,
 //! so both can stand on one handler. The `__xsrf_*` names above are the
 //! ones in the expanded code.
@@ -124,8 +139,8 @@ pub fn send_token(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Runs the handler only when the request carries a valid token; otherwise
 /// answers with the configured refusal (`xsrf_actix::XsrfError`, 403 by
-/// default). The handler returns `Result<R, XsrfError>` for its original
-/// `R`. Options: `action = "..."`, `source = "header" | "form" | "cookie"`,
+/// default) before any of the handler's extractors runs. The handler
+/// returns `Result<R, actix_web::Error>` for its original `R`. Options: `action = "..."`, `source = "header" | "form" | "cookie"`,
 /// `one_time`.
 ///
 /// ```text
