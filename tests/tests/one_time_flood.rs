@@ -16,7 +16,7 @@ use xsrf_tests::fixture::*;
 
 /// An e-mailed link for anyone who asks: an unbound key.
 async fn reset_link(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
-    let x = Xsrf::from_request(&req)?;
+    let x = Xsrf::for_request(&req)?;
     let opts = CreateOptions::new().duration(Duration::minutes(30));
     let key = x.create_one_time_unbound(opts, "payload").await?;
     Ok(HttpResponse::Ok().body(key.into_string()))
