@@ -13,6 +13,18 @@
 //! | `POST /reset-link` | token | page with a one-time link `/reset/{key}` |
 //! | `GET /reset/{key}` | — | a form posting to the link |
 //! | `POST /reset/{key}` | the one-time key | `200` once, then `403` |
+//! | `POST /webhooks/{name}` | token, unless `XSRF_EXEMPT` exempts it | `200`, the body stored as a comment |
+//!
+//! Settings from the environment (read by the `forms` binary through
+//! [`configure`]): `BIND`, `XSRF_SECRET`, `XSRF_SITE_ORIGIN` (see
+//! `support`), and
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `XSRF_TRUSTED_ORIGINS` | comma-separated trusted origins, wildcards allowed (`https://*.example.com`) |
+//! | `XSRF_EXEMPT` | comma-separated exemption rules, each `PATH` or `METHOD PATH` (`POST /webhooks/`) |
+//! | `XSRF_SEND_COOKIE` | `1`: also send the `XSRF-TOKEN` cookie (`0` or unset: not) |
+//! | `XSRF_STORAGE` | `session` (the default: actix-session cookie sessions) or `cookie` (signed state cookie) |
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -26,7 +38,9 @@ use actix_web::http::header;
 use actix_web::{App, Error, HttpRequest, HttpResponse, ResponseError as _, cookie, guard, web};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
-use xsrf_actix::{CreateOptions, Xsrf, XsrfError, XsrfToken, handle_token, send_token};
+use xsrf_actix::{
+    Check, CreateOptions, Xsrf, XsrfBuilder, XsrfError, XsrfToken, handle_token, send_token,
+};
 
 use crate::support::escape;
 
@@ -58,6 +72,47 @@ impl Comments {
             .cloned()
             .collect()
     }
+}
+
+/// Applies the demo's settings from the environment (`var` looks one up;
+/// the binary passes `std::env::var`): `XSRF_TRUSTED_ORIGINS`,
+/// `XSRF_EXEMPT`, `XSRF_SEND_COOKIE`, `XSRF_STORAGE`. An unknown value is
+/// an error naming the variable; malformed origins and rules are refused
+/// by [`XsrfBuilder::build`].
+pub fn configure(
+    mut builder: XsrfBuilder,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<XsrfBuilder, String> {
+    let list = |name: &str| -> Vec<String> {
+        var(name)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for origin in list("XSRF_TRUSTED_ORIGINS") {
+        builder = builder.trusted_origin(origin);
+    }
+    for rule in list("XSRF_EXEMPT") {
+        builder = builder.exempt(rule);
+    }
+    match var("XSRF_SEND_COOKIE").as_deref().map(str::trim) {
+        None | Some("" | "0") => {}
+        Some("1") => builder = builder.send_cookie(true),
+        Some(other) => return Err(format!("XSRF_SEND_COOKIE={other:?}: expected 1 or 0")),
+    }
+    match var("XSRF_STORAGE").as_deref().map(str::trim) {
+        None | Some("" | "session") => {}
+        Some("cookie") => builder = builder.cookie_storage(),
+        Some(other) => {
+            return Err(format!(
+                "XSRF_STORAGE={other:?}: expected session or cookie"
+            ));
+        }
+    }
+    Ok(builder)
 }
 
 /// Cookie sessions (the embedded default), `Secure` when the site is HTTPS.
@@ -101,6 +156,7 @@ pub fn app<S: SessionStore + 'static>(
         .route("/reset-link", web::post().to(reset_link))
         .route("/reset/{key}", web::get().to(reset_form))
         .route("/reset/{key}", web::post().to(reset))
+        .route("/webhooks/{name}", web::post().to(webhook))
 }
 
 fn is_multipart(ctx: &guard::GuardContext<'_>) -> bool {
@@ -202,6 +258,23 @@ async fn post_comment_multipart(
         return HttpResponse::BadRequest().body("field `body` missing or not UTF-8\n");
     };
     store(&comments, body, see_home())
+}
+
+/// A webhook: its body becomes a comment. Exempt from the checks only when
+/// `XSRF_EXEMPT` says so; otherwise it needs a token like any other post.
+async fn webhook(
+    req: HttpRequest,
+    body: web::Bytes,
+    comments: web::Data<Comments>,
+) -> Result<HttpResponse, XsrfError> {
+    let xsrf = Xsrf::from_request(&req)?;
+    if !xsrf.is_exempt(&req) {
+        Check::new().run(&req).await?;
+    }
+    let Ok(body) = String::from_utf8(body.to_vec()) else {
+        return Ok(HttpResponse::BadRequest().body("body is not UTF-8\n"));
+    };
+    Ok(store(&comments, body, HttpResponse::Ok().body("stored\n")))
 }
 
 async fn list_comments(comments: web::Data<Comments>) -> HttpResponse {

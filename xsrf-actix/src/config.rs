@@ -306,6 +306,28 @@ impl Xsrf {
         Err(err)
     }
 
+    /// Whether the `Xsrf` middleware let this request through as exempt
+    /// ([`XsrfBuilder::exempt`], [`XsrfBuilder::exempt_route`]): for a
+    /// handler shared by exempt and protected routes, which then checks a
+    /// token only when the request is not exempt.
+    ///
+    /// ```
+    /// use actix_web::{HttpRequest, HttpResponse};
+    /// use xsrf_actix::{Check, Xsrf, XsrfError};
+    ///
+    /// async fn hook(req: HttpRequest, body: String) -> Result<HttpResponse, XsrfError> {
+    ///     let xsrf = Xsrf::from_request(&req)?;
+    ///     if !xsrf.is_exempt(&req) {
+    ///         Check::new().run(&req).await?;
+    ///     }
+    ///     Ok(HttpResponse::Ok().body(body))
+    /// }
+    /// ```
+    pub fn is_exempt(&self, req: &HttpRequest) -> bool {
+        req.app_data::<crate::state::Ran>()
+            .is_some_and(|r| r.exempt)
+    }
+
     /// The exemption that covers this request, if any: a rule of
     /// [`XsrfBuilder::exempt`] or a route of [`XsrfBuilder::exempt_route`].
     pub(crate) fn exemption<'a>(&'a self, req: &'a HttpRequest) -> Option<Exempted<'a>> {

@@ -1,6 +1,8 @@
 //! The demo: `cargo run -p xsrf-examples --bin forms`, then open the URL it
 //! logs. `BIND=host:port` changes the address, `XSRF_SECRET` (base64) sets
-//! the secret.
+//! the secret, `XSRF_SITE_ORIGIN` the site origins; `XSRF_TRUSTED_ORIGINS`,
+//! `XSRF_EXEMPT`, `XSRF_SEND_COOKIE` and `XSRF_STORAGE` are described in
+//! `xsrf_examples::forms`.
 
 use actix_web::{HttpServer, cookie, web};
 use xsrf_actix::Xsrf;
@@ -14,6 +16,8 @@ async fn main() -> std::io::Result<()> {
     for origin in support::site_origins(addr) {
         builder = builder.site_origin(origin);
     }
+    let builder =
+        forms::configure(builder, |k| std::env::var(k).ok()).map_err(std::io::Error::other)?;
     let xsrf = builder.build().map_err(std::io::Error::other)?;
     xsrf.start_purge_task(std::time::Duration::from_secs(60));
     let comments = web::Data::new(forms::Comments::default());

@@ -1,0 +1,180 @@
+//! The forms demo's settings from the environment (issue 14 §6):
+//! `XSRF_TRUSTED_ORIGINS`, `XSRF_EXEMPT`, `XSRF_SEND_COOKIE`,
+//! `XSRF_STORAGE`, applied by `forms::configure` as the `forms` binary
+//! does, and the `POST /webhooks/{name}` route they make sense with.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::test::{self, TestRequest};
+use actix_web::{cookie, web};
+use xsrf_actix::{SigningKey, Xsrf};
+use xsrf_examples::forms::{self, Comments};
+use xsrf_tests::fixture::Client;
+
+const SITE: &str = "http://127.0.0.1:8080";
+
+/// The demo's configuration as the binary builds it, with `env` as the
+/// environment.
+fn xsrf(env: &[(&str, &str)]) -> Result<Xsrf, String> {
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let builder = Xsrf::builder()
+        .secret(SigningKey::from_bytes(&[0x42; 32]).expect("key"))
+        .site_origin(SITE);
+    forms::configure(builder, |k| env.get(k).cloned())?
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+macro_rules! demo {
+    ($env:expr) => {{
+        let xsrf = xsrf($env).expect("settings");
+        let comments = web::Data::new(Comments::default());
+        let sessions = forms::cookie_sessions(&xsrf, cookie::Key::from(&[0x17; 64]));
+        let svc = test::init_service(forms::app(xsrf, comments.clone(), sessions)).await;
+        (Client::new(svc), comments)
+    }};
+}
+
+/// A webhook as a provider sends it: no cookie, no token; here with a
+/// foreign `Origin` too, the worst case.
+fn hook(path: &str, body: &str) -> TestRequest {
+    TestRequest::post()
+        .uri(path)
+        .insert_header((header::ORIGIN, "https://hooks.provider.example"))
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .set_payload(body.to_owned())
+}
+
+async fn listed<S, B>(client: &Client<S>) -> Vec<String>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = client.send(TestRequest::get().uri("/api/comments")).await;
+    serde_json::from_str(&r.body).expect("JSON list")
+}
+
+#[actix_web::test]
+async fn webhook_is_exempt_only_when_xsrf_exempt_says_so() {
+    let (client, comments) = demo!(&[("XSRF_EXEMPT", "POST /webhooks/, /health")]);
+    let r = client.send(hook("/webhooks/stripe", r#"{"paid":1}"#)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(listed(&client).await, [r#"{"paid":1}"#]);
+    // A path trick onto the exempt prefix is not exempt.
+    let r = client.send(hook("/x/../webhooks/stripe", "trick")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(comments.all(), [r#"{"paid":1}"#]);
+
+    // Without the setting, the same webhook is a forged post.
+    let (client, comments) = demo!(&[]);
+    let r = client.send(hook("/webhooks/stripe", "forged")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // Even with no Origin at all (a non-browser client): a token is needed.
+    let bare = TestRequest::post()
+        .uri("/webhooks/stripe")
+        .set_payload("bare");
+    let r = client.send(bare).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(comments.all().is_empty(), "{:?}", comments.all());
+    // With a token it is an ordinary protected post.
+    let page = client.send(TestRequest::get().uri("/")).await;
+    let token = page.header("x-xsrf-token").expect("token").to_owned();
+    let r = client
+        .send(
+            TestRequest::post()
+                .uri("/webhooks/own")
+                .insert_header(("X-XSRF-Token", token))
+                .set_payload("with token"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(listed(&client).await, ["with token"]);
+}
+
+#[actix_web::test]
+async fn trusted_origins_accept_wildcards() {
+    let (client, comments) = demo!(&[(
+        "XSRF_TRUSTED_ORIGINS",
+        " https://*.example.com , https://partner.example ",
+    )]);
+    let page = client.send(TestRequest::get().uri("/")).await;
+    let token = page.header("x-xsrf-token").expect("token").to_owned();
+    let from = |origin: &str, body: &str| {
+        TestRequest::post()
+            .uri("/api/comments")
+            .insert_header((header::ORIGIN, origin))
+            .insert_header(("X-XSRF-Token", token.clone()))
+            .set_json(serde_json::json!({ "body": body }))
+    };
+    for (origin, status) in [
+        ("https://app.example.com", StatusCode::CREATED),
+        ("https://partner.example", StatusCode::CREATED),
+        ("https://evil-example.com", StatusCode::FORBIDDEN),
+        ("https://example.com", StatusCode::FORBIDDEN),
+    ] {
+        let r = client.send(from(origin, origin)).await;
+        assert_eq!(r.status, status, "{origin}: {}", r.body);
+    }
+    assert_eq!(
+        comments.all(),
+        ["https://app.example.com", "https://partner.example"]
+    );
+}
+
+#[actix_web::test]
+async fn send_cookie_and_cookie_storage() {
+    let cookie_names = |r: &xsrf_tests::fixture::Resp| -> Vec<String> {
+        r.set_cookies()
+            .iter()
+            .filter_map(|c| c.split_once('=').map(|(n, _)| n.to_owned()))
+            .collect()
+    };
+    let (client, _) = demo!(&[]);
+    let r = client.send(TestRequest::get().uri("/")).await;
+    assert_eq!(cookie_names(&r), ["id"]);
+
+    let (client, comments) = demo!(&[("XSRF_SEND_COOKIE", "1"), ("XSRF_STORAGE", "cookie")]);
+    let r = client.send(TestRequest::get().uri("/")).await;
+    let mut names = cookie_names(&r);
+    names.sort();
+    // No session is needed any more: only the state and token cookies.
+    assert_eq!(names, ["XSRF-TOKEN", "xsrf-state"]);
+    let token = client.cookies()["XSRF-TOKEN"].clone();
+    let r = client
+        .send(
+            TestRequest::post()
+                .uri("/api/comments")
+                .insert_header(("X-XSRF-TOKEN", token))
+                .set_json(serde_json::json!({ "body": "cookie mode" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(comments.all(), ["cookie mode"]);
+
+    let (client, _) = demo!(&[("XSRF_SEND_COOKIE", "0"), ("XSRF_STORAGE", "session")]);
+    let r = client.send(TestRequest::get().uri("/")).await;
+    assert_eq!(cookie_names(&r), ["id"]);
+}
+
+#[test]
+fn bad_settings_are_refused_with_the_variable_named() {
+    for (env, needle) in [
+        (("XSRF_SEND_COOKIE", "yes"), "XSRF_SEND_COOKIE"),
+        (("XSRF_STORAGE", "redis"), "XSRF_STORAGE"),
+        (("XSRF_EXEMPT", "webhooks/"), "exemption"),
+        (("XSRF_EXEMPT", "/x/../y"), "exemption"),
+        (("XSRF_TRUSTED_ORIGINS", "https://*.com"), "origin"),
+    ] {
+        let err = xsrf(&[env]).expect_err("refused");
+        assert!(err.contains(needle), "{env:?}: {err}");
+    }
+}
