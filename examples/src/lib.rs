@@ -6,6 +6,13 @@
 //!   cookie convention of axios and Angular.
 //! * [`multi`] — many instances sharing a key ring, Redis sessions and the
 //!   Redis one-time store.
+//! * [`templates`] — the same small form app in askama, maud, minijinja
+//!   and tera (binaries `with_askama`, `with_maud`, `with_minijinja`,
+//!   `with_tera`).
+//!
+//! Each example has its own session cookie name (the demo keeps
+//! actix-session's default `id`), so several open in one browser on
+//! 127.0.0.1 do not overwrite each other's sessions: cookies ignore ports.
 
 #![forbid(unsafe_code)]
 
@@ -13,3 +20,4 @@ pub mod forms;
 pub mod multi;
 pub mod spa;
 pub mod support;
+pub mod templates;

@@ -27,13 +27,17 @@ pub async fn session_store(redis_url: &str) -> Result<RedisSessionStore, String>
 }
 
 /// Session middleware over `store`, signed with `key` (shared by all
-/// instances). Built per worker: the middleware is not `Send`.
+/// instances), under the cookie `multi-session` (see
+/// [`support::cookie_sessions`](crate::support::cookie_sessions) for why
+/// each example has its own). Built per worker: the middleware is not
+/// `Send`.
 pub fn sessions(
     xsrf: &Xsrf,
     store: RedisSessionStore,
     key: cookie::Key,
 ) -> SessionMiddleware<RedisSessionStore> {
     SessionMiddleware::builder(store, key)
+        .cookie_name("multi-session".to_owned())
         .cookie_secure(xsrf.origin_policy().is_https())
         .build()
 }

@@ -18,6 +18,10 @@ use xsrf_actix::{Xsrf, handle_token, send_token};
 
 use crate::forms::Comments;
 
+/// The SPA's session cookie (the demo keeps actix-session's `id`; see
+/// [`support::cookie_sessions`](crate::support::cookie_sessions)).
+pub const SESSION_COOKIE: &str = "spa-session";
+
 /// The SPA. `xsrf` should be built with `.send_cookie(true)`.
 pub fn app<S: SessionStore + 'static>(
     xsrf: Xsrf,

@@ -3,7 +3,10 @@
 
 use std::net::SocketAddr;
 
-use xsrf_actix::SigningKey;
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie;
+use xsrf_actix::{SigningKey, Xsrf};
 
 /// Sets up logging (`RUST_LOG` overrides the `info` default).
 pub fn init_logging() {
@@ -59,6 +62,22 @@ pub fn site_origins(addr: SocketAddr) -> Vec<String> {
         ip if ip.is_ipv6() => vec![format!("http://[{ip}]:{port}")],
         ip => vec![format!("http://{ip}:{port}")],
     }
+}
+
+/// Cookie sessions under the cookie `name`, `Secure` when the site is
+/// HTTPS. Every example but the demo names its own cookie: cookies ignore
+/// ports, so two examples on 127.0.0.1 sharing actix-session's default
+/// `id` would overwrite each other's session in one browser, and each
+/// would refuse the other's posts.
+pub fn cookie_sessions(
+    xsrf: &Xsrf,
+    key: cookie::Key,
+    name: &str,
+) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key)
+        .cookie_name(name.to_owned())
+        .cookie_secure(xsrf.origin_policy().is_https())
+        .build()
 }
 
 /// HTML escaping for user content, in text or in a quoted attribute.

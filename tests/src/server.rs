@@ -293,10 +293,15 @@ impl ExampleServer {
 pub type Builder<T> =
     fn(Xsrf, web::Data<Comments>, SessionMiddleware<CookieSessionStore>) -> App<T>;
 
-/// Starts an example app as its binary does (a generated secret, both
+/// Starts an example app (a [`Builder`], or a closure of the same shape)
+/// as its binary does (a generated secret, both
 /// loopback names as site origins) on a free port, recording every answer.
-pub fn start_example<T, B>(app: Builder<T>, send_cookie: bool) -> ExampleServer
+pub fn start_example<F, T, B>(app: F, send_cookie: bool) -> ExampleServer
 where
+    F: Fn(Xsrf, web::Data<Comments>, SessionMiddleware<CookieSessionStore>) -> App<T>
+        + Clone
+        + Send
+        + 'static,
     T: ServiceFactory<
             ServiceRequest,
             Config = (),

@@ -9,6 +9,9 @@
 //!   and its two patterns.
 //! * [`htmx_and_spa`] — the token in `hx-headers` (htmx 2 and 4), axios
 //!   and the `XSRF-TOKEN` cookie, and what that cookie does not protect.
+//!
+//! Template engines (askama, maud, minijinja, tera) are in
+//! [`templates`](crate::templates), next to the code.
 
 #[doc = include_str!("../docs/migrating-from-django.md")]
 pub mod migrating_from_django {}

@@ -423,7 +423,14 @@ impl XsrfToken {
         self.token.as_str()
     }
 
+    /// The name of the form field the token goes in.
+    pub(crate) fn field_name(&self) -> &str {
+        &self.field
+    }
+
     /// `<input type="hidden" name="xsrf_token" value="...">`, escaped.
+    /// In a template engine, use [`XsrfToken::field`] instead: it is the
+    /// same markup, marked safe for the engine.
     ///
     /// Tokens and configured field names never need escaping (the builder
     /// refuses odd names); escaping anyway keeps that an invariant of this

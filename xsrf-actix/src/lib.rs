@@ -136,7 +136,9 @@
 //! # Guides
 //!
 //! Coming from Django, flask-xsrf or actix-csrf-middleware? Start with its
-//! page in [`docs`]; [`docs::htmx_and_spa`] shows htmx and axios.
+//! page in [`docs`]; [`docs::htmx_and_spa`] shows htmx and axios, and
+//! [`templates`] the hidden field in askama, maud, minijinja and tera
+//! (features of the same names).
 //!
 //! # How did we choose defaults?
 //!
@@ -196,8 +198,9 @@
 //! arrayvec (session ids kept inline), memchr and percent-encoding (body
 //! scanning), actson (push-fed JSON parser for tokens in JSON bodies),
 //! futures-util and bytes (payload streams), time, thiserror,
-//! tracing (refusals are logged with their reason), html-escape, and redis
-//! (feature `redis`).
+//! tracing (refusals are logged with their reason), html-escape, redis
+//! (feature `redis`), and the template engines askama, maud, minijinja
+//! and tera (features of the same names, for [`templates`] only).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -215,6 +218,7 @@ mod send;
 mod session;
 mod state;
 pub mod store;
+pub mod templates;
 
 pub use self::{
     config::{

@@ -22,7 +22,7 @@ async fn main() -> std::io::Result<()> {
         spa::app(
             xsrf.clone(),
             comments.clone(),
-            forms::cookie_sessions(&xsrf, session_key.clone()),
+            support::cookie_sessions(&xsrf, session_key.clone(), spa::SESSION_COOKIE),
         )
     })
     .bind(addr)?;

@@ -1,0 +1,333 @@
+//! One small app per template engine (askama, maud, minijinja, tera):
+//! the same routes and page, each page rendered by its engine, which
+//! writes the token's hidden field in one expression and the raw token
+//! into a `<meta>` tag.
+//!
+//! | route | protection | answer |
+//! |---|---|---|
+//! | `GET /` | sends a token | page with comments and a form (`xsrf_token`, `body`) |
+//! | `POST /comments` | token (form field or header) | `303` to `/`, else `403` |
+//!
+//! The one line each template spends on the field:
+//!
+//! | engine | hidden field | raw token |
+//! |---|---|---|
+//! | askama | `{{ xsrf.field() }}` | `{{ xsrf }}` |
+//! | maud | `(xsrf.field())` | `(xsrf)` |
+//! | minijinja | `{{ xsrf.field }}` | `{{ xsrf }}` |
+//! | tera | `{{ xsrf.field }}` | `{{ xsrf.token }}` |
+
+use actix_session::SessionMiddleware;
+use actix_session::storage::SessionStore;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{App, Error, HttpResponse, HttpServer, cookie, web};
+use serde::Deserialize;
+use xsrf_actix::{Xsrf, XsrfToken, handle_token, send_token};
+
+use crate::forms::{self, Comments, MAX_BODY};
+use crate::support;
+
+/// The template engines with an example.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// askama: templates compiled into the binary by a derive.
+    Askama,
+    /// maud: HTML written as a Rust macro.
+    Maud,
+    /// minijinja: Jinja2 templates loaded at run time.
+    Minijinja,
+    /// tera: Jinja2-like templates loaded at run time.
+    Tera,
+}
+
+impl Engine {
+    /// Every engine, in the order the binaries' default ports follow.
+    pub const ALL: [Engine; 4] = [
+        Engine::Askama,
+        Engine::Maud,
+        Engine::Minijinja,
+        Engine::Tera,
+    ];
+
+    /// The engine's crate name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Askama => "askama",
+            Engine::Maud => "maud",
+            Engine::Minijinja => "minijinja",
+            Engine::Tera => "tera",
+        }
+    }
+
+    /// The session cookie of this engine's example: each example has its
+    /// own, so several of them (and the demo, whose cookie is `id`) open
+    /// in one browser on 127.0.0.1 do not overwrite each other's session
+    /// (cookies ignore ports).
+    pub fn session_cookie(self) -> &'static str {
+        match self {
+            Engine::Askama => "askama-session",
+            Engine::Maud => "maud-session",
+            Engine::Minijinja => "minijinja-session",
+            Engine::Tera => "tera-session",
+        }
+    }
+
+    /// The binary's default address.
+    pub fn default_bind(self) -> &'static str {
+        match self {
+            Engine::Askama => "127.0.0.1:8082",
+            Engine::Maud => "127.0.0.1:8083",
+            Engine::Minijinja => "127.0.0.1:8084",
+            Engine::Tera => "127.0.0.1:8085",
+        }
+    }
+}
+
+/// An engine with its templates loaded (the run-time engines parse them
+/// once, at start).
+pub struct Renderer {
+    engine: Engine,
+    minijinja: minijinja::Environment<'static>,
+    tera: tera::Tera,
+}
+
+impl Renderer {
+    /// Loads the templates of `engine`.
+    pub fn new(engine: Engine) -> Result<Renderer, String> {
+        let mut minijinja = minijinja::Environment::new();
+        let mut tera = tera::Tera::default();
+        match engine {
+            Engine::Minijinja => minijinja
+                .add_template("page.html", MINIJINJA_PAGE)
+                .map_err(|e| e.to_string())?,
+            Engine::Tera => tera
+                .add_raw_template("page.html", TERA_PAGE)
+                .map_err(|e| e.to_string())?,
+            Engine::Askama | Engine::Maud => {}
+        }
+        Ok(Renderer {
+            engine,
+            minijinja,
+            tera,
+        })
+    }
+
+    /// The page: comments and the form, with `xsrf` in it.
+    pub fn page(&self, xsrf: &XsrfToken, comments: &[String]) -> Result<String, String> {
+        let engine = self.engine.name();
+        match self.engine {
+            Engine::Askama => {
+                use askama::Template as _;
+                AskamaPage {
+                    xsrf,
+                    comments,
+                    engine,
+                    max_body: MAX_BODY,
+                }
+                .render()
+                .map_err(|e| e.to_string())
+            }
+            Engine::Maud => Ok(maud_page(xsrf, comments, engine).into_string()),
+            Engine::Minijinja => self
+                .minijinja
+                .get_template("page.html")
+                .and_then(|t| {
+                    t.render(minijinja::context! {
+                        xsrf => xsrf,
+                        comments => comments.to_vec(),
+                        engine => engine,
+                        max_body => MAX_BODY,
+                    })
+                })
+                .map_err(|e| e.to_string()),
+            Engine::Tera => {
+                let mut ctx = tera::Context::new();
+                ctx.insert_value("xsrf", tera::Value::from(xsrf));
+                ctx.insert("comments", comments);
+                ctx.insert("engine", engine);
+                ctx.insert("max_body", &MAX_BODY);
+                self.tera
+                    .render("page.html", &ctx)
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(
+    ext = "html",
+    source = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="xsrf-token" content="{{ xsrf }}">
+<title>xsrf with {{ engine }}</title></head>
+<body>
+<h1>Comments ({{ engine }})</h1>
+<ul id="comments">
+{% for c in comments %}<li class="comment">{{ c }}</li>
+{% endfor %}</ul>
+<form method="post" action="/comments">
+{{ xsrf.field() }}
+<input id="body" type="text" name="body" maxlength="{{ max_body }}" required>
+<button id="submit" type="submit">Post</button>
+</form>
+</body></html>
+"#
+)]
+struct AskamaPage<'a> {
+    xsrf: &'a XsrfToken,
+    comments: &'a [String],
+    engine: &'a str,
+    max_body: usize,
+}
+
+fn maud_page(xsrf: &XsrfToken, comments: &[String], engine: &str) -> maud::Markup {
+    maud::html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="xsrf-token" content=(xsrf);
+                title { "xsrf with " (engine) }
+            }
+            body {
+                h1 { "Comments (" (engine) ")" }
+                ul #comments {
+                    @for c in comments { li.comment { (c) } }
+                }
+                form method="post" action="/comments" {
+                    (xsrf.field())
+                    input #body type="text" name="body" maxlength=(MAX_BODY) required;
+                    button #submit type="submit" { "Post" }
+                }
+            }
+        }
+    }
+}
+
+const MINIJINJA_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="xsrf-token" content="{{ xsrf }}">
+<title>xsrf with {{ engine }}</title></head>
+<body>
+<h1>Comments ({{ engine }})</h1>
+<ul id="comments">
+{% for c in comments %}<li class="comment">{{ c }}</li>
+{% endfor %}</ul>
+<form method="post" action="/comments">
+{{ xsrf.field }}
+<input id="body" type="text" name="body" maxlength="{{ max_body }}" required>
+<button id="submit" type="submit">Post</button>
+</form>
+</body></html>
+"#;
+
+const TERA_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="xsrf-token" content="{{ xsrf.token }}">
+<title>xsrf with {{ engine }}</title></head>
+<body>
+<h1>Comments ({{ engine }})</h1>
+<ul id="comments">
+{% for c in comments %}<li class="comment">{{ c }}</li>
+{% endfor %}</ul>
+<form method="post" action="/comments">
+{{ xsrf.field }}
+<input id="body" type="text" name="body" maxlength="{{ max_body }}" required>
+<button id="submit" type="submit">Post</button>
+</form>
+</body></html>
+"#;
+
+/// The app of one engine, ready for `HttpServer::new` or `actix_web::test`.
+/// The run-time engines parse their template here, once per worker; a
+/// template that does not parse makes every page a `500` (and
+/// [`serve`] refuses to start).
+pub fn app<S: SessionStore + 'static>(
+    engine: Engine,
+    xsrf: Xsrf,
+    comments: web::Data<Comments>,
+    sessions: SessionMiddleware<S>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let renderer: Loaded = (engine, Renderer::new(engine));
+    App::new()
+        .app_data(web::Data::new(renderer))
+        .app_data(comments)
+        .wrap(xsrf)
+        .wrap(sessions)
+        .route("/", web::get().to(page))
+        .route("/comments", web::post().to(post_comment))
+}
+
+/// An engine with its templates, or why they did not load.
+type Loaded = (Engine, Result<Renderer, String>);
+
+#[send_token]
+async fn page(
+    xsrf: XsrfToken,
+    renderer: web::Data<Loaded>,
+    comments: web::Data<Comments>,
+) -> HttpResponse {
+    let (engine, loaded) = renderer.as_ref();
+    match loaded
+        .as_ref()
+        .map_err(String::clone)
+        .and_then(|r| r.page(&xsrf, &comments.all()))
+    {
+        Ok(html) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(e) => {
+            tracing::error!(engine = engine.name(), "rendering failed: {e}");
+            HttpResponse::InternalServerError().body("rendering failed\n")
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct NewComment {
+    body: String,
+}
+
+#[handle_token]
+async fn post_comment(form: web::Form<NewComment>, comments: web::Data<Comments>) -> HttpResponse {
+    let home = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .finish();
+    forms::store(&comments, form.into_inner().body, home)
+}
+
+/// What each engine's binary runs: `BIND` and `XSRF_SECRET` as for the
+/// demo, the port of [`Engine::default_bind`] otherwise.
+pub async fn serve(engine: Engine) -> std::io::Result<()> {
+    use std::io::Error as E;
+    support::init_logging();
+    let addr = support::bind_addr(engine.default_bind()).map_err(E::other)?;
+    let mut builder = Xsrf::builder().secret(support::secret().map_err(E::other)?);
+    for origin in support::site_origins(addr) {
+        builder = builder.site_origin(origin);
+    }
+    let xsrf = builder.build().map_err(E::other)?;
+    // Templates that do not parse stop the start, not every request.
+    Renderer::new(engine).map_err(E::other)?;
+    let comments = web::Data::new(Comments::default());
+    let session_key = cookie::Key::generate();
+    let server = HttpServer::new(move || {
+        let sessions =
+            support::cookie_sessions(&xsrf, session_key.clone(), engine.session_cookie());
+        app(engine, xsrf.clone(), comments.clone(), sessions)
+    })
+    .bind(addr)?;
+    tracing::info!("xsrf with {} listening on http://{addr}/", engine.name());
+    server.run().await
+}
