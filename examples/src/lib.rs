@@ -6,6 +6,8 @@
 //!   cookie convention of axios and Angular.
 //! * [`multi`] — many instances sharing a key ring, Redis sessions and the
 //!   Redis one-time store.
+//! * [`htmx`] — a button posting with `hx-post`, the token in
+//!   `hx-headers:inherited` on `<body>` (htmx 4, vendored).
 //! * [`templates`] — the same small form app in askama, maud, minijinja
 //!   and tera (binaries `with_askama`, `with_maud`, `with_minijinja`,
 //!   `with_tera`).
@@ -17,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod forms;
+pub mod htmx;
 pub mod multi;
 pub mod spa;
 pub mod support;

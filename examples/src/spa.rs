@@ -7,6 +7,15 @@
 //! idle longer than the lifetime gets `403` with `X-XSRF-Rejection:
 //! expired`; the script then fetches a fresh token (`GET /api/token`, which
 //! renews the cookie) and retries once — the standard recovery.
+//!
+//! With axios (1.x) the script needs no code for it: its defaults are
+//! `xsrfCookieName: 'XSRF-TOKEN'` and `xsrfHeaderName: 'X-XSRF-TOKEN'`,
+//! applied to same-origin URLs (same scheme, host and port).
+//!
+//! What the cookie does not protect against: cookies ignore ports, so a
+//! page served by another program on the same host at another port can
+//! read `XSRF-TOKEN` and send it. On shared hosts the origin check (on by
+//! default) is what refuses such a request: keep it on.
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::SessionStore;

@@ -4,6 +4,7 @@
 #[doc = include_str!("../../README.md")]
 mod readme {}
 
+pub mod browser;
 pub mod fixture;
 pub mod redis_server;
 pub mod server;
