@@ -267,7 +267,7 @@ async fn webhook(
     body: web::Bytes,
     comments: web::Data<Comments>,
 ) -> Result<HttpResponse, XsrfError> {
-    let xsrf = Xsrf::from_request(&req)?;
+    let xsrf = Xsrf::for_request(&req)?;
     if !xsrf.is_exempt(&req) {
         Check::new().run(&req).await?;
     }

@@ -316,7 +316,7 @@ impl Xsrf {
     /// use xsrf_actix::{Check, Xsrf, XsrfError};
     ///
     /// async fn hook(req: HttpRequest, body: String) -> Result<HttpResponse, XsrfError> {
-    ///     let xsrf = Xsrf::from_request(&req)?;
+    ///     let xsrf = Xsrf::for_request(&req)?;
     ///     if !xsrf.is_exempt(&req) {
     ///         Check::new().run(&req).await?;
     ///     }
