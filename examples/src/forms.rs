@@ -63,6 +63,14 @@ impl Comments {
         list.push_back(body);
     }
 
+    /// Forgets every comment.
+    pub fn clear(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     /// All comments, oldest first.
     pub fn all(&self) -> Vec<String> {
         self.0

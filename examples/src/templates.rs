@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `GET /` | sends a token | page with comments and a form (`xsrf_token`, `body`) |
 //! | `POST /comments` | token (form field or header) | `303` to `/`, else `403` |
+//! | `POST /clear` | token for the action `clear-comments` | `303` to `/` (all comments gone), else `403` |
 //!
 //! The one line each template spends on the field:
 //!
@@ -16,15 +17,19 @@
 //! | maud | `(xsrf.field())` | `(xsrf)` |
 //! | minijinja | `{{ xsrf.field }}` | `{{ xsrf }}` |
 //! | tera | `{{ xsrf.field }}` | `{{ xsrf.token }}` |
+//!
+//! The "clear" form carries a token scoped to its action
+//! ([`XsrfToken::for_action`]), written the same way (`clear.field()`,
+//! `clear.field`).
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::SessionStore;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{App, Error, HttpResponse, HttpServer, cookie, web};
+use actix_web::{App, Error, HttpRequest, HttpResponse, HttpServer, cookie, web};
 use serde::Deserialize;
-use xsrf_actix::{Xsrf, XsrfToken, handle_token, send_token};
+use xsrf_actix::{Xsrf, XsrfError, XsrfToken, handle_token, send_token};
 
 use crate::forms::{self, Comments, MAX_BODY};
 use crate::support;
@@ -114,14 +119,21 @@ impl Renderer {
         })
     }
 
-    /// The page: comments and the form, with `xsrf` in it.
-    pub fn page(&self, xsrf: &XsrfToken, comments: &[String]) -> Result<String, String> {
+    /// The page: comments, the comment form with `xsrf` in it, and the
+    /// "clear" form with `clear` (a token for [`CLEAR_ACTION`]).
+    pub fn page(
+        &self,
+        xsrf: &XsrfToken,
+        clear: &XsrfToken,
+        comments: &[String],
+    ) -> Result<String, String> {
         let engine = self.engine.name();
         match self.engine {
             Engine::Askama => {
                 use askama::Template as _;
                 AskamaPage {
                     xsrf,
+                    clear,
                     comments,
                     engine,
                     max_body: MAX_BODY,
@@ -129,13 +141,14 @@ impl Renderer {
                 .render()
                 .map_err(|e| e.to_string())
             }
-            Engine::Maud => Ok(maud_page(xsrf, comments, engine).into_string()),
+            Engine::Maud => Ok(maud_page(xsrf, clear, comments, engine).into_string()),
             Engine::Minijinja => self
                 .minijinja
                 .get_template("page.html")
                 .and_then(|t| {
                     t.render(minijinja::context! {
                         xsrf => xsrf,
+                        clear => clear,
                         comments => comments.to_vec(),
                         engine => engine,
                         max_body => MAX_BODY,
@@ -145,6 +158,7 @@ impl Renderer {
             Engine::Tera => {
                 let mut ctx = tera::Context::new();
                 ctx.insert_value("xsrf", tera::Value::from(xsrf));
+                ctx.insert_value("clear", tera::Value::from(clear));
                 ctx.insert("comments", comments);
                 ctx.insert("engine", engine);
                 ctx.insert("max_body", &MAX_BODY);
@@ -173,17 +187,27 @@ impl Renderer {
 <input id="body" type="text" name="body" maxlength="{{ max_body }}" required>
 <button id="submit" type="submit">Post</button>
 </form>
+<form method="post" action="/clear">
+{{ clear.field() }}
+<button id="clear" type="submit">Clear all</button>
+</form>
 </body></html>
 "#
 )]
 struct AskamaPage<'a> {
     xsrf: &'a XsrfToken,
+    clear: &'a XsrfToken,
     comments: &'a [String],
     engine: &'a str,
     max_body: usize,
 }
 
-fn maud_page(xsrf: &XsrfToken, comments: &[String], engine: &str) -> maud::Markup {
+fn maud_page(
+    xsrf: &XsrfToken,
+    clear: &XsrfToken,
+    comments: &[String],
+    engine: &str,
+) -> maud::Markup {
     maud::html! {
         (maud::DOCTYPE)
         html lang="en" {
@@ -201,6 +225,10 @@ fn maud_page(xsrf: &XsrfToken, comments: &[String], engine: &str) -> maud::Marku
                     (xsrf.field())
                     input #body type="text" name="body" maxlength=(MAX_BODY) required;
                     button #submit type="submit" { "Post" }
+                }
+                form method="post" action="/clear" {
+                    (clear.field())
+                    button #clear type="submit" { "Clear all" }
                 }
             }
         }
@@ -221,6 +249,10 @@ const MINIJINJA_PAGE: &str = r#"<!doctype html>
 <input id="body" type="text" name="body" maxlength="{{ max_body }}" required>
 <button id="submit" type="submit">Post</button>
 </form>
+<form method="post" action="/clear">
+{{ clear.field }}
+<button id="clear" type="submit">Clear all</button>
+</form>
 </body></html>
 "#;
 
@@ -237,6 +269,10 @@ const TERA_PAGE: &str = r#"<!doctype html>
 {{ xsrf.field }}
 <input id="body" type="text" name="body" maxlength="{{ max_body }}" required>
 <button id="submit" type="submit">Post</button>
+</form>
+<form method="post" action="/clear">
+{{ clear.field }}
+<button id="clear" type="submit">Clear all</button>
 </form>
 </body></html>
 "#;
@@ -267,31 +303,39 @@ pub fn app<S: SessionStore + 'static>(
         .wrap(sessions)
         .route("/", web::get().to(page))
         .route("/comments", web::post().to(post_comment))
+        .route("/clear", web::post().to(clear_comments))
 }
+
+/// The action the "clear" form's token is scoped to.
+pub const CLEAR_ACTION: &str = "clear-comments";
 
 /// An engine with its templates, or why they did not load.
 type Loaded = (Engine, Result<Renderer, String>);
 
 #[send_token]
 async fn page(
+    req: HttpRequest,
     xsrf: XsrfToken,
     renderer: web::Data<Loaded>,
     comments: web::Data<Comments>,
-) -> HttpResponse {
+) -> Result<HttpResponse, XsrfError> {
+    let clear = XsrfToken::for_action(&req, CLEAR_ACTION)?;
     let (engine, loaded) = renderer.as_ref();
-    match loaded
-        .as_ref()
-        .map_err(String::clone)
-        .and_then(|r| r.page(&xsrf, &comments.all()))
-    {
-        Ok(html) => HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(html),
-        Err(e) => {
-            tracing::error!(engine = engine.name(), "rendering failed: {e}");
-            HttpResponse::InternalServerError().body("rendering failed\n")
-        }
-    }
+    Ok(
+        match loaded
+            .as_ref()
+            .map_err(String::clone)
+            .and_then(|r| r.page(&xsrf, &clear, &comments.all()))
+        {
+            Ok(html) => HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(html),
+            Err(e) => {
+                tracing::error!(engine = engine.name(), "rendering failed: {e}");
+                HttpResponse::InternalServerError().body("rendering failed\n")
+            }
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -305,6 +349,15 @@ async fn post_comment(form: web::Form<NewComment>, comments: web::Data<Comments>
         .insert_header((header::LOCATION, "/"))
         .finish();
     forms::store(&comments, form.into_inner().body, home)
+}
+
+/// Only a token issued for [`CLEAR_ACTION`] clears the list.
+#[handle_token(action = "clear-comments")]
+async fn clear_comments(comments: web::Data<Comments>) -> HttpResponse {
+    comments.clear();
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .finish()
 }
 
 /// What each engine's binary runs: `BIND` and `XSRF_SECRET` as for the

@@ -4,7 +4,8 @@
 //!
 //! 1. each template engine's example (askama, maud, minijinja, tera): type
 //!    a comment into the form the engine rendered, submit, and see it
-//!    stored and listed;
+//!    stored and listed; then clear the list with the second form, whose
+//!    token is scoped to its action;
 //! 2. the htmx example: click the `hx-post` button; htmx 4 sends the token
 //!    from `hx-headers:inherited` on `<body>`; the comment is stored and
 //!    swapped into the list;
@@ -79,6 +80,18 @@ async fn engine_form_posts(c: &Client, engine: Engine, app: &ExampleServer) {
     assert_eq!(text_of(c, "li.comment").await, comment, "{engine:?}");
     assert!(
         app.hits.posts().contains(&("/comments".to_owned(), 303)),
+        "{engine:?}: {:?}",
+        app.hits.all()
+    );
+    // The "clear" form's action-scoped token, written by the same engine.
+    element(c, "#clear").await.click().await.expect("clear");
+    eventually(
+        &format!("the {} comments to be cleared", engine.name()),
+        || app.comments.all().is_empty(),
+    )
+    .await;
+    assert!(
+        app.hits.posts().contains(&("/clear".to_owned(), 303)),
         "{engine:?}: {:?}",
         app.hits.all()
     );

@@ -1,7 +1,9 @@
 //! The template engine examples (`xsrf_examples::templates`), one app per
 //! engine through `actix_web::test`: each page carries the hidden field
 //! unescaped and the same raw token in its `<meta>` tag, a post with that
-//! field is stored, and a post without it is refused and not stored.
+//! field is stored, and a post without it is refused and not stored; the
+//! "clear" form's action-scoped token, written the same way, clears, and
+//! the page's plain token does not.
 
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
@@ -53,6 +55,18 @@ fn value_after(html: &str, start: &str) -> String {
     rest[..rest.find('"').unwrap_or(rest.len())].to_owned()
 }
 
+const FIELD: &str = r#"<input type="hidden" name="xsrf_token" value=""#;
+
+/// The values of every hidden `xsrf_token` field, in page order.
+fn hidden_values(html: &str) -> Vec<String> {
+    html.match_indices(FIELD)
+        .map(|(i, _)| {
+            let rest = &html[i + FIELD.len()..];
+            rest[..rest.find('"').unwrap_or(rest.len())].to_owned()
+        })
+        .collect()
+}
+
 fn form_value(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -70,10 +84,10 @@ async fn every_engine_writes_the_hidden_field_and_the_raw_token() {
         assert_eq!(page.status, StatusCode::OK, "{engine:?}: {}", page.body);
         // The field is markup, not text: an engine that escaped it would
         // show `&lt;input` and the form would post no token.
-        let field = value_after(
-            &page.body,
-            r#"<input type="hidden" name="xsrf_token" value=""#,
-        );
+        let fields = hidden_values(&page.body);
+        assert_eq!(fields.len(), 2, "{engine:?}: two forms:\n{}", page.body);
+        let field = fields[0].clone();
+        assert_ne!(fields[1], field, "{engine:?}: the clear form's own token");
         let meta = value_after(&page.body, r#"<meta name="xsrf-token" content=""#);
         assert!(!field.is_empty(), "{engine:?}: empty token");
         assert_eq!(field, meta, "{engine:?}: field and meta differ");
@@ -100,10 +114,7 @@ async fn every_engine_form_posts_and_its_comment_is_stored_and_escaped() {
     for engine in Engine::ALL {
         let (client, comments) = engine_app!(engine);
         let page = client.send(TestRequest::get().uri("/")).await;
-        let token = value_after(
-            &page.body,
-            r#"<input type="hidden" name="xsrf_token" value=""#,
-        );
+        let token = hidden_values(&page.body)[0].clone();
         let body = format!("<b>hello from {}</b>", engine.name());
         let r = client
             .send(form_post(
@@ -138,5 +149,45 @@ async fn every_engine_refuses_a_post_without_the_field() {
         let r = client.send(form_post("/comments", "body=forged")).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine:?}: {}", r.body);
         assert!(comments.all().is_empty(), "{engine:?}: stored a forgery");
+    }
+}
+
+#[actix_web::test]
+async fn every_engine_clear_form_carries_a_token_for_its_action_only() {
+    for engine in Engine::ALL {
+        let (client, comments) = engine_app!(engine);
+        let page = client.send(TestRequest::get().uri("/")).await;
+        let fields = hidden_values(&page.body);
+        let (plain, clear) = (fields[0].clone(), fields[1].clone());
+        let r = client
+            .send(form_post(
+                "/comments",
+                &format!("xsrf_token={}&body=keep", form_value(&plain)),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine:?}");
+
+        // The page's plain token is not good for the action.
+        let r = client
+            .send(form_post(
+                "/clear",
+                &format!("xsrf_token={}", form_value(&plain)),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine:?}: {}", r.body);
+        assert_eq!(
+            comments.all(),
+            ["keep"],
+            "{engine:?}: cleared without the action token"
+        );
+
+        let r = client
+            .send(form_post(
+                "/clear",
+                &format!("xsrf_token={}", form_value(&clear)),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine:?}: {}", r.body);
+        assert!(comments.all().is_empty(), "{engine:?}: not cleared");
     }
 }

@@ -29,8 +29,12 @@
 //! * tera: `tera::Value::from(&token)` is a map with `token` (a normal,
 //!   escaped string) and `field` (a `Value::safe_string`).
 //!
-//! Action-scoped tokens work the same way: whatever token the handler
-//! puts in the template, its field and raw value are written alike.
+//! Action-scoped tokens work the same way: [`XsrfToken::for_action`]
+//! gives an `XsrfToken` too, so a second form writes
+//! `{{ delete.field() }}` (askama) with
+//! `let delete = XsrfToken::for_action(&req, "delete-item-7")?` in the
+//! handler, and `#[handle_token(action = "...")]` (or
+//! `Check::new().action(..)`) accepts only that token.
 
 use std::fmt;
 
