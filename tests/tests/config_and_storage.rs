@@ -150,7 +150,7 @@ async fn body_token_without_the_middleware_is_a_clear_error_not_a_silent_400() {
 async fn custom_error_handler_replaces_the_response_and_keeps_the_reason() {
     let log = Log::default();
     let xsrf = builder(&clock())
-        .error_handler(|e: &XsrfError| {
+        .error_handler(|e: &XsrfError, _: &actix_web::HttpRequest| {
             HttpResponse::Forbidden().json(serde_json::json!({
                 "error": "xsrf",
                 "reason": e.to_string(),

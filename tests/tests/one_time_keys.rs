@@ -181,7 +181,7 @@ async fn purge_task_deletes_expired_keys() {
         .expect("long key");
     assert_eq!(store.len(), 2);
     clock.advance(Duration::seconds(6));
-    let task = xsrf.start_purge_task(std::time::Duration::from_millis(5));
+    let task = xsrf.start_purge_task(time::Duration::milliseconds(5));
     // Bounded wait for the task's first rounds; no assertion on timing.
     for _ in 0..400 {
         if store.len() == 1 {

@@ -351,8 +351,9 @@ impl Xsrf {
             .map(|n| Exempted::Route(n))
     }
 
-    pub(crate) fn error(&self, e: impl Into<XsrfError>) -> XsrfError {
-        e.into().with_handler(self.inner.error_handler.clone())
+    pub(crate) fn error(&self, req: &HttpRequest, e: impl Into<XsrfError>) -> XsrfError {
+        e.into()
+            .with_handler(self.inner.error_handler.as_deref(), req)
     }
 }
 
@@ -611,11 +612,47 @@ impl XsrfBuilder {
         self
     }
 
-    /// A custom response for refusals (an HTML page, JSON). It gets the
-    /// error; [`XsrfError::rejection`] tells why.
+    /// A custom response for refusals and misconfigurations, in place of
+    /// the one line of text. It gets the error ([`XsrfError::rejection`]
+    /// tells why; [`XsrfError::default_response`] is the response it
+    /// replaces) and the request, so it can answer each client in its own
+    /// terms: JSON to `Accept: application/json`, a page otherwise.
+    ///
+    /// It runs when the error is raised, and its response must have a
+    /// complete body (a `String`, `Bytes`, `.json(..)`), not a stream. The
+    /// [`Rejection`](xsrf_core::Rejection) is added to the response's
+    /// extensions either way.
+    ///
+    /// ```
+    /// use actix_web::{HttpRequest, HttpResponse, ResponseError as _};
+    /// use xsrf_actix::{SigningKey, Xsrf, XsrfError};
+    ///
+    /// fn refusal(err: &XsrfError, req: &HttpRequest) -> HttpResponse {
+    ///     let wants_json = req
+    ///         .headers()
+    ///         .get("accept")
+    ///         .and_then(|v| v.to_str().ok())
+    ///         .is_some_and(|a| a.contains("application/json"));
+    ///     let reason = err.rejection().map_or("error", |r| r.code());
+    ///     if wants_json {
+    ///         HttpResponse::build(err.status_code())
+    ///             .json(serde_json::json!({ "error": "xsrf", "reason": reason }))
+    ///     } else {
+    ///         HttpResponse::build(err.status_code()).content_type("text/html").body(
+    ///             "<h1>This form has expired</h1><p><a href=\"/\">Reload the page</a> and try again.</p>",
+    ///         )
+    ///     }
+    /// }
+    ///
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate()?)
+    ///     .error_handler(refusal)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn error_handler(
         mut self,
-        f: impl Fn(&XsrfError) -> actix_web::HttpResponse + Send + Sync + 'static,
+        f: impl Fn(&XsrfError, &HttpRequest) -> actix_web::HttpResponse + Send + Sync + 'static,
     ) -> Self {
         self.error_handler = Some(Arc::new(f));
         self

@@ -3,17 +3,20 @@
 use std::fmt;
 use std::sync::Arc;
 
+use actix_web::body::MessageBody as _;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use bytes::Bytes;
 use xsrf_core::{BodyProblem, Rejection};
 
 /// The header of a default refusal naming its reason for code
 /// ([`Rejection::code`]): `X-XSRF-Rejection: expired`.
 pub const REJECTION_HEADER: &str = "X-XSRF-Rejection";
 
-/// A custom response for refusals; see [`XsrfBuilder::error_handler`](crate::XsrfBuilder::error_handler).
-pub type ErrorHandler = dyn Fn(&XsrfError) -> HttpResponse + Send + Sync;
+/// A custom response for refusals, given the error and the request; see
+/// [`XsrfBuilder::error_handler`](crate::XsrfBuilder::error_handler).
+pub type ErrorHandler = dyn Fn(&XsrfError, &HttpRequest) -> HttpResponse + Send + Sync;
 
 /// Why a request was not let through, as an actix-web error.
 ///
@@ -38,7 +41,17 @@ pub type ErrorHandler = dyn Fn(&XsrfError) -> HttpResponse + Send + Sync;
 #[derive(Clone)]
 pub struct XsrfError {
     kind: Kind,
-    handler: Option<Arc<ErrorHandler>>,
+    /// The custom handler's response, made when the error was raised
+    /// (the only time the request is at hand). Kept as parts, not as an
+    /// `HttpResponse`, so the error stays `Send + Sync` (for `anyhow` and
+    /// `Box<dyn Error + Send + Sync>`).
+    custom: Option<Arc<Custom>>,
+}
+
+struct Custom {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
 }
 
 #[derive(Debug, Clone)]
@@ -52,19 +65,42 @@ impl XsrfError {
     pub(crate) fn misconfigured(fix: &'static str) -> Self {
         Self {
             kind: Kind::Misconfigured(fix),
-            handler: None,
+            custom: None,
         }
     }
 
     pub(crate) fn session(reason: impl fmt::Display) -> Self {
         Self {
             kind: Kind::Session(reason.to_string()),
-            handler: None,
+            custom: None,
         }
     }
 
-    pub(crate) fn with_handler(mut self, handler: Option<Arc<ErrorHandler>>) -> Self {
-        self.handler = handler;
+    /// Runs the configured handler for this error and `req` now, and keeps
+    /// its response for [`ResponseError::error_response`].
+    pub(crate) fn with_handler(
+        mut self,
+        handler: Option<&ErrorHandler>,
+        req: &HttpRequest,
+    ) -> Self {
+        let Some(handler) = handler else {
+            return self;
+        };
+        let (head, body) = handler(&self, req).into_parts();
+        match body.try_into_bytes() {
+            Ok(body) => {
+                self.custom = Some(Arc::new(Custom {
+                    status: head.status(),
+                    headers: head.headers().clone(),
+                    body,
+                }));
+            }
+            // A stream cannot be kept in a `Send` error; refusal pages are
+            // small, so this is a mistake to name, not a case to support.
+            Err(_) => tracing::error!(
+                "the XSRF error_handler returned a streaming body; answering with the default response (give it a complete body: a String, Bytes or JSON)"
+            ),
+        }
         self
     }
 
@@ -82,9 +118,25 @@ impl XsrfError {
         !matches!(self.kind, Kind::Rejected(_))
     }
 
+    /// The status of the default response (the custom handler's may differ).
+    fn default_status(&self) -> StatusCode {
+        match self.kind {
+            Kind::Rejected(Rejection::BodyTooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
+            // No browser sends such a body: a bad request, not a forgery.
+            Kind::Rejected(Rejection::BodyUnreadable(BodyProblem::PartHeadersTooLarge)) => {
+                StatusCode::BAD_REQUEST
+            }
+            Kind::Rejected(Rejection::StoreUnavailable | Rejection::StoreFull) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Kind::Rejected(_) => StatusCode::FORBIDDEN,
+            Kind::Misconfigured(_) | Kind::Session(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     /// The response this error gives without a custom handler.
     pub fn default_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status_code());
+        let mut res = HttpResponse::build(self.default_status());
         res.insert_header((
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -113,7 +165,7 @@ impl From<Rejection> for XsrfError {
     fn from(r: Rejection) -> Self {
         Self {
             kind: Kind::Rejected(r),
-            handler: None,
+            custom: None,
         }
     }
 }
@@ -140,24 +192,20 @@ impl std::error::Error for XsrfError {}
 
 impl ResponseError for XsrfError {
     fn status_code(&self) -> StatusCode {
-        match self.kind {
-            Kind::Rejected(Rejection::BodyTooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
-            // No browser sends such a body: a bad request, not a forgery.
-            Kind::Rejected(Rejection::BodyUnreadable(BodyProblem::PartHeadersTooLarge)) => {
-                StatusCode::BAD_REQUEST
-            }
-            Kind::Rejected(Rejection::StoreUnavailable | Rejection::StoreFull) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            Kind::Rejected(_) => StatusCode::FORBIDDEN,
-            Kind::Misconfigured(_) | Kind::Session(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        match &self.custom {
+            Some(custom) => custom.status,
+            None => self.default_status(),
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        match &self.handler {
-            Some(handler) => {
-                let mut res = handler(self);
+        match &self.custom {
+            Some(custom) => {
+                let mut res = HttpResponse::build(custom.status);
+                for (name, value) in &custom.headers {
+                    res.append_header((name.clone(), value.clone()));
+                }
+                let mut res = res.body(custom.body.clone());
                 if let Some(r) = self.rejection() {
                     res.extensions_mut().insert(r);
                 }

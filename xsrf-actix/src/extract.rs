@@ -227,7 +227,7 @@ fn conclude(x: &Xsrf, req: &HttpRequest, outcome: Result<(), XsrfError>) -> Resu
     if let Err(e) = &outcome {
         report(req, e);
     }
-    outcome.map_err(|e| x.error(e))
+    outcome.map_err(|e| x.error(req, e))
 }
 
 fn report(req: &HttpRequest, e: &XsrfError) {

@@ -140,6 +140,21 @@
 //! [`templates`] the hidden field in askama, maud, minijinja and tera
 //! (features of the same names).
 //!
+//! # In handlers
+//!
+//! * `#[handle_token]` refuses a forged request before any of the
+//!   handler's extractors runs (its arguments are extracted afterwards,
+//!   through [`Deferred`]); [`ValidXsrf`] is the guard to take by hand.
+//! * [`Xsrf`] itself is an extractor, for handlers that rotate, issue or
+//!   redeem; [`Xsrf::for_request`] serves code that holds only a request.
+//! * Actions may be computed per request: [`XsrfToken::for_action`] for
+//!   the form, [`Check::action`] (with [`Deferred`]) for the check.
+//! * [`Redeemed<T>`] is the data of a one-time key ([`OneTimeKey`] is a
+//!   created one); [`OneTimeSession`] names a session's keys for code
+//!   outside it (clearing them, redeeming on its behalf).
+//! * [`XsrfBuilder::error_handler`] gets the error and the request.
+//! * Durations are [`time::Duration`], re-exported as [`time`].
+//!
 //! # How did we choose defaults?
 //!
 //! * Tokens live one hour (flask-xsrf's example), are refreshed once past
@@ -231,7 +246,7 @@ pub use self::{
     extract::{Check, ValidXsrf, XsrfToken},
     middleware::{XsrfFuture, XsrfMiddleware},
     send::WithToken,
-    session::Redeemed,
+    session::{OneTimeSession, Redeemed},
 };
 
 pub use xsrf_core::{
@@ -247,6 +262,14 @@ pub use xsrf_macros::{handle_token, send_token};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::store::RedisStore;
+
+/// The `time` crate, whose [`Duration`](time::Duration) every duration of
+/// this crate is ([`XsrfBuilder::timeout`], [`CreateOptions::duration`],
+/// [`Xsrf::start_purge_task`]) and whose `OffsetDateTime` a [`Clock`]
+/// returns. Re-exported so no dependency of your own is needed; it is the
+/// same crate actix-web's cookies and actix-session use
+/// (`actix_web::cookie::time`, `PersistentSession::session_ttl`).
+pub use time;
 
 /// The framework-free core, for what is not re-exported above.
 pub use xsrf_core as core;

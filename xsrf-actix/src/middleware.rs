@@ -214,7 +214,7 @@ where
             let verdict = check_origin_headers(x, req.method().as_str(), req.headers());
             if let Err(r) = verdict {
                 tracing::warn!(reason = %r, method = %req.method(), "XSRF origin check refused the request");
-                let res = x.error(r).error_response();
+                let res = x.error(req.request(), r).error_response();
                 return XsrfFuture::new(Step::Refused {
                     res: ready(Ok(req.into_response(res).map_into_right_body())),
                 });
@@ -281,7 +281,7 @@ fn finish<B>(res: Inner<B>, unseen: bool) -> Outer<B> {
         let Ok(x) = Xsrf::for_request(&req) else {
             return Ok(ServiceResponse::new(req, err.error_response()).map_into_right_body());
         };
-        let res = x.error(err).error_response();
+        let res = x.error(&req, err).error_response();
         return Ok(ServiceResponse::new(req, res).map_into_right_body());
     }
     apply_pending(&req, &mut response);

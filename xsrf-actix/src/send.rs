@@ -19,7 +19,7 @@ impl Xsrf {
     ///
     /// When the token cookie is configured it is queued for the response.
     pub fn issue(&self, req: &HttpRequest, action: Option<&str>) -> Result<Token, XsrfError> {
-        let state = state::load_or_create(self, req).map_err(|e| self.error(e))?;
+        let state = state::load_or_create(self, req).map_err(|e| self.error(req, e))?;
         let subject = self.subject(req, &state);
         let binding = Binding::new(subject.as_str())
             .session(state.salt.as_str())

@@ -6,6 +6,7 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use time::Duration;
 use xsrf_core::{CreateError, CreateOptions, OneTimeKey, Rejection, StaticKey, StoreError};
 
 use crate::config::Xsrf;
@@ -30,9 +31,9 @@ impl Xsrf {
     /// }
     /// ```
     pub async fn rotate(&self, req: &HttpRequest) -> Result<(), XsrfError> {
-        let old = state::load(self, req).map_err(|e| self.error(e))?;
-        let fresh = State::fresh().map_err(|e| self.error(e))?;
-        state::save(self, req, fresh).map_err(|e| self.error(e))?;
+        let old = state::load(self, req).map_err(|e| self.error(req, e))?;
+        let fresh = State::fresh().map_err(|e| self.error(req, e))?;
+        state::save(self, req, fresh).map_err(|e| self.error(req, e))?;
         if let Some(old) = old {
             // A failure here leaves keys that can no longer be used from
             // the new session anyway (they are bound to the old salt).
@@ -56,12 +57,12 @@ impl Xsrf {
         &self,
         req: &HttpRequest,
     ) -> Result<(HeaderName, HeaderValue), XsrfError> {
-        let mut s = state::load_or_create(self, req).map_err(|e| self.error(e))?;
+        let mut s = state::load_or_create(self, req).map_err(|e| self.error(req, e))?;
         let key = StaticKey::generate();
         s.static_key = Some(key.as_str().to_owned());
-        state::save(self, req, s).map_err(|e| self.error(e))?;
+        state::save(self, req, s).map_err(|e| self.error(req, e))?;
         let value = HeaderValue::from_str(key.as_str())
-            .map_err(|_| self.error(XsrfError::session("static key is not a header value")))?;
+            .map_err(|_| self.error(req, XsrfError::session("static key is not a header value")))?;
         Ok((self.inner.static_header.clone(), value))
     }
 
@@ -73,13 +74,13 @@ impl Xsrf {
         options: CreateOptions,
         data: &T,
     ) -> Result<OneTimeKey, XsrfError> {
-        let s = state::load_or_create(self, req).map_err(|e| self.error(e))?;
+        let s = state::load_or_create(self, req).map_err(|e| self.error(req, e))?;
         let options = options.bound_to(s.salt.as_str().to_owned());
         self.inner
             .one_time
             .create(&options, data, self.inner.clock.now())
             .await
-            .map_err(|e| self.error(create_error(e, "session-bound")))
+            .map_err(|e| self.error(req, create_error(e, "session-bound")))
     }
 
     /// Creates a one-time key usable from any session (a link sent by
@@ -93,7 +94,7 @@ impl Xsrf {
             .one_time
             .create(&options.maybe_bound_to(None), data, self.inner.clock.now())
             .await
-            .map_err(|e| self.error(create_error(e, "unbound")))
+            .map_err(|e| create_error(e, "unbound"))
     }
 
     /// Accepts a one-time key once, from this request's session, and
@@ -119,7 +120,112 @@ impl Xsrf {
             if let Some(r) = e.rejection() {
                 tracing::warn!(reason = %r, "one-time key refused");
             }
-            self.error(e)
+            self.error(req, e)
+        })
+    }
+}
+
+/// One session's one-time keys, named outside that session's requests.
+///
+/// Session-bound keys are filed under the session's XSRF state (its salt),
+/// which only that session's requests can read. Keep this handle where
+/// other code can find it (next to the user's record, at login) to clear
+/// that session's keys from elsewhere ([`Xsrf::clear_one_time_keys`], an
+/// admin logging a user out: ViUR's `clear_session_skeys`) or to accept
+/// one of its keys from elsewhere ([`Xsrf::redeem_for`]). It changes when
+/// the session is rotated ([`Xsrf::rotate`], which clears the old one's
+/// keys itself). `Debug` is redacted; store it like a session id.
+///
+/// ```
+/// use actix_web::{HttpRequest, HttpResponse, post, web};
+/// use xsrf_actix::{OneTimeSession, ValidXsrf, Xsrf, XsrfError};
+///
+/// #[post("/login")]
+/// async fn login(req: HttpRequest, xsrf: Xsrf, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
+///     xsrf.rotate(&req).await?;
+///     let handle: OneTimeSession = xsrf.one_time_session(&req)?;
+///     // ... save handle.as_str() with the user's record ...
+///     Ok(HttpResponse::SeeOther().insert_header(("Location", "/")).finish())
+/// }
+///
+/// #[post("/admin/users/{id}/logout")]
+/// async fn force_logout(xsrf: Xsrf, _: ValidXsrf, id: web::Path<u64>) -> Result<HttpResponse, XsrfError> {
+///     let stored: String = String::new(); // ... load the user's handle ...
+///     let cleared = xsrf.clear_one_time_keys(&OneTimeSession::from_stored(stored)).await?;
+///     Ok(HttpResponse::Ok().body(format!("{cleared} keys of user {id} cleared")))
+/// }
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct OneTimeSession(String);
+
+impl OneTimeSession {
+    /// A handle saved earlier with [`OneTimeSession::as_str`].
+    pub fn from_stored(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    /// The handle as text, to store.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for OneTimeSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OneTimeSession(..)")
+    }
+}
+
+impl Xsrf {
+    /// The handle of this request's session's one-time keys (creating the
+    /// session's XSRF state if it has none yet).
+    pub fn one_time_session(&self, req: &HttpRequest) -> Result<OneTimeSession, XsrfError> {
+        let s = state::load_or_create(self, req).map_err(|e| self.error(req, e))?;
+        Ok(OneTimeSession(s.salt.as_str().to_owned()))
+    }
+
+    /// Deletes every one-time key bound to `session`, from any request or
+    /// none (ViUR's `clear_session_skeys`): an admin logging a user out,
+    /// a password change ending the user's other sessions. Returns how many
+    /// keys were deleted. Tokens of that session are not affected; they
+    /// stop with its rotation.
+    pub async fn clear_one_time_keys(&self, session: &OneTimeSession) -> Result<usize, XsrfError> {
+        self.inner
+            .one_time
+            .clear_session(session.as_str())
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "could not clear a session's one-time keys");
+                XsrfError::from(Rejection::StoreUnavailable)
+            })
+    }
+
+    /// Accepts a key bound to `session` once, without that session's
+    /// request (ViUR's `validate(key, session_bound=False)`, made explicit):
+    /// a confirmation link opened in another browser, whose owner the app
+    /// knows from its own records, or a background job. No origin check
+    /// runs, as there is no request; call it only where the caller has
+    /// established by other means that the key may be used.
+    ///
+    /// Why not "any session" as in ViUR: stores file a key under its
+    /// session (on Redis, one hash per session, so each script touches one
+    /// slot and the per-session quota holds), so a key cannot be found
+    /// without it. A key meant to be accepted anywhere should be created
+    /// so ([`Xsrf::create_one_time_unbound`]); one bound to a session is
+    /// accepted elsewhere only on behalf of that session, as here.
+    pub async fn redeem_for<T: DeserializeOwned>(
+        &self,
+        session: &OneTimeSession,
+        key: &str,
+    ) -> Result<T, XsrfError> {
+        let data = self
+            .inner
+            .one_time
+            .validate::<T>(key, Some(session.as_str()), self.inner.clock.now())
+            .await;
+        data.map_err(|r| {
+            tracing::warn!(reason = %r, "one-time key refused");
+            r.into()
         })
     }
 }
@@ -132,11 +238,22 @@ impl Xsrf {
     /// bounded without it; the task returns memory sooner. Stores that
     /// expire keys themselves (Redis) have nothing to do. Call it once, from
     /// inside the runtime (e.g. in `main` under `#[actix_web::main]`).
-    pub fn start_purge_task(
-        &self,
-        every: std::time::Duration,
-    ) -> actix_web::rt::task::JoinHandle<()> {
+    ///
+    /// `every` is a [`time::Duration`](crate::time::Duration) like every
+    /// other duration of this crate; a period under a millisecond (zero,
+    /// negative) is taken as one millisecond.
+    ///
+    /// ```no_run
+    /// use xsrf_actix::{Xsrf, time::Duration};
+    /// # fn run(xsrf: Xsrf) {
+    /// xsrf.start_purge_task(Duration::minutes(1));
+    /// # }
+    /// ```
+    pub fn start_purge_task(&self, every: Duration) -> actix_web::rt::task::JoinHandle<()> {
         let x = self.clone();
+        let every = std::time::Duration::try_from(every)
+            .unwrap_or_default()
+            .max(std::time::Duration::from_millis(1));
         actix_web::rt::spawn(async move {
             let mut tick = actix_web::rt::time::interval(every);
             loop {
@@ -239,11 +356,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Redeemed<T> {
             if let Some(data) = earlier {
                 return data
                     .map(Redeemed)
-                    .map_err(|_| x.error(Rejection::DataMismatch));
+                    .map_err(|_| x.error(&req, Rejection::DataMismatch));
             }
             let key = crate::extract::Check::new()
                 .find_token(&x, &req)
-                .map_err(|e| x.error(e))?;
+                .map_err(|e| x.error(&req, e))?;
             x.redeem::<T>(&req, &key).await.map(Redeemed)
         })
     }

@@ -113,5 +113,9 @@ pub use self::{
 #[doc(hidden)]
 pub use self::token::mac_input;
 
+/// The `time` crate of every [`Duration`](time::Duration) and
+/// `OffsetDateTime` in this API, re-exported.
+pub use time;
+
 #[allow(deprecated)]
 pub use self::key::Key;

@@ -19,7 +19,7 @@ async fn main() -> std::io::Result<()> {
     let builder =
         forms::configure(builder, |k| std::env::var(k).ok()).map_err(std::io::Error::other)?;
     let xsrf = builder.build().map_err(std::io::Error::other)?;
-    xsrf.start_purge_task(std::time::Duration::from_secs(60));
+    xsrf.start_purge_task(xsrf_actix::time::Duration::minutes(1));
     let comments = web::Data::new(forms::Comments::default());
     let session_key = cookie::Key::generate();
     let server = HttpServer::new(move || {
