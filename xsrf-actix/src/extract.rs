@@ -342,6 +342,13 @@ fn check_static_key(x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
 /// bodies; the handler's own `web::Form`, `web::Bytes` or `Multipart` still
 /// see the whole body. Tokens in the query string are never accepted.
 ///
+/// Take it as the first argument: actix-web polls arguments in order, and
+/// this check is decided at once, so a forged request is refused before a
+/// body extractor after it parses anything. (Each argument's
+/// `from_request` is still called up front; for extractors with side
+/// effects there, use `#[handle_token]` or [`Deferred`](crate::Deferred),
+/// which extract only after the check.)
+///
 /// ```
 /// use actix_web::{HttpResponse, post, web};
 /// use xsrf_actix::ValidXsrf;
