@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+# redis-cli makes the test Redis Cluster (redis-server depends on it on Debian).
+command -v redis-cli >/dev/null 2>&1 || need_pkgs+=(redis-tools)
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_pkgs+=(chromium-driver)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

@@ -214,8 +214,10 @@
 //! scanning), actson (push-fed JSON parser for tokens in JSON bodies),
 //! futures-util and bytes (payload streams), time, thiserror,
 //! tracing (refusals are logged with their reason), html-escape, redis
-//! (feature `redis`), and the template engines askama, maud, minijinja
-//! and tera (features of the same names, for [`templates`] only).
+//! (feature `redis`: its connection manager for one node and its async
+//! cluster connection for Redis Cluster), and the template engines askama,
+//! maud, minijinja and tera (features of the same names, for [`templates`]
+//! only).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -246,6 +246,23 @@ fn unavailable(e: &RedisError) -> StoreError {
     StoreError::Unavailable(format!("Redis: {what}"))
 }
 
+/// Whether the command was refused before it ran (so repeating it cannot
+/// apply it twice).
+fn not_run(e: &RedisError) -> bool {
+    e.is_connection_refusal()
+        || matches!(
+            e.kind(),
+            redis::ErrorKind::Moved
+                | redis::ErrorKind::Ask
+                | redis::ErrorKind::TryAgain
+                | redis::ErrorKind::ClusterDown
+                | redis::ErrorKind::MasterDown
+                | redis::ErrorKind::ClientError
+                | redis::ErrorKind::ReadOnly
+                | redis::ErrorKind::BusyLoadingError
+        )
+}
+
 impl RedisStore {
     /// Default key prefix.
     pub const DEFAULT_PREFIX: &'static str = "xsrf:otk:";
@@ -436,34 +453,52 @@ impl RedisStore {
         Ok((slot.made, conn))
     }
 
-    /// Runs a script within the deadline.
+    /// Runs a script within the deadline, trying twice if the first
+    /// attempt was refused in a way that shows the script did not run.
     async fn run<T: redis::FromRedisValue>(
         &self,
         invocation: redis::ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {
-        let (generation, conn) = self.connection().await?;
-        let call = async {
-            match conn {
-                Conn::Single(mut c) => invocation.invoke_async(&mut c).await,
-                Conn::Cluster(mut c) => invocation.invoke_async(&mut c).await,
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let timed_out = || StoreError::Unavailable("Redis: command timed out".to_owned());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (generation, conn) = tokio::time::timeout_at(deadline, self.connection())
+                .await
+                .map_err(|_| timed_out())??;
+            let call = async {
+                match conn {
+                    Conn::Single(mut c) => invocation.invoke_async(&mut c).await,
+                    Conn::Cluster(mut c) => invocation.invoke_async(&mut c).await,
+                }
+            };
+            let e = match tokio::time::timeout_at(deadline, call).await {
+                Err(_) => return Err(timed_out()),
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => e,
+            };
+            // The cluster client answers the first commands after it lost
+            // a node with a redirect or a client error while it rebuilds
+            // its slot map, even for slots on healthy nodes; the script did
+            // not run, so one more try (within the same deadline) is safe.
+            // Never after a timeout or a dropped connection: the script may
+            // have run, and a `take` must not be repeated blindly.
+            if attempt == 1 && not_run(&e) {
+                continue;
             }
-        };
-        let result = tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| StoreError::Unavailable("Redis: command timed out".to_owned()))?;
-        result.map_err(|e| {
-            // I/O and cluster errors (a node down, slots moving) are the
-            // connection's business: it reconnects and follows the slot
-            // map. Any other failure may be a reconnection that failed for
-            // good (the manager would repeat it forever): start afresh.
+            // I/O and cluster errors are the connection's business: it
+            // reconnects and follows the slot map. Any other failure may be
+            // a reconnection that failed for good (the manager would repeat
+            // it forever): start afresh.
             if !e.is_io_error() && !e.is_cluster_error() && !e.is_connection_refusal() {
                 let mut slot = self.slot();
                 if slot.made == generation {
                     slot.conn = None;
                 }
             }
-            unavailable(&e)
-        })
+            return Err(unavailable(&e));
+        }
     }
 
     /// The hash and order of a session's keys (one hash tag).
