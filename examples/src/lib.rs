@@ -1,6 +1,8 @@
 //! Example apps protected by xsrf-actix, as libraries so the tests can run
 //! them in-process; `src/bin/` holds the runnable binaries.
 //!
+//! * [`chat`] — an echo chat over WebSocket (actix-ws); pages of other
+//!   origins cannot open the socket (cross-site WebSocket hijacking).
 //! * [`forms`] — the demo: HTML forms, a JSON API, a one-time reset link.
 //! * [`spa`] — a page whose script uses `fetch` with the `XSRF-TOKEN`
 //!   cookie convention of axios and Angular.
@@ -18,6 +20,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod chat;
 pub mod forms;
 pub mod htmx;
 pub mod multi;

@@ -105,6 +105,8 @@ pub(crate) struct Inner {
     pub(crate) one_time: OneTimeKeys<Arc<dyn KeyStore>>,
     pub(crate) static_header: HeaderName,
     pub(crate) enforce_origin: bool,
+    /// WebSocket handshakes get the origin policy (row O14).
+    pub(crate) websocket_check: bool,
     pub(crate) exemptions: Exemptions,
     /// Names of actix routes whose requests are exempt.
     pub(crate) exempt_routes: Vec<String>,
@@ -170,6 +172,7 @@ pub struct XsrfBuilder {
     store: Option<Arc<dyn KeyStore>>,
     static_header: String,
     enforce_origin: bool,
+    websocket_check: bool,
     exempt: Vec<String>,
     exempt_routes: Vec<String>,
 }
@@ -218,6 +221,7 @@ impl Xsrf {
             store: None,
             static_header: DEFAULT_STATIC_HEADER.to_owned(),
             enforce_origin: true,
+            websocket_check: true,
             exempt: Vec::new(),
             exempt_routes: Vec::new(),
         }
@@ -678,6 +682,53 @@ impl XsrfBuilder {
         self
     }
 
+    /// Whether the middleware applies the origin policy to WebSocket
+    /// handshakes (`GET` with `Upgrade: websocket`), as to unsafe methods
+    /// (default **on**).
+    ///
+    /// A handshake is a `GET`, so without this any site could open a
+    /// socket to the app with the visitor's cookies and talk on their
+    /// behalf (cross-site WebSocket hijacking). Browsers always send
+    /// `Origin` on a handshake, so a foreign page is refused before the
+    /// upgrade; a handshake without `Origin` or fetch metadata is a
+    /// non-browser client and passes on a plain-http site only, exactly as
+    /// a `POST` would. The static-key header lets nothing skip this check
+    /// (a WebSocket client cannot set headers). Exemptions apply
+    /// (`.exempt("GET /ws")` exempts one socket route). Turn it off with
+    /// `.websocket_origin_check(false)` only if the socket route checks
+    /// `Origin` itself.
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    ///
+    /// # #[actix_web::main]
+    /// # async fn main() {
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate().expect("randomness"))
+    ///     .site_origin("https://chat.example")
+    ///     .build()
+    ///     .expect("settings");
+    /// let app = test::init_service(App::new().wrap(xsrf).route("/ws", web::get().to(HttpResponse::SwitchingProtocols))).await;
+    /// let handshake = |origin: &str| {
+    ///     test::TestRequest::get()
+    ///         .uri("/ws")
+    ///         .insert_header(("Upgrade", "websocket"))
+    ///         .insert_header(("Connection", "Upgrade"))
+    ///         .insert_header(("Origin", origin))
+    ///         .to_request()
+    /// };
+    /// let evil = test::call_service(&app, handshake("https://evil.example")).await;
+    /// assert_eq!(evil.status(), StatusCode::FORBIDDEN);
+    /// let ours = test::call_service(&app, handshake("https://chat.example")).await;
+    /// assert_eq!(ours.status(), StatusCode::SWITCHING_PROTOCOLS);
+    /// # }
+    /// ```
+    pub fn websocket_origin_check(mut self, yes: bool) -> Self {
+        self.websocket_check = yes;
+        self
+    }
+
     /// Exempts requests from every XSRF check (origin and token): for
     /// webhooks, OAuth/SAML callbacks, health probes, which are posted
     /// from elsewhere without `Origin` or token. Repeatable.
@@ -873,6 +924,7 @@ impl XsrfBuilder {
                 one_time: OneTimeKeys::new(store),
                 static_header,
                 enforce_origin: self.enforce_origin,
+                websocket_check: self.websocket_check,
                 exemptions,
                 exempt_routes: self.exempt_routes,
             }),

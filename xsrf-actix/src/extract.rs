@@ -285,8 +285,18 @@ pub(crate) fn check_origin_headers(
     method: &str,
     headers: &HeaderMap,
 ) -> Result<OriginAllowed, Rejection> {
+    check_origin_facts(x, RequestFacts::new(method), headers)
+}
+
+/// [`check_origin_headers`] from facts already begun (a WebSocket
+/// handshake is marked before).
+pub(crate) fn check_origin_facts<'h>(
+    x: &Xsrf,
+    facts: RequestFacts<'h>,
+    headers: &'h HeaderMap,
+) -> Result<OriginAllowed, Rejection> {
     let get = |name: header::HeaderName| headers.get(name).map(|v| v.as_bytes());
-    let mut f = RequestFacts::new(method);
+    let mut f = facts;
     if let Some(v) = get(header::HOST) {
         f = f.host(v);
     }

@@ -4,7 +4,8 @@
 //!
 //! 1. **Fetch metadata and origin checks** on every unsafe request
 //!    (`Sec-Fetch-Site`, `Origin`, `Referer`, exact scheme+host+port), done
-//!    by the [`Xsrf`] middleware before any handler runs. Routes that
+//!    by the [`Xsrf`] middleware before any handler runs; WebSocket
+//!    handshakes get the same check ([`XsrfBuilder::websocket_origin_check`]). Routes that
 //!    must accept foreign posts (webhooks) are exempted by canonical raw
 //!    path or route name ([`XsrfBuilder::exempt`],
 //!    [`XsrfBuilder::exempt_route`]).

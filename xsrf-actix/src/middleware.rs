@@ -29,10 +29,10 @@ use bytes::Bytes;
 use futures_util::Stream;
 use futures_util::future::LocalBoxFuture;
 use futures_util::stream::{self, StreamExt};
-use xsrf_core::BodyProblem;
+use xsrf_core::{BodyProblem, RequestFacts};
 
 use crate::config::{Storage, Xsrf};
-use crate::extract::check_origin_headers;
+use crate::extract::check_origin_facts;
 use crate::scan::{BodyToken, JsonScanner, MultipartScanner, Scan, Scanner, UrlencodedScanner};
 use crate::send::apply_pending;
 use crate::state::{
@@ -200,7 +200,11 @@ where
         // A request with the static key header is a programmatic client;
         // the check proves or refutes the key itself.
         let safe = is_safe(req.method());
-        if !safe && let Some(rule) = x.exemption(req.request()) {
+        // A WebSocket handshake is a GET that opens a channel carrying the
+        // user's cookies: it gets the origin policy of an unsafe method.
+        let websocket = safe && x.inner.websocket_check && is_websocket_upgrade(req.headers());
+        let guarded = !safe || websocket;
+        if guarded && let Some(rule) = x.exemption(req.request()) {
             tracing::debug!(%rule, method = %req.method(), path = req.path(), "XSRF checks skipped: exempt");
             req.add_data_container(Rc::clone(&self.exempt[usize::from(unseen)]));
             return self.pass(req, unseen);
@@ -208,12 +212,20 @@ where
         if !self.routes_checked.replace(true) {
             warn_unknown_routes(x, &req);
         }
-        let check_origin =
-            !safe && x.inner.enforce_origin && !req.headers().contains_key(&x.inner.static_header);
+        // A WebSocket client cannot set headers, so the static key header
+        // proves nothing there and lets nothing skip the check.
+        let check_origin = websocket
+            || (!safe
+                && x.inner.enforce_origin
+                && !req.headers().contains_key(&x.inner.static_header));
         if check_origin {
-            let verdict = check_origin_headers(x, req.method().as_str(), req.headers());
+            let mut facts = RequestFacts::new(req.method().as_str());
+            if websocket {
+                facts = facts.websocket();
+            }
+            let verdict = check_origin_facts(x, facts, req.headers());
             if let Err(r) = verdict {
-                tracing::warn!(reason = %r, method = %req.method(), "XSRF origin check refused the request");
+                tracing::warn!(reason = %r, method = %req.method(), websocket, "XSRF origin check refused the request");
                 let res = x.error(req.request(), r).error_response();
                 return XsrfFuture::new(Step::Refused {
                     res: ready(Ok(req.into_response(res).map_into_right_body())),
@@ -286,6 +298,16 @@ fn finish<B>(res: Inner<B>, unseen: bool) -> Outer<B> {
     }
     apply_pending(&req, &mut response);
     Ok(ServiceResponse::new(req, response).map_into_left_body())
+}
+
+/// `Upgrade: websocket` (a token list, any case), as browsers send on a
+/// WebSocket handshake.
+fn is_websocket_upgrade(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers.get_all(header::UPGRADE).any(|v| {
+        v.as_bytes()
+            .split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"websocket"))
+    })
 }
 
 fn is_safe(m: &Method) -> bool {

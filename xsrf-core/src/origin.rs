@@ -219,6 +219,7 @@ pub struct RequestFacts<'a> {
     origin: Option<&'a [u8]>,
     referer: Option<&'a [u8]>,
     sec_fetch_site: Option<&'a [u8]>,
+    websocket: bool,
 }
 
 impl<'a> RequestFacts<'a> {
@@ -251,6 +252,24 @@ impl<'a> RequestFacts<'a> {
     #[must_use]
     pub fn sec_fetch_site(mut self, v: &'a [u8]) -> Self {
         self.sec_fetch_site = Some(v);
+        self
+    }
+    /// Marks a WebSocket handshake (`GET` with `Upgrade: websocket`): it
+    /// opens a channel with the user's cookies, so it gets the policy of
+    /// an unsafe method although it is a `GET` (cross-site WebSocket
+    /// hijacking).
+    ///
+    /// ```
+    /// use xsrf_core::{OriginPolicy, OriginRejection, RequestFacts};
+    /// let policy = OriginPolicy::new().site("https://chat.example")?;
+    /// let ws = RequestFacts::new("GET").websocket();
+    /// assert!(policy.check(&ws.origin(b"https://chat.example")).is_ok());
+    /// assert_eq!(policy.check(&ws.origin(b"https://evil.example")), Err(OriginRejection::OriginMismatch));
+    /// # Ok::<(), xsrf_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn websocket(mut self) -> Self {
+        self.websocket = true;
         self
     }
     /// The method.
@@ -363,7 +382,7 @@ impl OriginPolicy {
 
     /// Applies the policy.
     pub fn check(&self, req: &RequestFacts<'_>) -> Result<OriginAllowed, OriginRejection> {
-        if matches!(req.method, "GET" | "HEAD" | "OPTIONS" | "TRACE") {
+        if !req.websocket && matches!(req.method, "GET" | "HEAD" | "OPTIONS" | "TRACE") {
             return Ok(OriginAllowed::SafeMethod);
         }
         if let Some(site) = req.sec_fetch_site {
@@ -686,6 +705,31 @@ mod tests {
         // Methods are case-sensitive: "get" is not GET.
         let r = RequestFacts::new("get").sec_fetch_site(b"cross-site");
         assert_eq!(https_site().check(&r), Err(R::CrossSite));
+    }
+
+    #[test]
+    fn o14_websocket_handshakes_get_the_unsafe_method_policy() {
+        let ws = RequestFacts::new("GET").websocket();
+        let p = https_site();
+        assert_eq!(
+            p.check(&ws.origin(b"https://victim.example")),
+            Ok(OriginAllowed::SameOrigin)
+        );
+        assert_eq!(
+            p.check(&ws.origin(b"https://evil.example")),
+            Err(R::OriginMismatch)
+        );
+        assert_eq!(
+            p.check(&ws.sec_fetch_site(b"cross-site")),
+            Err(R::CrossSite)
+        );
+        assert_eq!(p.check(&ws.origin(b"null")), Err(R::NullOrigin));
+        assert_eq!(p.check(&ws), Err(R::MissingReferer));
+        assert_eq!(http_site().check(&ws), Ok(OriginAllowed::NoBrowserHeaders));
+        assert_eq!(
+            p.check(&ws.origin(b"https://a.example")),
+            Ok(OriginAllowed::Trusted)
+        );
     }
 
     #[test]
