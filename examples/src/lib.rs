@@ -6,6 +6,8 @@
 //! * [`forms`] — the demo: HTML forms, a JSON API, a one-time reset link.
 //! * [`spa`] — a page whose script uses `fetch` with the `XSRF-TOKEN`
 //!   cookie convention of axios and Angular.
+//! * [`login`] — sign-in, a profile form and sign-out with actix-identity,
+//!   tokens bound to the signed-in user and rotated at login and logout.
 //! * [`multi`] — many instances sharing a key ring, Redis sessions and the
 //!   Redis one-time store.
 //! * [`htmx`] — a button posting with `hx-post`, the token in
@@ -23,6 +25,7 @@
 pub mod chat;
 pub mod forms;
 pub mod htmx;
+pub mod login;
 pub mod multi;
 pub mod spa;
 pub mod support;

@@ -103,6 +103,11 @@ pub(crate) struct Inner {
     pub(crate) state_fallback_keys: Vec<ring::hmac::Key>,
     pub(crate) error_handler: Option<Arc<ErrorHandler>>,
     pub(crate) one_time: OneTimeKeys<Arc<dyn KeyStore>>,
+    /// This instance has bound a one-time key to a session, or read a
+    /// session state that had: from then on, reads of state note whether
+    /// it bound any, so a rotation after a purge knows (see `rotate`).
+    /// Apps without session-bound keys never pay for the note.
+    pub(crate) bound_keys_seen: std::sync::atomic::AtomicBool,
     pub(crate) static_header: HeaderName,
     pub(crate) enforce_origin: bool,
     /// WebSocket handshakes get the origin policy (row O14).
@@ -438,7 +443,14 @@ impl XsrfBuilder {
 
     /// Who the user is, as flask-xsrf's `user_fn`: an id for a logged-in
     /// user, `None` for a visitor, who gets an anonymous id kept in the
-    /// session.
+    /// session. With actix-identity:
+    /// `|req| req.get_identity().ok().and_then(|id| id.id().ok())` (the
+    /// `login` example); call [`Xsrf::rotate`] at login and logout.
+    ///
+    /// It runs on every token check, inside extractors that answer without
+    /// a future, so it must not do I/O: an auth middleware that runs
+    /// before resolves the user (a database lookup, a JWT) and puts it into
+    /// the request extensions, and `user_fn` reads it from there.
     pub fn user_fn(
         mut self,
         f: impl Fn(&HttpRequest) -> Option<String> + Send + Sync + 'static,
@@ -922,6 +934,7 @@ impl XsrfBuilder {
                 storage,
                 error_handler: self.error_handler,
                 one_time: OneTimeKeys::new(store),
+                bound_keys_seen: std::sync::atomic::AtomicBool::new(false),
                 static_header,
                 enforce_origin: self.enforce_origin,
                 websocket_check: self.websocket_check,

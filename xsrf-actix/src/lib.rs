@@ -71,6 +71,17 @@
 //! it, the first request that issues or checks a token answers 500 naming
 //! the fix; or use [`XsrfBuilder::cookie_storage`] and need no session.
 //!
+//! # Logins
+//!
+//! [`XsrfBuilder::user_fn`] binds tokens to the signed-in user (with
+//! actix-identity, it reads the `Identity`); [`Xsrf::rotate`] at login and
+//! logout kills every token from before. `rotate` and
+//! `Identity::logout` (which purges the session) may come in either order
+//! once the request's token was checked. The `login` example of the
+//! repository runs sign-in, a profile form and sign-out. Middleware
+//! order: `IdentityMiddleware` registered before `SessionMiddleware` (as
+//! actix-identity requires), `Xsrf` anywhere.
+//!
 //! # Token lifetime, refresh and key rotation
 //!
 //! A request whose token is past half its lifetime, or was signed by a

@@ -225,7 +225,9 @@ where
             }
             let verdict = check_origin_facts(x, facts, req.headers());
             if let Err(r) = verdict {
-                tracing::warn!(reason = %r, method = %req.method(), websocket, "XSRF origin check refused the request");
+                // The route pattern, not the path (paths can carry keys).
+                let route = req.match_pattern();
+                tracing::warn!(reason = %r, method = %req.method(), route = route.as_deref().unwrap_or("<unmatched>"), websocket, "XSRF origin check refused the request");
                 let res = x.error(req.request(), r).error_response();
                 return XsrfFuture::new(Step::Refused {
                     res: ready(Ok(req.into_response(res).map_into_right_body())),

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use time::Duration;
 use xsrf_core::{CreateError, CreateOptions, OneTimeKey, Rejection, StaticKey, StoreError};
 
-use crate::config::Xsrf;
+use crate::config::{Storage, Xsrf};
 use crate::error::XsrfError;
 use crate::state::{self, State};
 
@@ -18,6 +18,13 @@ impl Xsrf {
     /// no static key. Every token issued before stops verifying, and the old
     /// session's one-time keys are deleted. Call it at login and logout
     /// (after actix-session's `Session::renew`, if you use it).
+    ///
+    /// The order with `Identity::logout` (which purges the session) does
+    /// not matter once the request's token was checked (`ValidXsrf`,
+    /// `#[handle_token]`): the check read the state, and what it read is
+    /// what rotation deletes keys by. Called after a purge with nothing
+    /// read before, the old session's keys cannot be found: that is an
+    /// error (a 500 naming the fix), never a silent `Ok`.
     ///
     /// ```
     /// use actix_web::{HttpRequest, HttpResponse, post};
@@ -32,6 +39,13 @@ impl Xsrf {
     /// ```
     pub async fn rotate(&self, req: &HttpRequest) -> Result<(), XsrfError> {
         let old = state::load(self, req).map_err(|e| self.error(req, e))?;
+        if old.is_none() && state::purged_unread(self, req) {
+            let err = XsrfError::misconfigured(
+                "rotate ran after the session was purged (Identity::logout, Session::purge) and before anything read its XSRF state, so the old session's one-time keys cannot be found to delete: call rotate before the logout, or check the request's token first (ValidXsrf, #[handle_token])",
+            );
+            tracing::error!("{err}");
+            return Err(self.error(req, err));
+        }
         let fresh = State::fresh().map_err(|e| self.error(req, e))?;
         state::save(self, req, fresh).map_err(|e| self.error(req, e))?;
         if let Some(old) = old {
@@ -74,8 +88,17 @@ impl Xsrf {
         options: CreateOptions,
         data: &T,
     ) -> Result<OneTimeKey, XsrfError> {
-        let s = state::load_or_create(self, req).map_err(|e| self.error(req, e))?;
+        let mut s = state::load_or_create(self, req).map_err(|e| self.error(req, e))?;
         let options = options.bound_to(s.salt.as_str().to_owned());
+        if !s.keys && matches!(self.inner.storage, Storage::Session) {
+            // Noted in the state, so a rotation after a purge can still
+            // find this session's keys (see `rotate`).
+            self.inner
+                .bound_keys_seen
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            s.keys = true;
+            state::save(self, req, s).map_err(|e| self.error(req, e))?;
+        }
         self.inner
             .one_time
             .create(&options, data, self.inner.clock.now())

@@ -97,6 +97,11 @@ pub(crate) struct State {
     pub(crate) salt: Id,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) static_key: Option<String>,
+    /// One-time keys were bound to this session (its salt): rotation must
+    /// find the salt to delete them, even after the session was purged.
+    /// Only kept in session storage (the state cookie outlives a purge).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) keys: bool,
 }
 
 impl State {
@@ -106,6 +111,7 @@ impl State {
                 anon,
                 salt,
                 static_key: None,
+                keys: false,
             }),
             _ => Err(XsrfError::session("could not encode a new session id")),
         }
@@ -246,7 +252,13 @@ pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfErr
     let state = match &x.inner.storage {
         // An unreadable session value is treated as no state: the request
         // fails closed with NoSession, and the next GET starts over.
-        Storage::Session => req.get_session().get::<State>(SESSION_KEY).ok().flatten(),
+        Storage::Session => {
+            let state = req.get_session().get::<State>(SESSION_KEY).ok().flatten();
+            if let Some(s) = &state {
+                remember_loaded(x, req, s);
+            }
+            state
+        }
         Storage::SignedCookie { name } => {
             require_middleware(req)?;
             match cookie_value(req, name).and_then(|v| open_cookie(x, v)) {
@@ -278,6 +290,43 @@ pub(crate) fn load_required(x: &Xsrf, req: &HttpRequest) -> Result<State, XsrfEr
         save(x, req, State::fresh()?)?;
     }
     Err(Rejection::NoSession.into())
+}
+
+/// Marks a request whose session state was read and bound no one-time
+/// keys: a rotation after the session was purged has nothing to delete.
+struct LoadedWithoutKeys;
+
+/// What [`Xsrf::rotate`] needs if the session is purged later in the
+/// request (`Identity::logout` does): a state that bound one-time keys is
+/// kept (their salt finds them); otherwise, once this instance has seen
+/// session-bound keys at all, the fact that this one had none.
+fn remember_loaded(x: &Xsrf, req: &HttpRequest, s: &State) {
+    use std::sync::atomic::Ordering::Relaxed;
+    if s.keys {
+        x.inner.bound_keys_seen.store(true, Relaxed);
+        PerRequest::write(req, |p| {
+            if p.current.is_none() {
+                p.current = Some(s.clone());
+            }
+        });
+    } else if x.inner.bound_keys_seen.load(Relaxed) {
+        req.extensions_mut().insert(LoadedWithoutKeys);
+    }
+}
+
+/// Session storage, state gone: the session was purged (e.g. by
+/// `Identity::logout`) before anything in this request read our state,
+/// and this instance uses session-bound one-time keys, so whether this
+/// session bound any, and to which salt, is unknown. (An instance that
+/// never saw one has none to leave: every state that bound a key says so
+/// and is kept when read.)
+pub(crate) fn purged_unread(x: &Xsrf, req: &HttpRequest) -> bool {
+    matches!(x.inner.storage, Storage::Session)
+        && x.inner
+            .bound_keys_seen
+            .load(std::sync::atomic::Ordering::Relaxed)
+        && req.get_session().status() == actix_session::SessionStatus::Purged
+        && !req.extensions().contains::<LoadedWithoutKeys>()
 }
 
 pub(crate) fn load_or_create(x: &Xsrf, req: &HttpRequest) -> Result<State, XsrfError> {
@@ -423,6 +472,7 @@ pub(crate) fn open_cookie(x: &Xsrf, value: &str) -> Option<(State, Signer)> {
         anon,
         salt,
         static_key,
+        keys: false,
     };
     Some((state, signer))
 }
