@@ -16,7 +16,7 @@ use actix_web::dev::{ServerHandle, Service as _, ServiceFactory, ServiceRequest,
 use actix_web::{App, HttpServer, cookie, web};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use xsrf_actix::{SigningKey, Xsrf};
+use xsrf_actix::{SigningKey, Xsrf, XsrfBuilder};
 use xsrf_examples::forms::{self, Comments};
 
 use crate::fixture::{Log, routes, session_middleware};
@@ -311,16 +311,40 @@ where
         > + 'static,
     B: MessageBody + 'static,
 {
+    start_example_with(app, move |b| b.send_cookie(send_cookie))
+}
+
+/// [`start_example`] with settings of the example's own (its `user_fn`,
+/// say) applied to the builder.
+pub fn start_example_with<F, T, B>(
+    app: F,
+    configure: impl FnOnce(XsrfBuilder) -> XsrfBuilder,
+) -> ExampleServer
+where
+    F: Fn(Xsrf, web::Data<Comments>, SessionMiddleware<CookieSessionStore>) -> App<T>
+        + Clone
+        + Send
+        + 'static,
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: MessageBody + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let port = addr.port();
-    let xsrf = Xsrf::builder()
-        .secret(SigningKey::generate().expect("key"))
-        .site_origin(format!("http://127.0.0.1:{port}"))
-        .site_origin(format!("http://localhost:{port}"))
-        .send_cookie(send_cookie)
-        .build()
-        .expect("xsrf settings");
+    let xsrf = configure(
+        Xsrf::builder()
+            .secret(SigningKey::generate().expect("key"))
+            .site_origin(format!("http://127.0.0.1:{port}"))
+            .site_origin(format!("http://localhost:{port}")),
+    )
+    .build()
+    .expect("xsrf settings");
     let comments = web::Data::new(Comments::default());
     let session_key = cookie::Key::generate();
     let hits = Hits::default();
