@@ -126,14 +126,6 @@ impl Seen {
             None => BodyToken::NotFound,
         }
     }
-
-    fn into_verdict(self) -> BodyToken {
-        if self.conflict {
-            BodyToken::Conflict
-        } else {
-            self.found.map_or(BodyToken::NotFound, BodyToken::Found)
-        }
-    }
 }
 
 /// After a chunk: a conflict is final at once; so is the limit.
@@ -450,7 +442,7 @@ impl UrlencodedScanner {
             }
             FormState::Value { capture: false } => {}
         }
-        self.seen.into_verdict()
+        self.seen.verdict(false)
     }
 }
 
@@ -852,7 +844,7 @@ impl JsonScanner {
         if let Some(done) = self.done {
             return done;
         }
-        self.seen.into_verdict()
+        self.seen.verdict(false)
     }
 
     /// Handles every event the parser can produce from its input.
