@@ -135,7 +135,7 @@ async fn k6_redis_unreachable_refuses_with_503_serves_other_routes_and_recovers(
     let mut redis = RedisServer::start().expect("redis-server");
     let store = RedisStore::new(&redis.url())
         .expect("store")
-        .with_timeout(std::time::Duration::from_millis(500));
+        .with_timeout(time::Duration::milliseconds(500));
     let log = Log::default();
     // No site origin (the port is chosen at bind): Origin is compared with Host.
     let xsrf = xsrf_actix::Xsrf::builder()

@@ -128,7 +128,7 @@ fn k6_redis_down_fails_closed_and_recovers() {
     let rt = runtime();
     let store = RedisStore::new(&server.url())
         .expect("store")
-        .with_timeout(StdDuration::from_millis(500));
+        .with_timeout(time::Duration::milliseconds(500));
     let keys = OneTimeKeys::new(store);
     let now = OffsetDateTime::now_utc();
     let key = rt
@@ -169,7 +169,7 @@ fn app_starts_while_redis_is_down_and_connects_when_it_comes_up() {
     );
     let store = RedisStore::new(&server.url())
         .expect("new does not connect")
-        .with_timeout(StdDuration::from_millis(500));
+        .with_timeout(time::Duration::milliseconds(500));
     let digest = KeyDigest::of("down-at-start");
     let down = rt.block_on(async {
         tokio::time::timeout(
@@ -217,7 +217,7 @@ fn recovers_after_a_reconnection_refused_by_the_server() {
     let rt = runtime();
     let store = RedisStore::new(&url)
         .expect("store")
-        .with_timeout(StdDuration::from_millis(500));
+        .with_timeout(time::Duration::milliseconds(500));
     let digest = KeyDigest::of("auth");
     let put = |d| {
         store.put(

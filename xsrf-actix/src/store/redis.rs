@@ -266,8 +266,9 @@ fn not_run(e: &RedisError) -> bool {
 impl RedisStore {
     /// Default key prefix.
     pub const DEFAULT_PREFIX: &'static str = "xsrf:otk:";
-    /// Default deadline of a connection attempt or a command.
-    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+    /// Default deadline of a connection attempt or a command (a
+    /// [`time::Duration`], like every duration of this crate).
+    pub const DEFAULT_TIMEOUT: time::Duration = time::Duration::seconds(2);
     /// Default number of keys one session may hold.
     pub const DEFAULT_SESSION_QUOTA: usize = 100;
     /// Default bound on the number of unbound keys.
@@ -299,8 +300,8 @@ impl RedisStore {
             return Err(StoreError::Unavailable("no Redis Cluster node".to_owned()));
         }
         let client = ClusterClient::builder(nodes)
-            .connection_timeout(Self::DEFAULT_TIMEOUT)
-            .response_timeout(Self::DEFAULT_TIMEOUT)
+            .connection_timeout(std_duration(Self::DEFAULT_TIMEOUT))
+            .response_timeout(std_duration(Self::DEFAULT_TIMEOUT))
             .retries(2)
             .build()
             .map_err(|_| StoreError::Unavailable("invalid Redis Cluster node URL".to_owned()))?;
@@ -343,7 +344,7 @@ impl RedisStore {
             target,
             conn: Arc::new(Mutex::new(Slot::default())),
             prefix: Self::DEFAULT_PREFIX.to_owned(),
-            timeout: Self::DEFAULT_TIMEOUT,
+            timeout: std_duration(Self::DEFAULT_TIMEOUT),
             session_quota: Self::DEFAULT_SESSION_QUOTA,
             unbound_capacity: Self::DEFAULT_UNBOUND_CAPACITY,
             scripts: Arc::new(Scripts {
@@ -380,10 +381,10 @@ impl RedisStore {
     }
 
     /// Uses another deadline per connection attempt and per command
-    /// (default 2 s).
+    /// (default 2 s; under a millisecond counts as one millisecond).
     #[must_use]
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+    pub fn with_timeout(mut self, timeout: time::Duration) -> Self {
+        self.timeout = std_duration(timeout);
         self
     }
 
@@ -641,4 +642,11 @@ impl KeyStore for RedisStore {
     fn quota(&self) -> Option<Quota> {
         Some(Quota::new(self.session_quota, self.unbound_capacity))
     }
+}
+
+/// The deadline as tokio and redis take it; at least a millisecond.
+fn std_duration(d: time::Duration) -> Duration {
+    Duration::try_from(d)
+        .unwrap_or_default()
+        .max(Duration::from_millis(1))
 }
