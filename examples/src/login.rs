@@ -17,9 +17,11 @@
 //! attacker's own credentials (to sign the victim into the attacker's
 //! account and watch what they type) is refused.
 //!
-//! The middleware order: `IdentityMiddleware` registered first (inside the
-//! session, as actix-identity requires: it takes the session when the
-//! request comes in), `Xsrf` anywhere, `SessionMiddleware` last (outermost).
+//! The middleware order: `IdentityMiddleware` registered first, as
+//! actix-identity's docs ask, `Xsrf`, then `SessionMiddleware` (outermost).
+//! Any order of the three works (actix hands every middleware the same
+//! session of the request, filled once `SessionMiddleware` runs); this
+//! one also lets `Xsrf` notice a forgotten `SessionMiddleware`.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};

@@ -326,3 +326,124 @@ async fn rotate_after_a_purge_with_nothing_read_is_an_error_not_a_silent_ok() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
+
+// ---------------------------------------------------------------------------
+// The middleware order
+// ---------------------------------------------------------------------------
+
+async fn whoami(req: HttpRequest, _: ValidXsrf) -> HttpResponse {
+    HttpResponse::Ok().body(login::user_fn(&req).unwrap_or_default())
+}
+
+/// Signs in, checks the token is bound to the user, binds a key, signs out
+/// (purge first), and replays the old cookie with the key; `Err` says
+/// which step failed.
+async fn full_login_cycle<S, B>(c: &Client<S>, memory: &MemoryStore) -> Result<(), String>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let step = |what: &str, r: &xsrf_tests::fixture::Resp, want: StatusCode| {
+        if r.status == want {
+            Ok(())
+        } else {
+            Err(format!("{what}: {} {}", r.status, r.body.trim()))
+        }
+    };
+    let t = c.send(TestRequest::get().uri("/token")).await;
+    step("first page", &t, StatusCode::OK)?;
+    let r = c
+        .send(post("/login").insert_header(("X-XSRF-Token", t.body)))
+        .await;
+    step("sign-in", &r, StatusCode::OK)?;
+    let t = c.send(TestRequest::get().uri("/token")).await.body;
+    let r = c
+        .send(post("/whoami").insert_header(("X-XSRF-Token", t.as_str())))
+        .await;
+    step("token of the signed-in user", &r, StatusCode::OK)?;
+    if r.body != "alice" {
+        return Err(format!("user_fn saw {:?}", r.body));
+    }
+    let r = c
+        .send(post("/key").insert_header(("X-XSRF-Token", t.as_str())))
+        .await;
+    step("bind a key", &r, StatusCode::OK)?;
+    let (key, old) = (r.body, c.cookies());
+    let r = c
+        .send(post("/logout-then-rotate").insert_header(("X-XSRF-Token", t.as_str())))
+        .await;
+    step("sign-out", &r, StatusCode::OK)?;
+    if !memory.is_empty() {
+        return Err("keys left in the store".to_owned());
+    }
+    c.set_cookies(old);
+    let r = c
+        .send(post("/use").insert_header(("X-XSRF-Token", key.as_str())))
+        .await;
+    step("replayed key", &r, StatusCode::FORBIDDEN)
+}
+
+/// Every order of `IdentityMiddleware`, `Xsrf` and `SessionMiddleware`.
+/// What this pins: all six work, sign-in, the token bound to the user,
+/// one-time keys deleted at sign-out. The session is only used while
+/// handlers run, and a middleware that asks for it before the session
+/// middleware loaded it gets the very session that is then filled (actix
+/// keeps one per request), so no order breaks it. actix-identity still
+/// documents registering `IdentityMiddleware` before `SessionMiddleware`,
+/// which the login example does.
+#[actix_web::test]
+async fn every_order_of_identity_xsrf_and_session_middleware_works() {
+    macro_rules! mw {
+        (identity, $xsrf:expr) => {
+            IdentityMiddleware::default()
+        };
+        (session, $xsrf:expr) => {
+            session_middleware()
+        };
+        (xsrf, $xsrf:expr) => {
+            $xsrf.clone()
+        };
+    }
+    macro_rules! cycle {
+        ($name:expr, $($mw:ident),+) => {{
+            let memory = Arc::new(MemoryStore::default());
+            let xsrf = login::configure(
+                xsrf_tests::fixture::builder(&clock()).one_time_store(Arc::clone(&memory)),
+            )
+            .build()
+            .expect("settings");
+            let c = Client::new(
+                test::init_service(
+                    App::new()
+                        .app_data(web::Data::new(Log::default()))
+                        $(.wrap(mw!($mw, xsrf)))+
+                        .route("/token", web::get().to(token))
+                        .route("/login", web::post().to(sign_in))
+                        .route("/whoami", web::post().to(whoami))
+                        .route("/key", web::post().to(create_key))
+                        .route("/use", web::post().to(use_key))
+                        .route("/logout-then-rotate", web::post().to(logout_then_rotate)),
+                )
+                .await,
+            );
+            ($name, full_login_cycle(&c, &memory).await)
+        }};
+    }
+    let outcomes = [
+        cycle!("identity, xsrf, session", identity, xsrf, session),
+        cycle!("xsrf, identity, session", xsrf, identity, session),
+        cycle!("identity, session, xsrf", identity, session, xsrf),
+        cycle!("xsrf, session, identity", xsrf, session, identity),
+        cycle!("session, identity, xsrf", session, identity, xsrf),
+        cycle!("session, xsrf, identity", session, xsrf, identity),
+    ];
+    let failed: Vec<_> = outcomes.iter().filter(|(_, o)| o.is_err()).collect();
+    assert!(
+        failed.is_empty(),
+        "registered in these orders, logins broke: {failed:?}"
+    );
+}

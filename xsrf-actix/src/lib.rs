@@ -79,8 +79,10 @@
 //! `Identity::logout` (which purges the session) may come in either order
 //! once the request's token was checked. The `login` example of the
 //! repository runs sign-in, a profile form and sign-out. Middleware
-//! order: `IdentityMiddleware` registered before `SessionMiddleware` (as
-//! actix-identity requires), `Xsrf` anywhere.
+//! order: all six orders of `IdentityMiddleware`, `Xsrf` and
+//! `SessionMiddleware` work (a test runs each); register
+//! `IdentityMiddleware` first, as actix-identity's docs ask, which also
+//! keeps a forgotten `SessionMiddleware` detectable.
 //!
 //! # Token lifetime, refresh and key rotation
 //!
