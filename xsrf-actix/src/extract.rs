@@ -21,7 +21,10 @@ use crate::state;
 /// use actix_web::{HttpRequest, HttpResponse, post};
 /// use xsrf_actix::{Check, Source, XsrfError};
 ///
-/// // What `#[handle_token(action = "delete-account", source = "header")]` expands to.
+/// // What `#[handle_token(action = "delete-account", source = "header")]` expands
+/// // to for a handler taking nothing but the request; a handler with body
+/// // extractors takes them as one `Deferred` and extracts them after the
+/// // check (see `Deferred`).
 /// #[post("/account/delete")]
 /// async fn delete(req: HttpRequest) -> Result<HttpResponse, XsrfError> {
 ///     Check::new().action("delete-account").source(Source::Header).run(&req).await?;
