@@ -39,6 +39,16 @@ pub struct TestServer {
 impl TestServer {
     /// Starts the fixture app on a free loopback port.
     pub async fn start(xsrf: Xsrf, log: Log) -> io::Result<Self> {
+        Self::start_with_routes(xsrf, log, routes).await
+    }
+
+    /// Starts an app with other routes (and the fixture's middleware and
+    /// log) on a free loopback port.
+    pub async fn start_with_routes(
+        xsrf: Xsrf,
+        log: Log,
+        routes: fn(&mut web::ServiceConfig),
+    ) -> io::Result<Self> {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(log.clone()))
