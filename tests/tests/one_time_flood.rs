@@ -146,8 +146,35 @@ async fn k8_ten_thousand_fresh_sessions_do_not_evict_a_legitimate_users_key() {
     assert!(store.len() <= 2, "{}", store.len());
 }
 
+/// What the app logs with `tracing` while the guard lives (this thread).
+fn capture_logs() -> (Arc<std::sync::Mutex<Vec<u8>>>, impl Drop) {
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&buf);
+    let guard = tracing_subscriber::fmt()
+        .with_writer(move || Sink(Arc::clone(&sink)))
+        .with_ansi(false)
+        .finish()
+        .set_default();
+    (buf, guard)
+}
+
 #[actix_web::test]
 async fn k8_unbound_keys_are_limited_apart_from_bound_ones_and_expired_go_first() {
+    let (logs, _guard) = capture_logs();
     let clock = clock();
     let store = Arc::new(
         MemoryStore::with_capacity(1_000)
@@ -170,6 +197,14 @@ async fn k8_unbound_keys_are_limited_apart_from_bound_ones_and_expired_go_first(
         }
     }
     assert_eq!((links.len(), refused), (50, 10));
+    // Each refusal also warns the operator.
+    let text = String::from_utf8_lossy(&logs.lock().expect("logs")).into_owned();
+    let warnings = text
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("one-time key store full"))
+        .count();
+    assert_eq!(warnings, 10, "{text}");
+    assert!(text.contains("keys=\"unbound\""), "{text}");
     assert_eq!(store.len(), 50);
     // Session-bound keys have their own room.
     let r = create!(c, "/one-time");
