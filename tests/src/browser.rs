@@ -200,3 +200,27 @@ pub async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
 pub async fn text_of(c: &Client, css: &str) -> String {
     element(c, css).await.text().await.expect("element text")
 }
+
+/// Starts an attacker's site on another port of 127.0.0.1: `routes` are its
+/// pages, and they find the victim's port as `web::Data<u16>`. Returns where
+/// it listens and the handle that stops it.
+pub fn start_attacker(
+    victim_port: u16,
+    routes: fn(&mut actix_web::web::ServiceConfig),
+) -> (std::net::SocketAddr, actix_web::dev::ServerHandle) {
+    use actix_web::{App, HttpServer, web};
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(victim_port))
+            .configure(routes)
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(("127.0.0.1", 0))
+    .expect("bind");
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (addr, handle)
+}

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use actix_session::storage::CookieSessionStore;
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use fantoccini::{Client, Locator};
 use futures_util::FutureExt as _;
 use xsrf_examples::forms;
@@ -40,21 +40,10 @@ use xsrf_tests::server::{ExampleServer, Hits, send_raw, start_example};
 /// The attacker: pages on another origin (another port) that attack the
 /// demo at `http://{host}:{victim port}`.
 fn start_attacker(victim_port: u16) -> (SocketAddr, ServerHandle) {
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(victim_port))
-            .route("/form/{host}", web::get().to(attack_form))
-            .route("/fetch/{host}", web::get().to(attack_fetch))
+    xsrf_tests::browser::start_attacker(victim_port, |cfg| {
+        cfg.route("/form/{host}", web::get().to(attack_form))
+            .route("/fetch/{host}", web::get().to(attack_fetch));
     })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .expect("bind");
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    (addr, handle)
 }
 
 fn victim(host: &str, port: u16) -> Option<String> {

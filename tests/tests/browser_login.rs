@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use fantoccini::Client;
 use futures_util::FutureExt as _;
 use xsrf_examples::login::{self, Profiles};
@@ -27,20 +27,9 @@ use xsrf_tests::server::{ExampleServer, start_example_with};
 /// The attacker's page: a hidden sign-in form with the attacker's own
 /// credentials, submitted on load, against the app at `{host}`.
 fn start_attacker(victim_port: u16) -> (SocketAddr, ServerHandle) {
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(victim_port))
-            .route("/login/{host}", web::get().to(attack_login))
+    xsrf_tests::browser::start_attacker(victim_port, |cfg| {
+        cfg.route("/login/{host}", web::get().to(attack_login));
     })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .expect("bind");
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    (addr, handle)
 }
 
 async fn attack_login(host: web::Path<String>, port: web::Data<u16>) -> HttpResponse {

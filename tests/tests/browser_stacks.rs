@@ -25,7 +25,7 @@ use std::time::Instant;
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, cookie, web};
+use actix_web::{App, HttpResponse, cookie, web};
 use fantoccini::Client;
 use futures_util::FutureExt as _;
 use xsrf_actix::Xsrf;
@@ -124,21 +124,10 @@ async fn htmx_button_posts(c: &Client, app: &ExampleServer) {
 
 /// The attacker: pages on another port, attacking `http://127.0.0.1:{victim}`.
 fn start_attacker(victim_port: u16) -> (SocketAddr, ServerHandle) {
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(victim_port))
-            .route("/form", web::get().to(attack_form))
-            .route("/fetch", web::get().to(attack_fetch))
+    xsrf_tests::browser::start_attacker(victim_port, |cfg| {
+        cfg.route("/form", web::get().to(attack_form))
+            .route("/fetch", web::get().to(attack_fetch));
     })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .expect("bind");
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    (addr, handle)
 }
 
 fn html(body: String) -> HttpResponse {
