@@ -134,6 +134,18 @@ async fn body_token_without_the_middleware_is_a_clear_error_not_a_silent_400() {
         "{}",
         r.body
     );
+    // A JSON body without the header names the same fix, rather than
+    // answering "token missing" for a token that is there.
+    let r = c
+        .send(post("/api/comments").set_json(serde_json::json!({"xsrf_token": t, "body": "j"})))
+        .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        r.body
+            .contains("only the Xsrf middleware can do without eating it"),
+        "{}",
+        r.body
+    );
     // The header still works without the middleware.
     let r = c
         .send(

@@ -6,6 +6,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderMap};
+use actix_web::mime;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 use serde::{Serialize, Serializer};
 use xsrf_core::{Binding, OriginAllowed, Rejection, RequestFacts, StaticKey, Token, secret_eq};
@@ -183,7 +184,7 @@ impl Check {
                 Some(BodyToken::Unreadable(p)) if found.is_none() => {
                     return Err(Rejection::BodyUnreadable(p).into());
                 }
-                None if found.is_none() && is_form(req) => {
+                None if found.is_none() && body_may_hold_token(req) => {
                     return Err(XsrfError::misconfigured(
                         "the token must be read from the request body, which only the Xsrf middleware can do without eating it: add `.wrap(xsrf.clone())` to the App",
                     ));
@@ -267,9 +268,17 @@ fn body_token(req: &HttpRequest) -> Option<BodyToken> {
     state::PerRequest::read(req, |p| p.body.clone()).flatten()
 }
 
-fn is_form(req: &HttpRequest) -> bool {
-    let ct = req.content_type().to_ascii_lowercase();
-    ct == "application/x-www-form-urlencoded" || ct == "multipart/form-data"
+/// A body the middleware would have scanned for the token field: a form,
+/// or JSON (sent without the token header, which is the case here).
+fn body_may_hold_token(req: &HttpRequest) -> bool {
+    let Ok(Some(mime)) = req.mime_type() else {
+        return false;
+    };
+    let essence = mime.essence_str();
+    essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        || essence.eq_ignore_ascii_case("multipart/form-data")
+        || (mime.type_() == mime::APPLICATION
+            && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)))
 }
 
 fn in_query(req: &HttpRequest, field: &str) -> bool {
