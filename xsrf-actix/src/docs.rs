@@ -9,6 +9,8 @@
 //!   and its two patterns.
 //! * [`htmx_and_spa`] — the token in `hx-headers` (htmx 2 and 4), axios
 //!   and the `XSRF-TOKEN` cookie, and what that cookie does not protect.
+//! * [`testing`] — your app's tests with `actix_web::test`, protection on:
+//!   what a test sends that a browser sends, and the forged request.
 //!
 //! Template engines (askama, maud, minijinja, tera) are in
 //! [`templates`](crate::templates), next to the code.
@@ -24,3 +26,6 @@ pub mod migrating_from_actix_csrf_middleware {}
 
 #[doc = include_str!("../docs/htmx-and-spa.md")]
 pub mod htmx_and_spa {}
+
+#[doc = include_str!("../docs/testing.md")]
+pub mod testing {}
