@@ -31,6 +31,10 @@ impl Accepted {
     }
 }
 
+/// The example's session cookie (the demo keeps actix-session's `id`; see
+/// [`support::cookie_sessions`](crate::support::cookie_sessions)).
+pub const SESSION_COOKIE: &str = "chat-session";
+
 /// The chat app, ready for `HttpServer::new` or `actix_web::test`.
 pub fn app<S: SessionStore + 'static>(
     xsrf: Xsrf,

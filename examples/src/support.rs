@@ -6,7 +6,20 @@ use std::net::SocketAddr;
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie;
-use xsrf_actix::{SigningKey, Xsrf};
+use xsrf_actix::{SigningKey, Xsrf, XsrfBuilder};
+
+/// What every binary does first: logging, the address from `BIND` (else
+/// `default_bind`), and a builder with the secret from `XSRF_SECRET` and
+/// the site origins for that address.
+pub fn start(default_bind: &str) -> std::io::Result<(SocketAddr, XsrfBuilder)> {
+    init_logging();
+    let addr = bind_addr(default_bind).map_err(std::io::Error::other)?;
+    let mut builder = Xsrf::builder().secret(secret().map_err(std::io::Error::other)?);
+    for origin in site_origins(addr) {
+        builder = builder.site_origin(origin);
+    }
+    Ok((addr, builder))
+}
 
 /// Sets up logging (`RUST_LOG` overrides the `info` default).
 pub fn init_logging() {

@@ -364,12 +364,7 @@ async fn clear_comments(comments: web::Data<Comments>) -> HttpResponse {
 /// demo, the port of [`Engine::default_bind`] otherwise.
 pub async fn serve(engine: Engine) -> std::io::Result<()> {
     use std::io::Error as E;
-    support::init_logging();
-    let addr = support::bind_addr(engine.default_bind()).map_err(E::other)?;
-    let mut builder = Xsrf::builder().secret(support::secret().map_err(E::other)?);
-    for origin in support::site_origins(addr) {
-        builder = builder.site_origin(origin);
-    }
+    let (addr, builder) = support::start(engine.default_bind())?;
     let xsrf = builder.build().map_err(E::other)?;
     // Templates that do not parse stop the start, not every request.
     Renderer::new(engine).map_err(E::other)?;

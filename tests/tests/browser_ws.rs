@@ -19,7 +19,7 @@ use fantoccini::Client;
 use futures_util::FutureExt as _;
 use xsrf_actix::{SigningKey, Xsrf};
 use xsrf_examples::chat::{self, Accepted};
-use xsrf_examples::forms;
+use xsrf_examples::support;
 use xsrf_tests::browser::{Driver, browser_binaries, connect, element, eventually, text_of};
 
 /// Statuses the chat answered to handshakes (`GET /ws`), in order.
@@ -60,7 +60,7 @@ fn start_chat() -> Chat {
     let (a, h) = (accepted.clone(), handshakes.clone());
     let server = HttpServer::new(move || {
         let h = h.clone();
-        let sessions = forms::cookie_sessions(&xsrf, session_key.clone());
+        let sessions = support::cookie_sessions(&xsrf, session_key.clone(), chat::SESSION_COOKIE);
         chat::app(xsrf.clone(), a.clone(), sessions).wrap_fn(move |req, srv| {
             let ws = req.path() == "/ws";
             let h = h.clone();

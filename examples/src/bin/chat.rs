@@ -3,17 +3,11 @@
 //! for the `forms` demo. A page on another origin cannot open the socket.
 
 use actix_web::{HttpServer, cookie, web};
-use xsrf_actix::Xsrf;
-use xsrf_examples::{chat, forms, support};
+use xsrf_examples::{chat, support};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    support::init_logging();
-    let addr = support::bind_addr("127.0.0.1:8080").map_err(std::io::Error::other)?;
-    let mut builder = Xsrf::builder().secret(support::secret().map_err(std::io::Error::other)?);
-    for origin in support::site_origins(addr) {
-        builder = builder.site_origin(origin);
-    }
+    let (addr, builder) = support::start("127.0.0.1:8080")?;
     let xsrf = builder.build().map_err(std::io::Error::other)?;
     let accepted = web::Data::new(chat::Accepted::default());
     let session_key = cookie::Key::generate();
@@ -21,7 +15,7 @@ async fn main() -> std::io::Result<()> {
         chat::app(
             xsrf.clone(),
             accepted.clone(),
-            forms::cookie_sessions(&xsrf, session_key.clone()),
+            support::cookie_sessions(&xsrf, session_key.clone(), chat::SESSION_COOKIE),
         )
     })
     .bind(addr)?;

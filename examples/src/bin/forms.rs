@@ -5,17 +5,11 @@
 //! `xsrf_examples::forms`.
 
 use actix_web::{HttpServer, cookie, web};
-use xsrf_actix::Xsrf;
 use xsrf_examples::{forms, support};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    support::init_logging();
-    let addr = support::bind_addr("127.0.0.1:8080").map_err(std::io::Error::other)?;
-    let mut builder = Xsrf::builder().secret(support::secret().map_err(std::io::Error::other)?);
-    for origin in support::site_origins(addr) {
-        builder = builder.site_origin(origin);
-    }
+    let (addr, builder) = support::start("127.0.0.1:8080")?;
     let builder =
         forms::configure(builder, |k| std::env::var(k).ok()).map_err(std::io::Error::other)?;
     let xsrf = builder.build().map_err(std::io::Error::other)?;

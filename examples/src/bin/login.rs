@@ -3,19 +3,14 @@
 //! `alice` / `wonderland` and `mallory` / `evil`.
 
 use actix_web::{HttpServer, cookie, web};
-use xsrf_actix::Xsrf;
 use xsrf_examples::{login, support};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    support::init_logging();
-    let addr = support::bind_addr("127.0.0.1:8082").map_err(std::io::Error::other)?;
-    let mut builder =
-        login::configure(Xsrf::builder().secret(support::secret().map_err(std::io::Error::other)?));
-    for origin in support::site_origins(addr) {
-        builder = builder.site_origin(origin);
-    }
-    let xsrf = builder.build().map_err(std::io::Error::other)?;
+    let (addr, builder) = support::start("127.0.0.1:8082")?;
+    let xsrf = login::configure(builder)
+        .build()
+        .map_err(std::io::Error::other)?;
     let profiles = web::Data::new(login::Profiles::default());
     let session_key = cookie::Key::generate();
     let server = HttpServer::new(move || {

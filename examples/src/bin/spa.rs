@@ -2,20 +2,15 @@
 //! default; `BIND` and `XSRF_SECRET` as for the demo).
 
 use actix_web::{HttpServer, cookie, web};
-use xsrf_actix::Xsrf;
 use xsrf_examples::{forms, spa, support};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    support::init_logging();
-    let addr = support::bind_addr("127.0.0.1:8081").map_err(std::io::Error::other)?;
-    let mut builder = Xsrf::builder()
-        .secret(support::secret().map_err(std::io::Error::other)?)
-        .send_cookie(true);
-    for origin in support::site_origins(addr) {
-        builder = builder.site_origin(origin);
-    }
-    let xsrf = builder.build().map_err(std::io::Error::other)?;
+    let (addr, builder) = support::start("127.0.0.1:8081")?;
+    let xsrf = builder
+        .send_cookie(true)
+        .build()
+        .map_err(std::io::Error::other)?;
     let comments = web::Data::new(forms::Comments::default());
     let session_key = cookie::Key::generate();
     let server = HttpServer::new(move || {
