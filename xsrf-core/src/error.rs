@@ -2,6 +2,17 @@
 
 /// A setting that would make the protection weaker than it claims, or that
 /// cannot be understood. Returned by constructors and `build()` methods.
+///
+/// ```
+/// use xsrf_core::{ConfigError, SigningKey};
+/// // 16 bytes: refused at start-up, with the reason, never per request.
+/// let err = SigningKey::from_bytes(&[7; 16]).err();
+/// assert_eq!(err, Some(ConfigError::KeyTooShort { len: 16, min: 32 }));
+/// assert_eq!(
+///     err.map(|e| e.to_string()).as_deref(),
+///     Some("signing key is 16 bytes; at least 32 are required")
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {

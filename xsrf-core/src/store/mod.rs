@@ -18,11 +18,29 @@ pub mod acceptance;
 
 pub use self::memory::MemoryStore;
 
-/// The future a [`KeyStore`] method returns.
+/// The future a [`KeyStore`] method returns: boxed, so the trait stays
+/// object-safe (`Arc<dyn KeyStore>`).
+///
+/// ```
+/// use xsrf_core::store::StoreFuture;
+/// fn answer(n: usize) -> StoreFuture<'static, usize> {
+///     Box::pin(async move { Ok(n) })
+/// }
+/// # assert_eq!(futures_executor::block_on(answer(3)), Ok(3));
+/// ```
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// The SHA-256 digest of a one-time key: stores keep digests, never keys,
 /// so a dump of the store yields nothing that can be redeemed.
+///
+/// ```
+/// use xsrf_core::store::KeyDigest;
+/// let d = KeyDigest::of("a-one-time-key");
+/// assert_eq!(d, KeyDigest::of("a-one-time-key"));
+/// assert_eq!(d.to_hex().len(), 64);
+/// // Debug output never shows the digest (it names a live key).
+/// assert_eq!(format!("{d:?}"), "KeyDigest(..)");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KeyDigest(pub(crate) [u8; 32]);
 
@@ -103,6 +121,17 @@ fn hex(bytes: &[u8; 32]) -> String {
 }
 
 /// What a store keeps per key.
+///
+/// ```
+/// use xsrf_core::store::StoredKey;
+/// use time::{Duration, OffsetDateTime};
+/// let entry = StoredKey {
+///     data: serde_json::to_vec(&42u32).unwrap(),
+///     session: Some("per-session-salt".into()),
+///     expires_at: OffsetDateTime::now_utc() + Duration::minutes(15),
+/// };
+/// assert_eq!(entry.data, b"42");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredKey {
     /// The custom data, serialized (JSON).
@@ -114,6 +143,23 @@ pub struct StoredKey {
 }
 
 /// The outcome of an atomic [`KeyStore::take`].
+///
+/// ```
+/// use xsrf_core::MemoryStore;
+/// use xsrf_core::store::{KeyDigest, KeyStore, StoredKey, Taken};
+/// use time::{Duration, OffsetDateTime};
+/// # futures_executor::block_on(async {
+/// let store = MemoryStore::default();
+/// let now = OffsetDateTime::now_utc();
+/// let d = KeyDigest::of("k");
+/// let entry = StoredKey { data: b"1".to_vec(), session: Some("s".into()), expires_at: now + Duration::minutes(1) };
+/// store.put(d, entry, now).await?;
+/// assert_eq!(store.take(d, Some("t"), now).await?, Taken::OtherSession);
+/// assert_eq!(store.take(d, Some("s"), now).await?, Taken::Valid(b"1".to_vec()));
+/// assert_eq!(store.take(d, Some("s"), now).await?, Taken::Missing);
+/// # Ok::<(), xsrf_core::StoreError>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Taken {
     /// The key was valid and is now gone; here is its data.
@@ -127,6 +173,19 @@ pub enum Taken {
 }
 
 /// A store failure. Validation fails closed on any of these.
+///
+/// ```
+/// use xsrf_core::store::StoreError;
+/// use xsrf_core::{CreateError, CreateOptions, MemoryStore, OneTimeKeys};
+/// # futures_executor::block_on(async {
+/// // One unbound key fits; the second is refused with a reason.
+/// let keys = OneTimeKeys::new(MemoryStore::default().with_unbound_capacity(1));
+/// let now = time::OffsetDateTime::now_utc();
+/// assert!(keys.create(&CreateOptions::new(), &(), now).await.is_ok());
+/// let refused = keys.create(&CreateOptions::new(), &(), now).await;
+/// assert!(matches!(refused, Err(CreateError::Store(StoreError::Full))));
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -174,7 +233,53 @@ impl Quota {
 /// Storage for one-time keys.
 ///
 /// `take` must be atomic: of any number of concurrent takes of one key, at
-/// most one returns [`Taken::Valid`].
+/// most one returns [`Taken::Valid`]. A backend of your own (a SQL
+/// table, say) does it in one statement (`DELETE ... RETURNING`) or one
+/// transaction; a wrapper can add to an existing store, as here:
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use time::OffsetDateTime;
+/// use xsrf_core::store::{KeyDigest, KeyStore, StoreFuture, StoredKey, Taken};
+/// use xsrf_core::{CreateOptions, MemoryStore, OneTimeKeys};
+///
+/// /// Counts redemptions (for a metric), keeping the inner store's atomicity.
+/// struct Counted<S> { inner: S, redeemed: AtomicUsize }
+///
+/// impl<S: KeyStore> KeyStore for Counted<S> {
+///     fn put<'a>(&'a self, d: KeyDigest, e: StoredKey, now: OffsetDateTime) -> StoreFuture<'a, ()> {
+///         self.inner.put(d, e, now)
+///     }
+///     fn take<'a>(&'a self, d: KeyDigest, s: Option<&'a str>, now: OffsetDateTime) -> StoreFuture<'a, Taken> {
+///         Box::pin(async move {
+///             let taken = self.inner.take(d, s, now).await?;
+///             if matches!(taken, Taken::Valid(_)) {
+///                 self.redeemed.fetch_add(1, Ordering::Relaxed);
+///             }
+///             Ok(taken)
+///         })
+///     }
+///     fn purge_expired(&self, now: OffsetDateTime) -> StoreFuture<'_, usize> {
+///         self.inner.purge_expired(now)
+///     }
+///     fn clear_session<'a>(&'a self, s: &'a str) -> StoreFuture<'a, usize> {
+///         self.inner.clear_session(s)
+///     }
+///     fn quota(&self) -> Option<xsrf_core::store::Quota> {
+///         self.inner.quota()
+///     }
+/// }
+///
+/// # futures_executor::block_on(async {
+/// let store = std::sync::Arc::new(Counted { inner: MemoryStore::default(), redeemed: AtomicUsize::new(0) });
+/// let keys = OneTimeKeys::new(store.clone());
+/// let now = OffsetDateTime::now_utc();
+/// let key = keys.create(&CreateOptions::new(), &"reset", now).await.unwrap();
+/// assert_eq!(keys.validate::<String>(key.as_str(), None, now).await.as_deref(), Ok("reset"));
+/// assert!(keys.validate::<String>(key.as_str(), None, now).await.is_err());
+/// assert_eq!(store.redeemed.load(Ordering::Relaxed), 1);
+/// # });
+/// ```
 pub trait KeyStore: Send + Sync + 'static {
     /// Stores a new key.
     fn put<'a>(
