@@ -125,10 +125,28 @@ mod valid;
 /// `xsrf_actix::WithToken<R>` for its original `R`. Option:
 /// `action = "..."`.
 ///
-/// ```text
+/// ```
+/// use actix_web::{App, HttpResponse, get, test};
+/// use xsrf_actix::{SigningKey, Xsrf, XsrfToken, send_token};
+///
 /// #[get("/account/delete")]
 /// #[send_token(action = "delete-account")]
-/// async fn confirm() -> impl Responder { "<form>...</form>" }
+/// async fn confirm(token: XsrfToken) -> HttpResponse {
+///     HttpResponse::Ok().body(format!("<form method=post>{}<button>Delete</button></form>", token.hidden_input()))
+/// }
+///
+/// # #[actix_web::main]
+/// # async fn main() {
+/// let xsrf = Xsrf::builder().secret(SigningKey::generate().unwrap()).build().unwrap();
+/// let session = actix_session::SessionMiddleware::new(
+///     actix_session::storage::CookieSessionStore::default(),
+///     actix_web::cookie::Key::generate(),
+/// );
+/// let app = test::init_service(App::new().wrap(xsrf).wrap(session).service(confirm)).await;
+/// let res = test::call_service(&app, test::TestRequest::get().uri("/account/delete").to_request()).await;
+/// // The token is in the page and in the `X-XSRF-Token` header.
+/// assert!(res.headers().contains_key("x-xsrf-token"));
+/// # }
 /// ```
 ///
 /// See the crate docs for the expansion.
@@ -143,10 +161,29 @@ pub fn send_token(args: TokenStream, item: TokenStream) -> TokenStream {
 /// returns `Result<R, actix_web::Error>` for its original `R`. Options: `action = "..."`, `source = "header" | "form" | "cookie"`,
 /// `one_time`.
 ///
-/// ```text
+/// ```
+/// use actix_web::{App, HttpResponse, http::StatusCode, post, test};
+/// use xsrf_actix::{SigningKey, Xsrf, handle_token};
+///
 /// #[post("/account/delete")]
 /// #[handle_token(action = "delete-account", source = "header")]
-/// async fn delete() -> HttpResponse { HttpResponse::NoContent().finish() }
+/// async fn delete() -> HttpResponse {
+///     HttpResponse::NoContent().finish()
+/// }
+///
+/// # #[actix_web::main]
+/// # async fn main() {
+/// let xsrf = Xsrf::builder().secret(SigningKey::generate().unwrap()).build().unwrap();
+/// let session = actix_session::SessionMiddleware::new(
+///     actix_session::storage::CookieSessionStore::default(),
+///     actix_web::cookie::Key::generate(),
+/// );
+/// let app = test::init_service(App::new().wrap(xsrf).wrap(session).service(delete)).await;
+/// // A post without a token never reaches the handler.
+/// let forged = test::TestRequest::post().uri("/account/delete").to_request();
+/// let res = test::call_service(&app, forged).await;
+/// assert_eq!(res.status(), StatusCode::FORBIDDEN);
+/// # }
 /// ```
 ///
 /// See the crate docs for the expansion.
