@@ -461,7 +461,10 @@ async fn t15_oversized_truncated_or_odd_bodies_are_refused_with_a_reason() {
     let big = format!("pad={}&xsrf_token={t}&body=x", "p".repeat(100 * 1024));
     let r = c.send(form_post("/comments", &big)).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(r.body.trim(), "request body exceeds the XSRF scan limit");
+    assert_eq!(
+        r.body.trim(),
+        "no XSRF token within the body's scan limit: put the token field before files and large fields, or send the token in the header"
+    );
     // Truncated multipart (no closing boundary, token part never ends).
     let mut mp = multipart_body("B0UND", &[("file", b"data")]);
     mp.truncate(mp.len() - 12);

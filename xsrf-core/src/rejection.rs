@@ -79,7 +79,12 @@ pub enum Rejection {
     #[error("static session key invalid")]
     StaticKeyMismatch,
     /// The body had to be read to find the token and exceeded the limit.
-    #[error("request body exceeds the XSRF scan limit")]
+    /// The message names the two fixes: forms put the hidden field before
+    /// file inputs and large fields (browsers send fields in page order),
+    /// scripts send the token in the header.
+    #[error(
+        "no XSRF token within the body's scan limit: put the token field before files and large fields, or send the token in the header"
+    )]
     BodyTooLarge,
     /// The body could not be read or parsed while looking for the token.
     #[error("request body unreadable: {0}")]
