@@ -1,7 +1,9 @@
 //! Benchmarks of xsrf-actix against its peers, all measured in one run.
 //!
 //! `cargo run --release -p xsrf-bench [load|overhead|memory|onetime|scan ...]`
-//! runs the selected parts (all by default) and prints plain-text tables.
+//! runs the selected parts (all by default) and prints plain-text tables;
+//! `cargo run --release -p xsrf-bench soak --minutes N [--cluster]` runs the
+//! soak instead (see `soak.rs`), which exits non-zero when it fails.
 //! Every ratio is taken against a baseline measured in the same run on the
 //! same machine, so the numbers can be compared with each other but not
 //! with figures from another machine. Nothing here asserts a timing: the
@@ -20,6 +22,7 @@ mod onetime;
 mod overhead;
 mod report;
 mod scan;
+mod soak;
 
 /// Counts every allocation of the process, so parts can read allocations
 /// and bytes per request from a `stats_alloc::Region`.
@@ -39,9 +42,21 @@ const PARTS: [&str; 5] = ["load", "overhead", "memory", "onetime", "scan"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The soak is not a part of the default run: it takes minutes.
+    match args.first().map(String::as_str) {
+        Some("soak") => std::process::exit(soak::main(&args[1..])),
+        Some(soak::SERVER) => {
+            if let Err(e) = xsrf_tests::soak::serve() {
+                eprintln!("soak server: {e}");
+                std::process::exit(1);
+            }
+            return;
+        }
+        _ => {}
+    }
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!(
-            "usage: xsrf-bench [{}]...  (default: all parts)",
+            "usage: xsrf-bench [{}]...  (default: all parts)\n       xsrf-bench soak --minutes N [--cluster]",
             PARTS.join("|")
         );
         return;

@@ -8,3 +8,4 @@ pub mod browser;
 pub mod fixture;
 pub mod redis_server;
 pub mod server;
+pub mod soak;
