@@ -11,7 +11,8 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::sync::mpsc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -26,11 +27,11 @@ use crate::report::{self, Table};
 /// Concurrent keep-alive connections per scenario.
 const CONNECTIONS: usize = 16;
 /// Rounds over all scenarios.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 /// Unrecorded requests at the start of each run (connections, caches).
-const WARMUP: Duration = Duration::from_millis(300);
+const WARMUP: Duration = Duration::from_millis(200);
 /// Recorded time per scenario per round.
-const MEASURE: Duration = Duration::from_millis(1500);
+const MEASURE: Duration = Duration::from_millis(1200);
 
 /// Which app a scenario serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,27 +204,32 @@ impl Running {
 }
 
 /// Builds the `HttpServer` of one app on a listener: one worker, no
-/// signal handling (the bench stops it itself).
+/// signal handling (the bench stops it itself). The worker enters the
+/// probe first (pinning it, noting its thread).
 macro_rules! launcher {
-    ($factory:expr) => {
+    ($probe:expr, $factory:expr) => {{
+        let probe = $probe.clone();
         move |listener: TcpListener| -> io::Result<Server> {
-            Ok(HttpServer::new($factory)
-                .workers(1)
-                .disable_signals()
-                .listen(listener)?
-                .run())
+            Ok(HttpServer::new(move || {
+                probe.enter();
+                $factory()
+            })
+            .workers(1)
+            .disable_signals()
+            .listen(listener)?
+            .run())
         }
-    };
+    }};
 }
 
-fn start(s: &Scenario, session_key: &cookie::Key) -> io::Result<Running> {
+fn start(s: &Scenario, session_key: &cookie::Key, probe: &Probe) -> io::Result<Running> {
     let key = session_key.clone();
     let handler = s.handler();
     match s.kind {
-        Kind::Plain => Running::start(launcher!(move || {
+        Kind::Plain => Running::start(launcher!(probe, || {
             apps::plain(handler).wrap(apps::sessions(&key))
         })),
-        Kind::PlainSession => Running::start(launcher!(move || {
+        Kind::PlainSession => Running::start(launcher!(probe, || {
             apps::plain_with_session(handler).wrap(apps::sessions(&key))
         })),
         Kind::Ours | Kind::OursCookie => {
@@ -231,11 +237,13 @@ fn start(s: &Scenario, session_key: &cookie::Key) -> io::Result<Running> {
                 Kind::OursCookie => apps::StateIn::Cookie,
                 _ => apps::StateIn::Session,
             };
+            let probe = probe.clone();
             Running::start(move |listener: TcpListener| {
                 // The listener is bound already, so the site origin is known.
                 let origin = format!("http://{}", listener.local_addr()?);
                 let xsrf = apps::xsrf(&origin, state);
                 Ok(HttpServer::new(move || {
+                    probe.enter();
                     apps::ours(xsrf.clone(), handler).wrap(apps::sessions(&key))
                 })
                 .workers(1)
@@ -244,15 +252,59 @@ fn start(s: &Scenario, session_key: &cookie::Key) -> io::Result<Running> {
                 .run())
             })
         }
-        Kind::PeerMiddleware => Running::start(launcher!(move || {
+        Kind::PeerMiddleware => Running::start(launcher!(probe, || {
             apps::peer_middleware(handler).wrap(apps::sessions(&key))
         })),
-        Kind::PeerSession => Running::start(launcher!(move || {
+        Kind::PeerSession => Running::start(launcher!(probe, || {
             apps::peer_middleware_sessions(handler).wrap(apps::sessions(&key))
         })),
-        Kind::PeerCookie => Running::start(launcher!(move || {
+        Kind::PeerCookie => Running::start(launcher!(probe, || {
             apps::peer_cookie(handler).wrap(apps::sessions(&key))
         })),
+    }
+}
+
+/// The server's worker thread, as seen from the client: pinned to a core
+/// of its own (when there are two or more), and its CPU time readable.
+#[derive(Debug, Clone, Default)]
+struct Probe {
+    /// `/proc/self/task/<tid>/schedstat` of the worker thread, once known.
+    schedstat: Arc<Mutex<Option<PathBuf>>>,
+}
+
+/// Cores the client and the server are pinned to, when the machine has
+/// two or more: each then runs undisturbed by the other.
+fn cores() -> Option<(core_affinity::CoreId, core_affinity::CoreId)> {
+    if std::env::var_os("XSRF_BENCH_NO_PIN").is_some() {
+        return None;
+    }
+    let ids = core_affinity::get_core_ids()?;
+    match ids.as_slice() {
+        [client, server, ..] => Some((*client, *server)),
+        _ => None,
+    }
+}
+
+impl Probe {
+    /// Called on the worker thread as it builds its app.
+    fn enter(&self) {
+        if let Some((_, server)) = cores() {
+            core_affinity::set_for_current(server);
+        }
+        // `/proc/thread-self` names the calling thread: `<pid>/task/<tid>`.
+        if let Ok(task) = std::fs::read_link("/proc/thread-self")
+            && let Ok(mut slot) = self.schedstat.lock()
+        {
+            *slot = Some(Path::new("/proc").join(task).join("schedstat"));
+        }
+    }
+
+    /// CPU time the worker thread has run so far, when the system tells.
+    fn cpu(&self) -> Option<Duration> {
+        let path = self.schedstat.lock().ok()?.clone()?;
+        let text = std::fs::read_to_string(path).ok()?;
+        let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+        Some(Duration::from_nanos(ns))
     }
 }
 
@@ -263,6 +315,8 @@ struct Run {
     errors: u64,
     first_error: Option<String>,
     elapsed: Duration,
+    /// CPU time of the server's worker thread while recording.
+    server_cpu: Option<Duration>,
     latency_us: Histogram<u64>,
 }
 
@@ -323,6 +377,7 @@ async fn hammer(
         errors: 0,
         first_error: None,
         elapsed: Duration::ZERO,
+        server_cpu: None,
         latency_us: histogram(),
     };
     loop {
@@ -347,7 +402,8 @@ async fn hammer(
 }
 
 async fn measure(s: &Scenario, session_key: &cookie::Key) -> io::Result<Run> {
-    let server = start(s, session_key)?;
+    let probe = Probe::default();
+    let server = start(s, session_key, &probe)?;
     let mut conns = Vec::with_capacity(CONNECTIONS);
     for _ in 0..CONNECTIONS {
         conns.push(prepare(server.addr, s.via).await?);
@@ -359,11 +415,23 @@ async fn measure(s: &Scenario, session_key: &cookie::Key) -> io::Result<Run> {
         .into_iter()
         .map(|(conn, post)| tokio::spawn(hammer(conn, post, record_from, until)))
         .collect();
+    // The server's CPU time over the recorded window, read beside the
+    // client's tasks (this runtime has one thread: they wait meanwhile).
+    let cpu_probe = {
+        let probe = probe.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(record_from.into()).await;
+            let before = probe.cpu();
+            tokio::time::sleep_until(until.into()).await;
+            Some(probe.cpu()?.saturating_sub(before?))
+        })
+    };
     let mut total = Run {
         requests: 0,
         errors: 0,
         first_error: None,
         elapsed: MEASURE,
+        server_cpu: None,
         latency_us: histogram(),
     };
     let mut failure = None;
@@ -378,6 +446,7 @@ async fn measure(s: &Scenario, session_key: &cookie::Key) -> io::Result<Run> {
             Err(e) => failure = Some(e),
         }
     }
+    total.server_cpu = cpu_probe.await.ok().flatten();
     // Requests end at `until` at the latest plus one round trip.
     total.elapsed = until.saturating_duration_since(record_from);
     server.stop().await;
@@ -391,6 +460,8 @@ async fn measure(s: &Scenario, session_key: &cookie::Key) -> io::Result<Run> {
 #[derive(Debug)]
 struct Summary {
     rates: Vec<f64>,
+    /// Server CPU time per request in each round, in µs (when readable).
+    cpu_us: Vec<f64>,
     errors: u64,
     first_error: Option<String>,
     /// Latencies of the best round.
@@ -404,6 +475,23 @@ impl Summary {
             return f64::NAN;
         }
         self.rates.iter().copied().fold(0.0, f64::max)
+    }
+
+    fn median_rate(&self) -> f64 {
+        let mut r = self.rates.clone();
+        r.sort_by(f64::total_cmp);
+        match r.len() {
+            0 => f64::NAN,
+            n => r[n / 2],
+        }
+    }
+
+    /// The least server CPU time per request over the rounds.
+    fn cpu(&self) -> f64 {
+        if self.cpu_us.is_empty() || self.failed.is_some() {
+            return f64::NAN;
+        }
+        self.cpu_us.iter().copied().fold(f64::INFINITY, f64::min)
     }
 
     fn spread(&self) -> String {
@@ -428,12 +516,23 @@ pub(crate) fn run() {
     println!(
         "every app behind the same cookie-session middleware; POST /submit answers 200 \"ok\"."
     );
+    match cores() {
+        Some((client, server)) => {
+            core_affinity::set_for_current(client);
+            println!(
+                "client pinned to core {}, server worker to core {} (XSRF_BENCH_NO_PIN=1 to not pin).",
+                client.id, server.id
+            );
+        }
+        None => println!("client and server not pinned."),
+    }
     let rt = crate::runtime();
     let session_key = cookie::Key::generate();
     let mut sums: Vec<Summary> = SCENARIOS
         .iter()
         .map(|_| Summary {
             rates: Vec::new(),
+            cpu_us: Vec::new(),
             errors: 0,
             first_error: None,
             latency_us: histogram(),
@@ -445,7 +544,7 @@ pub(crate) fn run() {
             if sum.failed.is_some() {
                 continue;
             }
-            if std::env::var("ONLY").is_ok_and(|o| o != s.name) {
+            if std::env::var("ONLY").is_ok_and(|o| !s.name.contains(&o)) {
                 continue;
             }
             match rt.block_on(measure(s, &session_key)) {
@@ -455,6 +554,12 @@ pub(crate) fn run() {
                         sum.latency_us = run.latency_us;
                     }
                     sum.rates.push(rate);
+                    if let Some(cpu) = run.server_cpu
+                        && run.requests > 0
+                    {
+                        sum.cpu_us
+                            .push(cpu.as_secs_f64() * 1e6 / run.requests as f64);
+                    }
                     sum.errors += run.errors;
                     sum.first_error = sum.first_error.take().or(run.first_error);
                 }
@@ -463,11 +568,14 @@ pub(crate) fn run() {
         }
     }
 
-    let base = |via_form: bool| sums[if via_form { BASE_FORM } else { BASE_HEADER }].rate();
+    let base_of = |via_form: bool| &sums[if via_form { BASE_FORM } else { BASE_HEADER }];
+    let base = |via_form: bool| base_of(via_form).rate();
     let mut t = Table::new(&[
         "scenario",
         "req/s",
+        "median",
         "worst round",
+        "server CPU/req",
         "p50",
         "p99",
         "vs unprotected",
@@ -479,11 +587,20 @@ pub(crate) fn run() {
             t.row(vec![s.name.to_owned(), format!("FAILED: {why}")]);
             continue;
         }
+        if sum.rates.is_empty() {
+            continue;
+        }
         let h = &sum.latency_us;
         t.row(vec![
             s.name.to_owned(),
             format!("{:.0}", sum.rate()),
+            format!("{:.0}", sum.median_rate()),
             sum.spread(),
+            if sum.cpu().is_finite() {
+                format!("{:.2} µs", sum.cpu())
+            } else {
+                "-".to_owned()
+            },
             format!("{} µs", h.value_at_quantile(0.50)),
             format!("{} µs", h.value_at_quantile(0.99)),
             report::ratio(sum.rate(), base(is_form)),
@@ -496,29 +613,58 @@ pub(crate) fn run() {
     println!();
     t.print();
 
-    // Ours against the baseline and the fastest peer, per token place.
-    let mut c = Table::new(&["comparison", "ratio", "target", "met"]);
-    for (label, ours, with_session, is_form) in [
-        ("header", OURS_HEADER, Some(SESSION_HEADER), false),
-        ("form", OURS_FORM, Some(SESSION_FORM), true),
-        // No session data to set aside: it keeps its state in its own cookie.
-        ("cookie storage, header", OURS_COOKIE_HEADER, None, false),
-        ("cookie storage, form", OURS_COOKIE_FORM, None, true),
-    ] {
-        let ours_rate = sums[ours].rate();
+    // Ours against the baseline and the fastest peer, per token place:
+    // by throughput (the targets), and by the server's CPU time per
+    // request (the same comparison, insensitive to what else the machine
+    // runs: a cross-check).
+    let mut c = Table::new(&["comparison", "req/s ratio", "CPU ratio", "target", "met"]);
+    let cpu_ratio = |ours: &Summary, other: &Summary| report::ratio(other.cpu(), ours.cpu());
+    let targets = [
+        (
+            "header",
+            OURS_HEADER,
+            Some(SESSION_HEADER),
+            false,
+            None,
+            0.97,
+        ),
+        ("form", OURS_FORM, Some(SESSION_FORM), true, None, 0.95),
+        (
+            "cookie storage, header",
+            OURS_COOKIE_HEADER,
+            None,
+            false,
+            Some(0.90),
+            0.0,
+        ),
+        (
+            "cookie storage, form",
+            OURS_COOKIE_FORM,
+            None,
+            true,
+            Some(0.90),
+            0.0,
+        ),
+    ];
+    for (label, ours, with_session, is_form, vs_base, vs_session) in targets {
+        let o = &sums[ours];
+        let ours_rate = o.rate();
         let r = ours_rate / base(is_form);
         c.row(vec![
             format!("xsrf-actix {label} / unprotected"),
             report::ratio(ours_rate, base(is_form)),
-            ">= 0.90x".to_owned(),
-            yes_no(r >= 0.90),
+            cpu_ratio(o, base_of(is_form)),
+            vs_base.map_or("(info)".to_owned(), |t| format!(">= {t:.2}x")),
+            vs_base.map_or(String::new(), |t| yes_no(r >= t)),
         ]);
         if let Some(with_session) = with_session {
+            let w = &sums[with_session];
             c.row(vec![
                 format!("xsrf-actix {label} / unprotected + session data"),
-                report::ratio(ours_rate, sums[with_session].rate()),
-                "(info)".to_owned(),
-                String::new(),
+                report::ratio(ours_rate, w.rate()),
+                cpu_ratio(o, w),
+                format!(">= {vs_session:.2}x"),
+                yes_no(ours_rate / w.rate() >= vs_session),
             ]);
         }
         let peers = SCENARIOS
@@ -532,15 +678,24 @@ pub(crate) fn run() {
             })
             .filter(|(_, sum)| sum.rate().is_finite())
             .max_by(|a, b| a.1.rate().total_cmp(&b.1.rate()));
+        // The peer target is for cookie storage: the fastest peer keeps
+        // nothing in the session either.
+        let peer_target = vs_base.is_some();
         match peers {
             Some((p, psum)) => c.row(vec![
                 format!("xsrf-actix {label} / fastest peer ({})", p.name),
                 report::ratio(ours_rate, psum.rate()),
-                ">= 1.00x".to_owned(),
-                yes_no(ours_rate >= psum.rate()),
+                cpu_ratio(o, psum),
+                if peer_target { ">= 1.00x" } else { "(info)" }.to_owned(),
+                if peer_target {
+                    yes_no(ours_rate >= psum.rate())
+                } else {
+                    String::new()
+                },
             ]),
             None => c.row(vec![
                 format!("xsrf-actix {label} / fastest peer"),
+                "-".to_owned(),
                 "-".to_owned(),
                 ">= 1.00x".to_owned(),
                 "no peer ran".to_owned(),
@@ -550,7 +705,7 @@ pub(crate) fn run() {
     println!();
     c.print();
     println!(
-        "(req/s, p50, p99: the best of the {ROUNDS} rounds; \"worst round\": how much slower the slowest was. Read differences smaller than that as noise.)"
+        "(req/s, p50, p99: the best of the {ROUNDS} rounds; median: the middle round; \"worst round\": how much slower the slowest was. Read differences smaller than that as noise. server CPU/req: the worker thread's CPU time per request, least over the rounds; CPU ratio: the other row's CPU/req over ours, i.e. throughput if the server had its core to itself.)"
     );
 }
 

@@ -236,6 +236,18 @@ pub(crate) struct Creds {
     field: &'static str,
 }
 
+impl Creds {
+    /// The header the token goes in.
+    pub(crate) fn header(&self) -> &'static str {
+        self.header
+    }
+
+    /// The form field the token goes in.
+    pub(crate) fn field(&self) -> &'static str {
+        self.field
+    }
+}
+
 /// A request factory for one row and one protection's credentials.
 fn maker(row: Row, c: &Creds) -> Box<dyn Fn() -> Request> {
     let c = c.clone();
