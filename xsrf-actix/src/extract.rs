@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 use std::future::{Ready, ready};
+use std::ops::Deref;
+use std::rc::Rc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderMap};
@@ -126,10 +128,10 @@ impl Check {
         &self,
         x: &Xsrf,
         req: &'r HttpRequest,
-    ) -> Result<Option<(Cow<'r, str>, state::State)>, XsrfError> {
+    ) -> Result<Option<(Found<'r>, state::State)>, XsrfError> {
         refuse_exempt(x, req)?;
         let token = self.find_token(x, req)?;
-        if token == STATIC_KEY_MARKER {
+        if &*token == STATIC_KEY_MARKER {
             return check_static_key(x, req).map(|()| None);
         }
         check_origin(x, req)?;
@@ -139,20 +141,20 @@ impl Check {
 
     /// Collects the token from every allowed place; they must agree.
     ///
-    /// Header values are borrowed from the request; only a body token (kept
-    /// by the middleware in the extensions) is copied out.
+    /// Header values are borrowed from the request; a body token (kept by
+    /// the middleware in the extensions) is shared, not copied.
     pub(crate) fn find_token<'r>(
         &self,
         x: &Xsrf,
         req: &'r HttpRequest,
-    ) -> Result<Cow<'r, str>, XsrfError> {
+    ) -> Result<Found<'r>, XsrfError> {
         let allowed = |s: Source| match self.source {
             Some(only) => only == s,
             None => x.inner.sources.contains(&s),
         };
         let double_submit = allowed(Source::Cookie);
-        let mut found: Option<Cow<'r, str>> = None;
-        let mut offer = |candidate: Cow<'r, str>| -> Result<(), Rejection> {
+        let mut found: Option<Found<'r>> = None;
+        let mut offer = |candidate: Found<'r>| -> Result<(), Rejection> {
             match &found {
                 Some(prev) if !secret_eq(prev.as_bytes(), candidate.as_bytes()) => {
                     Err(Rejection::Conflicting)
@@ -168,13 +170,13 @@ impl Check {
             // in several of them must be the same token.
             for name in std::iter::once(&x.inner.header).chain(&x.inner.extra_headers) {
                 if let Some(v) = single_header(req.headers(), name)? {
-                    offer(Cow::Borrowed(v))?;
+                    offer(Found::Header(v))?;
                 }
             }
         }
         if allowed(Source::Form) || double_submit {
             match body_token(req) {
-                Some(BodyToken::Found(v)) => offer(Cow::Owned(v))?,
+                Some(BodyToken::Found(v)) => offer(Found::Body(v))?,
                 Some(BodyToken::Conflict) => return Err(Rejection::Conflicting.into()),
                 // Without a header token, an unreadable body means no token;
                 // with one, the header decides.
@@ -207,6 +209,24 @@ impl Check {
             Some(t) => Ok(t),
             None if in_query(req, &x.inner.field) => Err(Rejection::InQueryString.into()),
             None => Err(Rejection::Missing.into()),
+        }
+    }
+}
+
+/// A token as found in the request: borrowed from a header, or shared with
+/// what the middleware's body scan found.
+pub(crate) enum Found<'r> {
+    Header(&'r str),
+    Body(Rc<str>),
+}
+
+impl Deref for Found<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Found::Header(t) => t,
+            Found::Body(t) => t,
         }
     }
 }

@@ -27,7 +27,6 @@ use actix_web::mime;
 use actix_web::{Error, HttpMessage, ResponseError as _};
 use bytes::Bytes;
 use futures_util::Stream;
-use futures_util::future::LocalBoxFuture;
 use futures_util::stream::{self, StreamExt};
 use xsrf_core::{BodyProblem, RequestFacts};
 
@@ -110,47 +109,81 @@ pub struct XsrfMiddleware<S> {
 }
 
 pin_project_lite::pin_project! {
-    /// What [`XsrfMiddleware`] answers with. Only a form body to scan is
-    /// waited for before the app runs (boxed); every other request gets
-    /// the app's own future, or our refusal.
-    pub struct XsrfFuture<F, B> {
+    /// What [`XsrfMiddleware`] answers with: the app's own future (after
+    /// reading a form body up to the token, for a body to scan), or our
+    /// refusal. Only the state of a body scan is boxed.
+    pub struct XsrfFuture<S, B>
+    where
+        S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    {
         #[pin]
-        step: Step<F, B>,
+        step: Step<S, B>,
     }
 }
 
 pin_project_lite::pin_project! {
     #[project = StepProj]
-    enum Step<F, B> {
+    enum Step<S, B>
+    where
+        S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    {
         // The app's own future; the queued cookies are added to its answer.
-        Pass { #[pin] app: F, unseen: bool },
+        Pass { #[pin] app: S::Future, unseen: bool },
         // Refused before the app ran.
         Refused { res: Ready<Outer<B>> },
-        // A form body is read up to the token first, then the app runs.
-        Scan { fut: LocalBoxFuture<'static, Outer<B>> },
+        // A form body is read up to the token first, then the app runs
+        // (`None` only while changing to `Pass`). Boxed: inline, it would
+        // make every request's future several times larger, and moving
+        // that costs more than this one allocation for form posts.
+        Scan { body: Option<Box<BodyScan<S>>>, unseen: bool },
     }
 }
 
-impl<F, B> XsrfFuture<F, B> {
-    fn new(step: Step<F, B>) -> Self {
+impl<S, B> XsrfFuture<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    fn new(step: Step<S, B>) -> Self {
         Self { step }
     }
 }
 
-impl<F, B> Future for XsrfFuture<F, B>
+impl<S, B> Future for XsrfFuture<S, B>
 where
-    F: Future<Output = Inner<B>>,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
 {
     type Output = Outer<B>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outer<B>> {
-        match self.project().step.project() {
-            StepProj::Pass { app, unseen } => {
-                let unseen = *unseen;
-                app.poll(cx).map(|res| finish(res, unseen))
+        let mut this = self.project();
+        loop {
+            match this.step.as_mut().project() {
+                StepProj::Pass { app, unseen } => {
+                    let unseen = *unseen;
+                    return app.poll(cx).map(|res| finish(res, unseen));
+                }
+                StepProj::Refused { res } => return Pin::new(res).poll(cx),
+                StepProj::Scan { body, unseen } => {
+                    let unseen = *unseen;
+                    let Some(scan) = body.as_mut() else {
+                        // Polled again after it failed below: cannot be.
+                        return Poll::Ready(Err(actix_web::error::ErrorInternalServerError(
+                            "XSRF body scan polled after it ended",
+                        )));
+                    };
+                    if scan.poll_read(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let Some(scan) = body.take() else {
+                        continue;
+                    };
+                    let (service, req) = (*scan).finish();
+                    this.step.set(Step::Pass {
+                        app: service.call(req),
+                        unseen,
+                    });
+                }
             }
-            StepProj::Refused { res } => Pin::new(res).poll(cx),
-            StepProj::Scan { fut } => fut.as_mut().poll(cx),
         }
     }
 }
@@ -160,7 +193,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: 'static,
 {
-    fn pass(&self, req: ServiceRequest, unseen: bool) -> XsrfFuture<S::Future, B> {
+    fn pass(&self, req: ServiceRequest, unseen: bool) -> XsrfFuture<S, B> {
         XsrfFuture::new(Step::Pass {
             app: self.service.call(req),
             unseen,
@@ -190,7 +223,7 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = XsrfFuture<S::Future, B>;
+    type Future = XsrfFuture<S, B>;
 
     forward_ready!(service);
 
@@ -258,13 +291,13 @@ where
                 return self.pass(req, unseen);
             }
         };
-        let service = Rc::clone(&self.service);
         XsrfFuture::new(Step::Scan {
-            fut: Box::pin(async move {
-                let outcome = scan_body(&mut req, scanner).await;
-                PerRequest::write(req.request(), |p| p.body = Some(outcome));
-                finish(service.call(req).await, unseen)
-            }),
+            body: Some(Box::new(BodyScan::new(
+                Rc::clone(&self.service),
+                req,
+                scanner,
+            ))),
+            unseen,
         })
     }
 }
@@ -396,50 +429,143 @@ fn form_scanner(x: &Xsrf) -> Scanner {
     ))
 }
 
-/// Reads the body just far enough to decide, then restores it.
-async fn scan_body(req: &mut ServiceRequest, mut scanner: Scanner) -> BodyToken {
-    // take_payload leaves Payload::None behind: every path below must end
-    // in set_payload, or the handler sees an empty body.
-    let mut payload: Payload = req.take_payload();
-    // Bytes clones are reference-counted: keeping chunks copies nothing.
-    let mut read: Vec<Bytes> = Vec::new();
-    let mut failure: Option<PayloadError> = None;
-    let mut exhausted = false;
-    let outcome = loop {
-        match payload.next().await {
-            Some(Ok(chunk)) => {
-                if chunk.is_empty() {
-                    continue;
+/// A request whose body is being read up to the token: the chunks read
+/// are kept (by reference) and handed back before the app runs.
+pub(crate) struct BodyScan<S> {
+    service: Rc<S>,
+    req: ServiceRequest,
+    scanner: Option<Scanner>,
+    // take_payload leaves Payload::None behind: `finish` must always
+    // set_payload, or the handler sees an empty body.
+    payload: Payload,
+    read: Kept,
+    failure: Option<PayloadError>,
+    exhausted: bool,
+    outcome: Option<BodyToken>,
+}
+
+impl<S> BodyScan<S> {
+    fn new(service: Rc<S>, mut req: ServiceRequest, scanner: Scanner) -> Self {
+        let payload = req.take_payload();
+        Self {
+            service,
+            req,
+            scanner: Some(scanner),
+            payload,
+            read: Kept::default(),
+            failure: None,
+            exhausted: false,
+            outcome: None,
+        }
+    }
+
+    /// Reads chunks until the scanner decides or the body ends.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        while self.outcome.is_none() {
+            let Some(scanner) = self.scanner.as_mut() else {
+                self.outcome = Some(BodyToken::Unreadable(BodyProblem::Interrupted));
+                break;
+            };
+            match Pin::new(&mut self.payload).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => {
+                    if chunk.is_empty() {
+                        continue;
+                    }
+                    let scan = scanner.feed(&chunk);
+                    self.read.push(chunk);
+                    if let Scan::Done(outcome) = scan {
+                        self.outcome = Some(outcome);
+                    }
                 }
-                let scan = scanner.feed(&chunk);
-                read.push(chunk);
-                if let Scan::Done(outcome) = scan {
-                    break outcome;
+                Poll::Ready(Some(Err(err))) => {
+                    // Hand the error on too, so the handler's extractor
+                    // fails as it would have without us.
+                    self.failure = Some(err);
+                    self.outcome = Some(BodyToken::Unreadable(BodyProblem::Interrupted));
                 }
-            }
-            Some(Err(err)) => {
-                // Hand the error on too, so the handler's extractor fails
-                // as it would have without us.
-                failure = Some(err);
-                break BodyToken::Unreadable(BodyProblem::Interrupted);
-            }
-            None => {
-                exhausted = true;
-                break scanner.finish();
+                Poll::Ready(None) => {
+                    self.exhausted = true;
+                    self.outcome = self.scanner.take().map(Scanner::finish);
+                }
             }
         }
-    };
-    // Never poll a stream again after it ended or failed.
-    let rest = if exhausted || failure.is_some() {
-        Payload::None
-    } else {
-        payload
-    };
-    let replay: BoxedPayloadStream = Box::pin(
-        stream::iter(read.into_iter().map(Ok))
-            .chain(stream::iter(failure.map(Err)))
-            .chain(rest),
-    );
-    req.set_payload(Payload::from(replay));
-    outcome
+        Poll::Ready(())
+    }
+
+    /// Puts the body back, notes the outcome for the extractors, and gives
+    /// the request back to be served.
+    fn finish(self) -> (Rc<S>, ServiceRequest) {
+        let Self {
+            service,
+            mut req,
+            payload,
+            read,
+            failure,
+            exhausted,
+            outcome,
+            ..
+        } = self;
+        let outcome = outcome.unwrap_or(BodyToken::Unreadable(BodyProblem::Interrupted));
+        req.set_payload(restore(payload, read, failure, exhausted));
+        PerRequest::write(req.request(), |p| p.body = Some(outcome));
+        (service, req)
+    }
+}
+
+/// The chunks read so far, in order. The first is held inline: most bodies
+/// arrive in one chunk, which then costs no allocation.
+#[derive(Default)]
+struct Kept {
+    first: Option<Bytes>,
+    more: Vec<Bytes>,
+}
+
+impl Kept {
+    fn push(&mut self, chunk: Bytes) {
+        if self.first.is_none() {
+            self.first = Some(chunk);
+        } else {
+            self.more.push(chunk);
+        }
+    }
+
+    fn into_iter(self) -> impl DoubleEndedIterator<Item = Bytes> {
+        self.first.into_iter().chain(self.more)
+    }
+}
+
+/// The body as the app must see it: the chunks read, then the rest.
+///
+/// An HTTP/1 payload takes the chunks back at its front (its own queue, no
+/// new stream). Any other payload, or one that failed, is replaced by a
+/// stream of the chunks, then the error, then what was not read. Never
+/// poll a stream again after it ended or failed.
+fn restore(
+    payload: Payload,
+    read: Kept,
+    failure: Option<PayloadError>,
+    exhausted: bool,
+) -> Payload {
+    match payload {
+        Payload::H1 { mut payload } if failure.is_none() => {
+            for chunk in read.into_iter().rev() {
+                payload.unread_data(chunk);
+            }
+            Payload::H1 { payload }
+        }
+        payload => {
+            let rest = if exhausted || failure.is_some() {
+                Payload::None
+            } else {
+                payload
+            };
+            let replay: BoxedPayloadStream = Box::pin(
+                stream::iter(read.into_iter().map(Ok))
+                    .chain(stream::iter(failure.map(Err)))
+                    .chain(rest),
+            );
+            Payload::from(replay)
+        }
+    }
 }

@@ -37,6 +37,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use actson::feeder::PushJsonFeeder;
@@ -53,7 +54,8 @@ use xsrf_core::BodyProblem;
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) enum BodyToken {
     /// The field was present once; this is its decoded value (may be empty).
-    Found(String),
+    /// Shared: every check of the request reads it without a copy.
+    Found(Rc<str>),
     /// The body was read to its end (or to the closing multipart boundary)
     /// and the field was not there.
     NotFound,
@@ -101,7 +103,7 @@ fn window(chunk: &[u8], consumed: usize, limit: usize) -> &[u8] {
 /// The token fields seen so far: none, one (its value), or more.
 #[derive(Debug, Default)]
 struct Seen {
-    found: Option<String>,
+    found: Option<Rc<str>>,
     conflict: bool,
 }
 
@@ -109,7 +111,7 @@ impl Seen {
     /// One rule for every body shape: a second token field is a conflict,
     /// whether or not its value equals the first (so no token value is
     /// ever compared here).
-    fn record(&mut self, value: impl FnOnce() -> String) {
+    fn record(&mut self, value: impl FnOnce() -> Rc<str>) {
         if self.found.is_some() {
             self.conflict = true;
         } else {
@@ -141,6 +143,13 @@ fn after_chunk(seen: &Seen, limit_reached: bool) -> Scan {
 /// same way `form_urlencoded` (and thus `web::Form`) does it: `+` is a space,
 /// then percent-decoding, then lossy UTF-8.
 fn form_decode(raw: &[u8]) -> Cow<'_, str> {
+    // Nothing escaped (every token, nearly every field name): the bytes
+    // are the text, once checked to be UTF-8.
+    if memchr::memchr2(b'%', b'+', raw).is_none()
+        && let Ok(text) = std::str::from_utf8(raw)
+    {
+        return Cow::Borrowed(text);
+    }
     if raw.contains(&b'+') {
         let plus_fixed: Vec<u8> = raw
             .iter()
@@ -363,7 +372,19 @@ impl UrlencodedScanner {
     }
 
     fn name_matches(&self) -> bool {
-        !self.name_too_long && form_decode(&self.name) == *self.field
+        !self.name_too_long && self.is_field(&self.name)
+    }
+
+    /// Whether a whole raw (still encoded) name decodes to `field`.
+    fn is_field(&self, raw: &[u8]) -> bool {
+        let field = self.field.as_bytes();
+        // The name as sent (the usual case), or escaped: decoding needs
+        // a `%` or `+` to change anything, and a longer name cannot
+        // decode to `field` (see `push_name`).
+        raw == field
+            || (raw.len() <= field.len() * 3
+                && memchr::memchr2(b'%', b'+', raw).is_some()
+                && form_decode(raw) == *self.field)
     }
 
     fn reset_name(&mut self) {
@@ -372,7 +393,7 @@ impl UrlencodedScanner {
     }
 
     fn record(&mut self, raw: &[u8]) {
-        self.seen.record(|| form_decode(raw).into_owned());
+        self.seen.record(|| Rc::from(form_decode(raw).as_ref()));
     }
 
     /// Feed the next chunk of the body.
@@ -390,8 +411,14 @@ impl UrlencodedScanner {
                     }
                     Some(j) => {
                         self.examined += j + 1;
-                        self.push_name(&rest[..j]);
-                        let matched = self.name_matches();
+                        // A name inside this chunk is compared where it
+                        // lies; only one split across chunks is kept.
+                        let matched = if self.name.is_empty() && !self.name_too_long {
+                            self.is_field(&rest[..j])
+                        } else {
+                            self.push_name(&rest[..j]);
+                            self.name_matches()
+                        };
                         if rest[j] == b'=' {
                             self.state = FormState::Value { capture: matched };
                         } else if matched {
@@ -413,7 +440,10 @@ impl UrlencodedScanner {
                     }
                     Some(j) => {
                         self.examined += j + 1;
-                        if capture {
+                        if capture && self.value.is_empty() {
+                            // The whole value is in this chunk.
+                            self.record(&rest[..j]);
+                        } else if capture {
                             self.value.extend_from_slice(&rest[..j]);
                             let raw = std::mem::take(&mut self.value);
                             self.record(&raw);
@@ -601,7 +631,7 @@ impl MultipartScanner {
                     // RFC 7578 text fields are UTF-8; be lossy like the
                     // urlencoded path, a wrong token just fails validation.
                     self.seen
-                        .record(|| String::from_utf8_lossy(&value[..len]).into_owned());
+                        .record(|| Rc::from(String::from_utf8_lossy(&value[..len]).as_ref()));
                     self.state = MpState::AfterDelimiter {
                         first: None,
                         cr: false,
@@ -890,7 +920,7 @@ impl JsonScanner {
                 }
                 JsonEvent::ValueString if at == JsonAt::TokenValue => {
                     match self.parser.current_str() {
-                        Ok(v) => self.seen.record(|| v.to_owned()),
+                        Ok(v) => self.seen.record(|| Rc::from(v)),
                         Err(_) => {
                             self.done = Some(BodyToken::Unreadable(BodyProblem::Encoding));
                             return;
@@ -974,7 +1004,7 @@ mod tests {
     }
 
     fn found(s: &str) -> BodyToken {
-        BodyToken::Found(s.to_owned())
+        BodyToken::Found(Rc::from(s))
     }
 
     #[test]
