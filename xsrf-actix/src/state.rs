@@ -105,6 +105,39 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Reads the state from its session value (JSON, as serialized above).
+    ///
+    /// The shape every session without a static key or bound keys carries,
+    /// `{"anon":"…","salt":"…"}` exactly as serde_json writes it, is read
+    /// in place; anything else goes through serde_json. Both give the same
+    /// state for the same text: the fast path accepts only what the
+    /// serde reading would accept (two 22-character base64url ids), and
+    /// such ids hold no character JSON would escape.
+    pub(crate) fn from_session(value: &str) -> Option<Self> {
+        const HEAD: &[u8] = br#"{"anon":""#;
+        const MID: &[u8] = br#"","salt":""#;
+        const TAIL: &[u8] = br#""}"#;
+        let v = value.as_bytes();
+        let fixed = v.len() == HEAD.len() + ID_LEN + MID.len() + ID_LEN + TAIL.len()
+            && v.starts_with(HEAD)
+            && v.ends_with(TAIL)
+            && v[HEAD.len() + ID_LEN..].starts_with(MID);
+        if fixed {
+            let anon = &v[HEAD.len()..HEAD.len() + ID_LEN];
+            let salt_at = HEAD.len() + ID_LEN + MID.len();
+            let salt = &v[salt_at..salt_at + ID_LEN];
+            if let (Some(anon), Some(salt)) = (Id::parse(anon), Id::parse(salt)) {
+                return Some(Self {
+                    anon,
+                    salt,
+                    static_key: None,
+                    keys: false,
+                });
+            }
+        }
+        serde_json::from_str(value).ok()
+    }
+
     pub(crate) fn fresh() -> Result<Self, XsrfError> {
         match (Id::random(), Id::random()) {
             (Some(anon), Some(salt)) => Ok(Self {
@@ -253,7 +286,11 @@ pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfErr
         // An unreadable session value is treated as no state: the request
         // fails closed with NoSession, and the next GET starts over.
         Storage::Session => {
-            let state = req.get_session().get::<State>(SESSION_KEY).ok().flatten();
+            let session = req.get_session();
+            let state = session
+                .entries()
+                .get(SESSION_KEY)
+                .and_then(|v| State::from_session(v));
             if let Some(s) = &state {
                 remember_loaded(x, req, s);
             }
@@ -515,6 +552,47 @@ mod tests {
         let back: State = serde_json::from_str(&json).expect("deserializes");
         assert!(back.anon == s.anon && back.salt == s.salt && back.static_key.is_none());
         assert!(serde_json::from_str::<State>(r#"{"anon":"short","salt":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn reading_a_session_value_agrees_with_serde_json() {
+        let s = State::fresh().expect("fresh state");
+        let (a, b) = (s.anon.as_str(), s.salt.as_str());
+        let with_key = State {
+            static_key: Some("k".repeat(43)),
+            keys: true,
+            ..s.clone()
+        };
+        let cases = [
+            serde_json::to_string(&s).expect("serializes"),
+            serde_json::to_string(&with_key).expect("serializes"),
+            format!(r#"{{"salt":"{b}","anon":"{a}"}}"#),
+            format!(r#"{{ "anon":"{a}","salt":"{b}"}}"#),
+            format!(r#"{{"anon":"{a}","salt":"{b}","keys":true}}"#),
+            // The fixed shape with a wrong id: refused both ways.
+            format!(r#"{{"anon":"{}!","salt":"{b}"}}"#, &a[..21]),
+            format!(r#"{{"anon":"{}"","salt":"{b}"}}"#, &a[..21]),
+            format!(r#"{{"anon":"{a}","salt":"{b}"}} "#),
+            format!(r#"{{"anon":"{a}","salt":"{b}"]"#),
+            r#"{"anon":"short","salt":"x"}"#.to_owned(),
+            String::new(),
+        ];
+        for text in cases {
+            let fast = State::from_session(&text);
+            let serde = serde_json::from_str::<State>(&text).ok();
+            let view = |st: Option<State>| {
+                st.map(|st| {
+                    (
+                        st.anon.as_str().to_owned(),
+                        st.salt.as_str().to_owned(),
+                        st.static_key,
+                        st.keys,
+                    )
+                })
+            };
+            assert_eq!(view(fast), view(serde), "{text}");
+        }
+        assert!(State::from_session(&serde_json::to_string(&s).expect("json")).is_some());
     }
 
     #[test]
