@@ -37,8 +37,8 @@ impl SharedRedis {
     /// What the restart hits, for the report.
     pub(crate) fn victim(&self) -> String {
         match self {
-            Self::Single(s) => format!("the Redis node (port {})", s.port()),
-            Self::Cluster(c) => format!("primary 1 of 3 (port {})", c.urls()[0]),
+            Self::Single(s) => format!("the Redis node ({})", s.url()),
+            Self::Cluster(c) => format!("one of the 3 primaries ({})", c.urls()[0]),
         }
     }
 
