@@ -47,7 +47,8 @@ impl Id {
 
     /// Accepts exactly 22 base64url characters (what [`Id::random`] makes).
     fn parse(text: &[u8]) -> Option<Self> {
-        if text.len() != ID_LEN || !text.iter().all(|&b| is_base64url(b)) {
+        // No early exit: the check of all 22 bytes vectorizes.
+        if text.len() != ID_LEN || !text.iter().fold(true, |ok, &b| ok & is_base64url(b)) {
             return None;
         }
         let text = std::str::from_utf8(text).ok()?;
@@ -430,14 +431,22 @@ fn cookie<'c>(
 /// never percent-encoded or quoted. Only the value found must be UTF-8.
 pub(crate) fn cookie_value<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
     let name = name.as_bytes();
-    req.headers()
-        .get_all(header::COOKIE)
-        .flat_map(|line| line.as_bytes().split(|&b| b == b';'))
-        .find_map(|pair| {
-            let eq = memchr::memchr(b'=', pair)?;
-            let (n, v) = (&pair[..eq], &pair[eq + 1..]);
-            (n.trim_ascii() == name).then(|| std::str::from_utf8(v.trim_ascii()).ok())?
-        })
+    req.headers().get_all(header::COOKIE).find_map(|line| {
+        let mut rest = line.as_bytes();
+        // Pairs found with memchr: a `Cookie` line is mostly values, and
+        // only the pair with our name is looked at closely.
+        loop {
+            let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
+            let pair = &rest[..end];
+            if let Some(eq) = memchr::memchr(b'=', pair)
+                && pair[..eq].trim_ascii() == name
+                && let Ok(value) = std::str::from_utf8(pair[eq + 1..].trim_ascii())
+            {
+                return Some(value);
+            }
+            rest = rest.get(end + 1..)?;
+        }
+    })
 }
 
 fn require_middleware(req: &HttpRequest) -> Result<(), XsrfError> {
@@ -494,17 +503,22 @@ pub(crate) fn open_cookie(x: &Xsrf, value: &str) -> Option<(State, Signer)> {
     } else {
         return None;
     };
-    let mut parts = body.split('.');
-    let anon = Id::parse(parts.next()?.as_bytes())?;
-    let salt = Id::parse(parts.next()?.as_bytes())?;
-    let static_key = match parts.next() {
-        None => None,
-        Some(k) if k.len() <= MAX_STATIC_KEY && k.bytes().all(is_base64url) => Some(k.to_owned()),
-        Some(_) => return None,
-    };
-    if parts.next().is_some() {
+    // `anon.salt` or `anon.salt.static_key`: the ids have a fixed length,
+    // so the parts are cut at their places (a `.` inside a part fails
+    // the part's own check).
+    let b = body.as_bytes();
+    let anon = Id::parse(b.get(..ID_LEN)?)?;
+    if b.get(ID_LEN) != Some(&b'.') {
         return None;
     }
+    let salt = Id::parse(b.get(ID_LEN + 1..2 * ID_LEN + 1)?)?;
+    let static_key = match b.get(2 * ID_LEN + 1..)? {
+        [] => None,
+        [b'.', k @ ..] if k.len() <= MAX_STATIC_KEY && k.iter().all(|&c| is_base64url(c)) => {
+            Some(body[2 * ID_LEN + 2..].to_owned())
+        }
+        _ => return None,
+    };
     let state = State {
         anon,
         salt,
@@ -613,6 +627,62 @@ mod tests {
             .append_header((header::COOKIE, " xsrf-state=v"))
             .to_http_request();
         assert_eq!(cookie_value(&later, "xsrf-state"), Some("v"));
+    }
+
+    #[test]
+    fn cookie_value_skips_a_same_named_cookie_that_is_not_utf8() {
+        use actix_web::http::header::HeaderValue;
+        use actix_web::test::TestRequest;
+        let line = HeaderValue::from_bytes(b"a=1; xsrf-state=\xff; xsrf-state=ok;;x")
+            .expect("header value");
+        let req = TestRequest::default()
+            .insert_header((header::COOKIE, line))
+            .to_http_request();
+        assert_eq!(cookie_value(&req, "xsrf-state"), Some("ok"));
+        assert_eq!(cookie_value(&req, "x"), None);
+        assert_eq!(cookie_value(&req, "a"), Some("1"));
+    }
+
+    #[test]
+    fn sealed_cookies_open_and_nothing_else_does() {
+        let x = Xsrf::builder()
+            .secret(xsrf_core::SigningKey::generate().expect("key"))
+            .site_origin("https://app.example")
+            .cookie_storage()
+            .build()
+            .expect("xsrf");
+        let plain = State::fresh().expect("state");
+        let keyed = State {
+            static_key: Some("K".repeat(43)),
+            ..plain.clone()
+        };
+        for state in [&plain, &keyed] {
+            let sealed = seal_cookie(&x, state);
+            let (opened, signer) = open_cookie(&x, &sealed).expect("opens");
+            assert_eq!(signer, Signer::Current);
+            assert!(opened.anon == state.anon && opened.salt == state.salt);
+            assert_eq!(opened.static_key, state.static_key);
+            // Any change of a part, a separator or the tag: refused.
+            for i in 0..sealed.len() {
+                let mut bytes = sealed.clone().into_bytes();
+                bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+                let changed = String::from_utf8(bytes).expect("ascii");
+                assert!(open_cookie(&x, &changed).is_none(), "{changed}");
+            }
+        }
+        // Well signed but not our layout: refused too.
+        let (a, b) = (plain.anon.as_str(), plain.salt.as_str());
+        for body in [
+            a.to_owned(),
+            format!("{a}.{b}.k.k"),
+            format!("{a}{b}"),
+            format!("{a}.{b}.{}", "k".repeat(MAX_STATIC_KEY + 1)),
+            format!("{a}..{b}"),
+        ] {
+            let tag = ring::hmac::sign(&x.inner.state_key, body.as_bytes());
+            let value = format!("{body}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+            assert!(open_cookie(&x, &value).is_none(), "{value}");
+        }
     }
 
     #[test]
