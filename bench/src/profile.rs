@@ -84,6 +84,13 @@ where
             test::read_body(res).await
         );
     }
+    if std::env::var_os("PROFILE_SHOW").is_some() {
+        let res = srv.call(request(what, &creds)).await.expect("call");
+        println!("{:?} {}", res.response().head().version, res.status());
+        for (name, value) in res.headers() {
+            println!("{name}: {}", value.to_str().unwrap_or("<binary>"));
+        }
+    }
     let batch: Vec<Request> = (0..n).map(|_| request(what, &creds)).collect();
     let region = Region::new(GLOBAL);
     let failures = measured(srv, batch);
