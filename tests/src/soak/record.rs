@@ -341,6 +341,25 @@ impl Report {
         self.violations().is_empty()
     }
 
+    /// The lowest and highest of `f(seconds, requests, p99 µs)` over the
+    /// table's rows.
+    fn row_spread(&self, f: impl Fn(u64, u64, u64) -> u64) -> Option<(u64, u64)> {
+        let values: Vec<u64> = self
+            .rows
+            .iter()
+            .map(|&(from, to, p99)| {
+                let requests: u64 = self
+                    .samples
+                    .iter()
+                    .filter(|s| s.t > from && s.t <= to)
+                    .map(|s| s.requests)
+                    .sum();
+                f((to - from).max(1), requests, p99)
+            })
+            .collect();
+        Some((*values.iter().min()?, *values.iter().max()?))
+    }
+
     /// The outage window's length, ms.
     pub fn window_ms(&self) -> Option<u64> {
         let o = self.outage.as_ref()?;
@@ -435,6 +454,15 @@ impl Report {
             self.legit_ok,
             self.forged_sent()
         );
+        if let Some((lo, hi)) = self.row_spread(|secs, requests, _| requests / secs) {
+            let (plo, phi) = self.row_spread(|_, _, p99| p99).unwrap_or((0, 0));
+            let _ = writeln!(
+                out,
+                "rows: {lo}-{hi} req/s, p99 {:.1}-{:.1} ms",
+                plo as f64 / 1000.0,
+                phi as f64 / 1000.0
+            );
+        }
         match &self.outage {
             Some(o) => {
                 let _ = writeln!(
