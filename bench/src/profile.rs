@@ -23,7 +23,7 @@ use crate::apps::{self, Handler, StateIn};
 use crate::overhead::{Creds, prime};
 
 /// The scenarios: `<app>-<request>`.
-pub(crate) const SCENARIOS: [&str; 17] = [
+pub(crate) const SCENARIOS: [&str; 15] = [
     "plain-header",
     "plain-form",
     "plainsession-header",
@@ -34,8 +34,6 @@ pub(crate) const SCENARIOS: [&str; 17] = [
     "ourscookie-form",
     "peercookie-header",
     "peercookie-form",
-    "peersession-header",
-    "peersession-form",
     // A new visitor's first GET (no cookie): state and token created.
     "plain-get",
     "plainsession-get",
