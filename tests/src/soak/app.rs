@@ -262,8 +262,7 @@ async fn api_post(
     body: web::Json<serde_json::Value>,
     effects: web::Data<Effects>,
 ) -> HttpResponse {
-    effects.record(&req, None);
-    HttpResponse::Created().json(&*body)
+    api_post_unverified(req, body, effects).await
 }
 
 /// The deliberate bug of a broken instance: the same handler without the
