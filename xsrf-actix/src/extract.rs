@@ -8,14 +8,13 @@ use std::rc::Rc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::mime;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 use serde::{Serialize, Serializer};
 use xsrf_core::{Binding, OriginAllowed, Rejection, RequestFacts, StaticKey, Token, secret_eq};
 
 use crate::config::{STATIC_KEY_MARKER, Source, Xsrf};
 use crate::error::XsrfError;
-use crate::scan::BodyToken;
+use crate::scan::{BodyKind, BodyToken};
 use crate::state;
 
 /// What to check on a request: the options of `#[handle_token]`.
@@ -298,14 +297,7 @@ fn body_token(req: &HttpRequest) -> Option<BodyToken> {
 /// A body the middleware would have scanned for the token field: a form,
 /// or JSON (sent without the token header, which is the case here).
 fn body_may_hold_token(req: &HttpRequest) -> bool {
-    let Ok(Some(mime)) = req.mime_type() else {
-        return false;
-    };
-    let essence = mime.essence_str();
-    essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        || essence.eq_ignore_ascii_case("multipart/form-data")
-        || (mime.type_() == mime::APPLICATION
-            && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)))
+    matches!(req.mime_type(), Ok(Some(m)) if BodyKind::of(&m).is_some())
 }
 
 fn in_query(req: &HttpRequest, field: &str) -> bool {

@@ -23,7 +23,6 @@ use actix_web::dev::{
 };
 use actix_web::error::PayloadError;
 use actix_web::http::{Method, header};
-use actix_web::mime;
 use actix_web::{Error, HttpMessage, ResponseError as _};
 use bytes::Bytes;
 use futures_util::Stream;
@@ -32,7 +31,9 @@ use xsrf_core::{BodyProblem, RequestFacts};
 
 use crate::config::{Storage, Xsrf};
 use crate::extract::check_origin_facts;
-use crate::scan::{BodyToken, JsonScanner, MultipartScanner, Scan, Scanner, UrlencodedScanner};
+use crate::scan::{
+    BodyKind, BodyToken, JsonScanner, MultipartScanner, Scan, Scanner, UrlencodedScanner,
+};
 use crate::send::apply_pending;
 use crate::state::{
     NO_SESSION_MIDDLEWARE, PerRequest, Ran, session_present, session_state_unstored,
@@ -355,14 +356,13 @@ fn is_safe(m: &Method) -> bool {
 /// Picks a scanner from the headers, or the final outcome when the body is
 /// not one that carries form fields.
 fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
-    const FORM: &str = "application/x-www-form-urlencoded";
     let limit = x.inner.scan_limit;
     let field = &x.inner.field;
     // What browsers send for a form: decided without parsing a MIME type.
     let plain_form = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
         v.as_bytes()
             .trim_ascii()
-            .eq_ignore_ascii_case(FORM.as_bytes())
+            .eq_ignore_ascii_case(BodyKind::FORM.as_bytes())
     });
     if plain_form && req.headers().get(header::CONTENT_ENCODING).is_none() {
         return Ok(form_scanner(x));
@@ -372,17 +372,15 @@ fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
         Ok(None) => return Err(BodyToken::NotScanned),
         Err(_) => return Err(BodyToken::Unreadable(BodyProblem::ContentType)),
     };
-    let essence = mime.essence_str();
-    let form = essence.eq_ignore_ascii_case(FORM);
-    let multipart = essence.eq_ignore_ascii_case("multipart/form-data");
+    let kind = BodyKind::of(&mime);
+    let form = kind == Some(BodyKind::Form);
     // A JSON client sending the token header is not scanned (the header
     // decides, as with actix-csrf-middleware): the field in the body is
     // for clients that cannot set headers, or that migrate from a peer.
-    let json = (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
-        && mime.type_() == mime::APPLICATION
+    let json = kind == Some(BodyKind::Json)
         && !req.headers().contains_key(&x.inner.header)
         && !req.headers().contains_key(&x.inner.static_header);
-    if !form && !multipart && !json {
+    if !form && !json && kind != Some(BodyKind::Multipart) {
         return Err(BodyToken::NotScanned);
     }
     // actix's extractors decompress inside themselves; what we would see

@@ -40,6 +40,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use actix_web::mime;
 use actson::feeder::PushJsonFeeder;
 use actson::{JsonEvent, JsonParser};
 use memchr::memmem;
@@ -266,6 +267,38 @@ impl Seeker {
 // ---------------------------------------------------------------------------
 // The scanners behind one face
 // ---------------------------------------------------------------------------
+
+/// The body shapes that can carry the token field, by media type. The
+/// middleware picks its scanner by it; `ValidXsrf` without the middleware
+/// uses it to tell a body it cannot read from one without a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/form-data`.
+    Multipart,
+    /// `application/json`, `application/*+json`.
+    Json,
+}
+
+impl BodyKind {
+    pub(crate) const FORM: &'static str = "application/x-www-form-urlencoded";
+
+    pub(crate) fn of(mime: &mime::Mime) -> Option<Self> {
+        let essence = mime.essence_str();
+        if essence.eq_ignore_ascii_case(Self::FORM) {
+            Some(Self::Form)
+        } else if essence.eq_ignore_ascii_case("multipart/form-data") {
+            Some(Self::Multipart)
+        } else if mime.type_() == mime::APPLICATION
+            && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
+        {
+            Some(Self::Json)
+        } else {
+            None
+        }
+    }
+}
 
 /// One of the body scanners, chosen from the request's content type.
 #[derive(Debug)]
