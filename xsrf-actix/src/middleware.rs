@@ -22,7 +22,7 @@ use actix_web::dev::{
     Extensions, Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
 };
 use actix_web::error::PayloadError;
-use actix_web::http::{Method, header};
+use actix_web::http::header;
 use actix_web::{Error, HttpMessage, ResponseError as _};
 use bytes::Bytes;
 use futures_util::Stream;
@@ -233,7 +233,7 @@ where
         let unseen = self.session_unseen(&req);
         // A request with the static key header is a programmatic client;
         // the check proves or refutes the key itself.
-        let safe = is_safe(req.method());
+        let safe = xsrf_core::is_safe_method(req.method().as_str());
         // A WebSocket handshake is a GET that opens a channel carrying the
         // user's cookies: it gets the origin policy of an unsafe method.
         let websocket = safe && x.inner.websocket_check && is_websocket_upgrade(req.headers());
@@ -344,13 +344,6 @@ fn is_websocket_upgrade(headers: &actix_web::http::header::HeaderMap) -> bool {
             .split(|&b| b == b',')
             .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"websocket"))
     })
-}
-
-fn is_safe(m: &Method) -> bool {
-    matches!(
-        *m,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    )
 }
 
 /// Picks a scanner from the headers, or the final outcome when the body is

@@ -101,7 +101,7 @@ pub use self::{
     exempt::{ExemptRule, Exemptions, is_canonical_path},
     key::{KeyId, KeyRing, SigningKey},
     one_time::{CreateError, CreateOptions, OneTimeKey, OneTimeKeys},
-    origin::{OriginAllowed, OriginPolicy, RequestFacts, SiteOrigin},
+    origin::{OriginAllowed, OriginPolicy, RequestFacts, SiteOrigin, is_safe_method},
     random::{Entropy, SystemEntropy},
     rejection::{BodyProblem, Malformed, OriginRejection, Rejection},
     secret::secret_eq,

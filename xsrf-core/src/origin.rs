@@ -321,6 +321,21 @@ pub struct OriginPolicy {
     trusted: Vec<Trusted>,
 }
 
+/// Whether `method` is safe in RFC 9110's sense (`GET`, `HEAD`, `OPTIONS`,
+/// `TRACE`): it must not change state, so neither the origin check nor the
+/// token check applies to it. The one list of safe methods; the actix
+/// middleware asks this function too.
+///
+/// ```
+/// assert!(xsrf_core::is_safe_method("GET"));
+/// assert!(!xsrf_core::is_safe_method("POST"));
+/// // Method names are case-sensitive (RFC 9110 §9.1).
+/// assert!(!xsrf_core::is_safe_method("get"));
+/// ```
+pub fn is_safe_method(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
 impl OriginPolicy {
     /// A policy with no origins configured (compares with `Host`).
     pub fn new() -> Self {
@@ -382,7 +397,7 @@ impl OriginPolicy {
 
     /// Applies the policy.
     pub fn check(&self, req: &RequestFacts<'_>) -> Result<OriginAllowed, OriginRejection> {
-        if !req.websocket && matches!(req.method, "GET" | "HEAD" | "OPTIONS" | "TRACE") {
+        if !req.websocket && is_safe_method(req.method) {
             return Ok(OriginAllowed::SafeMethod);
         }
         if let Some(site) = req.sec_fetch_site {
