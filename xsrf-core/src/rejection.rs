@@ -128,6 +128,59 @@ impl Rejection {
     }
 }
 
+impl Rejection {
+    /// Whether report-only mode may let a request refused for this reason
+    /// through (to be logged, counted and marked with `X-XSRF-Report-Only`)
+    /// instead of refusing it.
+    ///
+    /// Report-only exists to learn, before enforcing, which of an app's own
+    /// clients would be refused: clients that send no token, a stale one,
+    /// one in the wrong place, a body the scanner cannot read, or a request
+    /// from an origin the configuration does not trust yet. Those reasons
+    /// are about *where a request came from*, and are reportable.
+    ///
+    /// One-time keys are never report-only: a replayed, unknown, expired or
+    /// foreign key, data of the wrong type, and a store that cannot be
+    /// reached or is full refuse in both modes, because such a key guards
+    /// what the handler does (a reset link used twice), not where the
+    /// request came from, and the handler has no key to act on.
+    ///
+    /// | reportable | enforced in both modes |
+    /// |---|---|
+    /// | `missing`, `malformed`, `unknown-key`, `bad-signature`, `expired`, `from-future`, `no-session`, `conflicting`, `in-query-string`, `origin`, `static-key-mismatch`, `body-too-large`, `body-unreadable` | `already-used`, `key-expired`, `other-session`, `data-mismatch`, `store-unavailable`, `store-full` |
+    ///
+    /// ```
+    /// use xsrf_core::{OriginRejection, Rejection};
+    /// assert!(Rejection::Missing.is_reportable());
+    /// assert!(Rejection::Origin(OriginRejection::CrossSite).is_reportable());
+    /// assert!(!Rejection::AlreadyUsed.is_reportable());
+    /// assert!(!Rejection::StoreUnavailable.is_reportable());
+    /// ```
+    pub fn is_reportable(&self) -> bool {
+        match self {
+            Rejection::Missing
+            | Rejection::Malformed(_)
+            | Rejection::UnknownKey
+            | Rejection::BadSignature
+            | Rejection::Expired
+            | Rejection::FromFuture
+            | Rejection::NoSession
+            | Rejection::Conflicting
+            | Rejection::InQueryString
+            | Rejection::Origin(_)
+            | Rejection::StaticKeyMismatch
+            | Rejection::BodyTooLarge
+            | Rejection::BodyUnreadable(_) => true,
+            Rejection::AlreadyUsed
+            | Rejection::KeyExpired
+            | Rejection::OtherSession
+            | Rejection::DataMismatch
+            | Rejection::StoreUnavailable
+            | Rejection::StoreFull => false,
+        }
+    }
+}
+
 /// How a token failed to parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
