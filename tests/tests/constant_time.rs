@@ -7,7 +7,7 @@
 //! (`the_session_reaches_redis_only_as_a_digest`).
 
 const EXTRACT: &str = include_str!("../../xsrf-actix/src/extract.rs");
-const SCAN: &str = include_str!("../../xsrf-actix/src/scan.rs");
+const SCAN: &str = include_str!("../../xsrf-actix/src/scan/mod.rs");
 const MEMORY: &str = include_str!("../../xsrf-core/src/store/memory.rs");
 const STATIC_KEY: &str = include_str!("../../xsrf-core/src/static_key.rs");
 
@@ -108,11 +108,11 @@ fn double_submit_cookie_and_header_vs_body_compare_in_constant_time() {
 fn duplicate_body_fields_compare_no_token_values() {
     // Any second token field in a body is a conflict (row T17), equal or
     // not: the scanners never compare token values, so there is nothing to
-    // time. The first `fn record` in scan.rs is the one rule every scanner
+    // time. The first `fn record` in scan/mod.rs is the one rule every scanner
     // goes through.
     let record = body(SCAN, "record");
     assert_constant_time(
-        "scan.rs Seen::record",
+        "scan/mod.rs Seen::record",
         record,
         &["found", "value", "prev", "decoded", "raw"],
         0,
@@ -121,7 +121,7 @@ fn duplicate_body_fields_compare_no_token_values() {
         !["==", "!=", ".eq(", ".ne("]
             .iter()
             .any(|op| record.contains(op)),
-        "scan.rs record compares something: {record}"
+        "scan/mod.rs record compares something: {record}"
     );
     assert!(record.contains("self.conflict = true"), "{record}");
 }

@@ -297,7 +297,7 @@ fn body_token(req: &HttpRequest) -> Option<BodyToken> {
 /// A body the middleware would have scanned for the token field: a form,
 /// or JSON (sent without the token header, which is the case here).
 fn body_may_hold_token(req: &HttpRequest) -> bool {
-    matches!(req.mime_type(), Ok(Some(m)) if BodyKind::of(&m).is_some())
+    matches!(req.mime_type(), Ok(Some(m)) if BodyKind::of(m.essence_str()).is_some())
 }
 
 fn in_query(req: &HttpRequest, field: &str) -> bool {

@@ -365,7 +365,7 @@ fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
         Ok(None) => return Err(BodyToken::NotScanned),
         Err(_) => return Err(BodyToken::Unreadable(BodyProblem::ContentType)),
     };
-    let kind = BodyKind::of(&mime);
+    let kind = BodyKind::of(mime.essence_str());
     let form = kind == Some(BodyKind::Form);
     // A JSON client sending the token header is not scanned (the header
     // decides, as with actix-csrf-middleware): the field in the body is

@@ -1,0 +1,584 @@
+//! The scanners against every chunking of the same bodies (row T20
+//! included), one grammar after the other.
+
+use super::json::JsonScanner;
+use super::multipart::{MAX_PART_HEADERS, MultipartScanner, disposition_name};
+use super::seeker::Seeker;
+use super::urlencoded::UrlencodedScanner;
+use super::*;
+
+fn field() -> std::sync::Arc<str> {
+    crate::config::DEFAULT_FIELD.into()
+}
+
+fn run(mut s: Scanner, chunks: &[&[u8]]) -> (BodyToken, usize) {
+    for c in chunks {
+        if let Scan::Done(t) = s.feed(c) {
+            return (t, s.examined());
+        }
+    }
+    let examined = s.examined();
+    (s.finish(), examined)
+}
+
+fn form(limit: usize) -> Scanner {
+    Scanner::Form(UrlencodedScanner::new(field(), limit))
+}
+
+fn mp(limit: usize) -> Scanner {
+    Scanner::Multipart(Box::new(
+        MultipartScanner::new("XyZ", field(), limit).expect("boundary"),
+    ))
+}
+
+fn json(limit: usize) -> Scanner {
+    Scanner::Json(Box::new(JsonScanner::new(field(), limit)))
+}
+
+fn run_form(chunks: &[&[u8]], limit: usize) -> BodyToken {
+    run(form(limit), chunks).0
+}
+
+fn run_mp(chunks: &[&[u8]], limit: usize) -> BodyToken {
+    run(mp(limit), chunks).0
+}
+
+fn run_json(chunks: &[&[u8]], limit: usize) -> BodyToken {
+    run(json(limit), chunks).0
+}
+
+/// Feed `body` split at every possible position (two chunks), and also
+/// byte by byte; all must agree with `expected`.
+fn all_splits(make: fn(usize) -> Scanner, body: &[u8], expected: &BodyToken) {
+    for i in 0..=body.len() {
+        let (a, b) = body.split_at(i);
+        assert_eq!(&run(make(1 << 20), &[a, b]).0, expected, "split at {i}");
+    }
+    let bytes: Vec<&[u8]> = body.chunks(1).collect();
+    assert_eq!(&run(make(1 << 20), &bytes).0, expected, "byte by byte");
+}
+
+fn all_splits_form(body: &[u8], expected: &BodyToken) {
+    all_splits(form, body, expected);
+}
+
+fn all_splits_mp(body: &[u8], expected: &BodyToken) {
+    all_splits(mp, body, expected);
+}
+
+fn all_splits_json(body: &[u8], expected: &BodyToken) {
+    all_splits(json, body, expected);
+}
+
+fn found(s: &str) -> BodyToken {
+    BodyToken::Found(Rc::from(s))
+}
+
+#[test]
+fn seeker_finds_across_every_split() {
+    let needle = b"\r\n--XyZ";
+    let hay = b"a\r\n--Xy\r\n-\r\n--XyZ tail \r\n--XyZ";
+    for i in 0..=hay.len() {
+        let mut s = Seeker::new(needle);
+        let mut n = 0;
+        let (a, b) = hay.split_at(i);
+        let first = s.find(a, &mut n);
+        let got = first.or_else(|| s.find(b, &mut n).map(|e| e + a.len()));
+        assert_eq!(got, Some(17), "split at {i}");
+    }
+    // Overlapping prefixes (the KMP failure links matter here).
+    let mut s = Seeker::new(b"aab");
+    let mut n = 0;
+    let hits: Vec<_> = b"aaab".chunks(1).map(|c| s.find(c, &mut n)).collect();
+    assert_eq!(hits, [None, None, None, Some(1)]);
+}
+
+#[test]
+fn form_basic_and_decoding() {
+    all_splits_form(b"a=1&xsrf_token=ab%2Bc+d&b=2", &found("ab+c d"));
+    all_splits_form(b"xsrf_token=abc", &found("abc"));
+    all_splits_form(b"a=1&xsrf%5Ftoken=abc", &found("abc"));
+    all_splits_form(b"a=1&b=xsrf_token%3Dx", &BodyToken::NotFound);
+    all_splits_form(b"xsrf_tokenx=1&axsrf_token=2", &BodyToken::NotFound);
+    all_splits_form(b"", &BodyToken::NotFound);
+    all_splits_form(b"a=1&xsrf_token", &found(""));
+    all_splits_form(b"&&xsrf_token=&a", &found(""));
+}
+
+#[test]
+fn form_second_token_field_is_a_conflict_even_with_the_same_value() {
+    all_splits_form(b"xsrf_token=a&b=1&xsrf_token=b", &BodyToken::Conflict);
+    all_splits_form(b"xsrf_token=a&b=1&xsrf_token=a", &BodyToken::Conflict);
+    all_splits_form(b"xsrf_token=a&xsrf%5ftoken", &BodyToken::Conflict);
+    // The conflict is final as soon as the second name is seen.
+    let mut s = UrlencodedScanner::new(field(), 1 << 20);
+    assert_eq!(s.feed(b"xsrf_token=a&"), Scan::NeedMore);
+    assert_eq!(s.feed(b"xsrf_token=b&"), Scan::Done(BodyToken::Conflict));
+}
+
+#[test]
+fn form_reads_on_to_the_end_or_the_limit() {
+    let mut s = UrlencodedScanner::new(field(), 64);
+    assert_eq!(s.feed(b"xsrf_token=abc&"), Scan::NeedMore);
+    assert_eq!(s.finish(), found("abc"));
+    let mut s = UrlencodedScanner::new(field(), 64);
+    assert_eq!(s.feed(b"xsrf_token=abc"), Scan::NeedMore);
+    assert_eq!(s.feed(b"def&rest"), Scan::NeedMore);
+    assert_eq!(s.finish(), found("abcdef"));
+}
+
+#[test]
+fn form_limit() {
+    let body = [b"a=".as_slice(), &[b'x'; 100], b"&xsrf_token=t"].concat();
+    assert_eq!(run_form(&[&body], 50), BodyToken::TooLarge);
+    assert_eq!(
+        run_form(&body.chunks(7).collect::<Vec<_>>(), 50),
+        BodyToken::TooLarge
+    );
+    // Exactly at the limit, terminated by end-of-body: fine.
+    assert_eq!(run_form(&[&body], body.len()), found("t"));
+    // Token early inside one huge chunk: found despite the chunk size,
+    // and a second one past the limit is never looked at.
+    let big = [
+        b"xsrf_token=t&a=".as_slice(),
+        &[b'x'; 1000],
+        b"&xsrf_token=u",
+    ]
+    .concat();
+    assert_eq!(run_form(&[&big], 50), found("t"));
+    assert_eq!(run_form(&big.chunks(1).collect::<Vec<_>>(), 50), found("t"));
+    // Within the limit it is a conflict.
+    assert_eq!(run_form(&[&big], big.len()), BodyToken::Conflict);
+}
+
+const MP: &[u8] = b"preamble\r\n--XyZ\r\n\
+Content-Disposition: form-data; name=\"file\"; filename=\"a;name=xsrf_token.txt\"\r\n\
+Content-Type: application/octet-stream\r\n\r\n\
+data with --XyZ inside (not after CRLF)\r\n--XyZ  \r\n\
+content-disposition: form-data; name=\"xsrf_token\"\r\n\r\n\
+tok\"en\r\n--XyZ\r\n\
+Content-Disposition: form-data; name=\"after\"\r\n\r\nlater\r\n--XyZ--\r\n";
+
+#[test]
+fn multipart_found_after_file() {
+    all_splits_mp(MP, &found("tok\"en"));
+}
+
+#[test]
+fn multipart_second_token_part_is_a_conflict() {
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=xsrf_token\r\n\r\nA\r\n--XyZ\r\n\
+Content-Disposition: form-data; name=\"xsrf_token\"\r\n\r\nA\r\n--XyZ--\r\n";
+    all_splits_mp(body, &BodyToken::Conflict);
+}
+
+#[test]
+fn multipart_garbage_after_boundary_is_unreadable() {
+    // RFC 2046 forbids the delimiter inside content; `\r\n--XyZZ` is a
+    // delimiter followed by garbage, not part data.
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--XyZZ\r\n";
+    all_splits_mp(body, &BodyToken::Unreadable(BodyProblem::Multipart));
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--XyZ-x";
+    all_splits_mp(body, &BodyToken::Unreadable(BodyProblem::Multipart));
+    let body = b"--XyZ \r\r\n\r\nx\r\n--XyZ--";
+    all_splits_mp(body, &BodyToken::Unreadable(BodyProblem::Multipart));
+    let long_pad = [b"--XyZ".as_slice(), &[b' '; 300], b"\r\n\r\nx\r\n--XyZ--"].concat();
+    all_splits_mp(&long_pad, &BodyToken::Unreadable(BodyProblem::Multipart));
+}
+
+#[test]
+fn multipart_not_found_and_truncated() {
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ--";
+    all_splits_mp(body, &BodyToken::NotFound);
+    let trunc = b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--Xy";
+    all_splits_mp(trunc, &BodyToken::Unreadable(BodyProblem::Multipart));
+    let trunc_tok = b"--XyZ\r\nContent-Disposition: form-data; name=xsrf_token\r\n\r\nabc";
+    all_splits_mp(trunc_tok, &BodyToken::Unreadable(BodyProblem::Multipart));
+    // Token complete but the closing delimiter never comes.
+    let open = b"--XyZ\r\nContent-Disposition: form-data; name=xsrf_token\r\n\r\nabc\r\n--XyZ\r\n";
+    all_splits_mp(open, &BodyToken::Unreadable(BodyProblem::Multipart));
+    all_splits_mp(
+        b"no boundary here",
+        &BodyToken::Unreadable(BodyProblem::Multipart),
+    );
+}
+
+#[test]
+fn multipart_empty_headers_and_bare_name() {
+    let body = b"--XyZ\r\n\r\nnoheaders\r\n--XyZ\r\nContent-Disposition: form-data; name=xsrf_token\r\n\r\nv\r\n--XyZ--";
+    all_splits_mp(body, &found("v"));
+    // An empty value, and a value that is itself only a CRLF.
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=xsrf_token\r\n\r\n\r\n--XyZ--";
+    all_splits_mp(body, &found(""));
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=xsrf_token\r\n\r\n\r\n\r\n--XyZ--";
+    all_splits_mp(body, &found("\r\n"));
+}
+
+#[test]
+fn multipart_part_headers_are_capped() {
+    let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=a\r\nX-Pad: ".to_vec();
+    body.extend_from_slice(&[b'a'; MAX_PART_HEADERS]);
+    body.extend_from_slice(b"\r\n\r\nv\r\n--XyZ--");
+    let expected = BodyToken::Unreadable(BodyProblem::PartHeadersTooLarge);
+    assert_eq!(run_mp(&[&body], 1 << 20), expected);
+    assert_eq!(
+        run_mp(&body.chunks(1).collect::<Vec<_>>(), 1 << 20),
+        expected
+    );
+    // Just under the cap is fine.
+    let head = b"Content-Disposition: form-data; name=xsrf_token\r\nX-Pad: ";
+    let pad = MAX_PART_HEADERS - head.len() - 4;
+    let body = [
+        b"--XyZ\r\n".as_slice(),
+        head,
+        &vec![b'a'; pad],
+        b"\r\n\r\nv\r\n--XyZ--",
+    ]
+    .concat();
+    assert_eq!(
+        run_mp(&body.chunks(1).collect::<Vec<_>>(), 1 << 20),
+        found("v")
+    );
+    assert_eq!(run_mp(&[&body], 1 << 20), found("v"));
+}
+
+#[test]
+fn multipart_limit() {
+    let mut body =
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f\"\r\n\r\n".to_vec();
+    body.extend_from_slice(&[b'x'; 5000]);
+    body.extend_from_slice(
+        b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"xsrf_token\"\r\n\r\nt\r\n--XyZ--\r\n",
+    );
+    assert_eq!(run_mp(&[&body], 1000), BodyToken::TooLarge);
+    assert_eq!(
+        run_mp(&body.chunks(100).collect::<Vec<_>>(), 1000),
+        BodyToken::TooLarge
+    );
+    assert_eq!(run_mp(&[&body], body.len()), found("t"));
+    // Token first, then a large file: found once the limit is reached.
+    let mut first =
+        b"--XyZ\r\nContent-Disposition: form-data; name=xsrf_token\r\n\r\nt\r\n--XyZ\r\n\
+Content-Disposition: form-data; name=\"f\"; filename=\"f\"\r\n\r\n"
+            .to_vec();
+    first.extend_from_slice(&[b'x'; 5000]);
+    assert_eq!(run_mp(&[&first], 1000), found("t"));
+    assert_eq!(
+        run_mp(&first.chunks(1).collect::<Vec<_>>(), 1000),
+        found("t")
+    );
+}
+
+#[test]
+fn multipart_bad_boundary() {
+    assert!(MultipartScanner::new("", field(), 10).is_err());
+    assert!(MultipartScanner::new(&"a".repeat(71), field(), 10).is_err());
+}
+
+#[test]
+fn disposition_parsing() {
+    let n = |v: &[u8]| disposition_name(v).map(|c| c.into_owned());
+    assert_eq!(n(b"form-data; name=\"a\\\"b\""), Some(b"a\"b".to_vec()));
+    assert_eq!(
+        n(b"form-data; filename=\"x;name=y\"; name=z"),
+        Some(b"z".to_vec())
+    );
+    assert_eq!(n(b"Form-Data;NAME=\"q\""), Some(b"q".to_vec()));
+    assert_eq!(n(b"attachment; name=\"q\""), None);
+    assert_eq!(n(b"form-data; name=\"unterminated"), None);
+    assert_eq!(n(b"form-data"), None);
+}
+
+#[test]
+fn json_top_level_field() {
+    all_splits_json(br#"{"a":1,"xsrf_token":"tok","b":[1,2]}"#, &found("tok"));
+    all_splits_json(
+        br#" {"xsrf_token" : "t\"\u00e9\ud83d\ude00"} "#,
+        &found("t\"é😀"),
+    );
+    // Escapes in the key are decoded like serde does.
+    all_splits_json(br#"{"xsrf\u005ftoken":"k"}"#, &found("k"));
+    all_splits_json(br#"{"a":{"xsrf_token":"nested"}}"#, &BodyToken::NotFound);
+    all_splits_json(br#"[{"xsrf_token":"in array"}]"#, &BodyToken::NotFound);
+    all_splits_json(
+        br#"{"a":"xsrf_token","b":["xsrf_token"]}"#,
+        &BodyToken::NotFound,
+    );
+    all_splits_json(
+        br#"{"a":{"xsrf_token":"n"},"xsrf_token":"top"}"#,
+        &found("top"),
+    );
+    all_splits_json(br#""xsrf_token""#, &BodyToken::NotFound);
+}
+
+#[test]
+fn json_conflicts_and_junk() {
+    all_splits_json(
+        br#"{"xsrf_token":"a","xsrf_token":"a"}"#,
+        &BodyToken::Conflict,
+    );
+    all_splits_json(
+        br#"{"xsrf_token":"a","x":1,"xsrf\u005ftoken":"b"}"#,
+        &BodyToken::Conflict,
+    );
+    let bad = BodyToken::Unreadable(BodyProblem::Json);
+    all_splits_json(br#"{"a":01,"xsrf_token":"t"}"#, &bad);
+    all_splits_json(br#"{"a" 1,"xsrf_token":"t"}"#, &bad);
+    all_splits_json(br#"xsrf_token=t"#, &bad);
+    all_splits_json(br#"{"xsrf_token":"t""#, &bad);
+    all_splits_json(br#"{"xsrf_token":"t"} {}"#, &bad);
+    all_splits_json(b"", &bad);
+    all_splits_json(
+        br#"{"xsrf_token":1}"#,
+        &BodyToken::Unreadable(BodyProblem::JsonTokenNotString),
+    );
+    all_splits_json(
+        br#"{"xsrf_token":{"v":"t"}}"#,
+        &BodyToken::Unreadable(BodyProblem::JsonTokenNotString),
+    );
+}
+
+#[test]
+fn json_limit() {
+    let body = [
+        br#"{"a":""#.as_slice(),
+        &[b'x'; 1000],
+        br#"","xsrf_token":"t"}"#,
+    ]
+    .concat();
+    assert_eq!(run_json(&[&body], 100), BodyToken::TooLarge);
+    assert_eq!(
+        run_json(&body.chunks(1).collect::<Vec<_>>(), 100),
+        BodyToken::TooLarge
+    );
+    assert_eq!(run_json(&[&body], body.len()), found("t"));
+    let first = [
+        br#"{"xsrf_token":"t","a":""#.as_slice(),
+        &[b'x'; 1000],
+        br#""}"#,
+    ]
+    .concat();
+    assert_eq!(run_json(&[&first], 100), found("t"));
+    assert_eq!(
+        run_json(&first.chunks(3).collect::<Vec<_>>(), 100),
+        found("t")
+    );
+}
+
+/// T20: 64 KiB in one chunk and in 1-byte chunks, for each scanner
+/// state; the 1-byte run may examine at most 3x the bytes.
+#[test]
+fn t20_every_scanner_state_is_linear_in_bytes_whatever_the_chunking() {
+    const N: usize = 64 * 1024;
+    let pad = |prefix: &[u8], fill: &[u8], suffix: &[u8]| -> Vec<u8> {
+        let mut b = prefix.to_vec();
+        while b.len() + suffix.len() < N {
+            b.extend_from_slice(fill);
+        }
+        b.truncate(N - suffix.len());
+        b.extend_from_slice(suffix);
+        b
+    };
+    let part = b"--XyZ\r\nContent-Disposition: form-data; name=";
+    type Make = fn(usize) -> Scanner;
+    let cases: Vec<(&str, Make, Vec<u8>)> = vec![
+        ("form: field name", form, pad(b"", b"n", b"=1")),
+        ("form: other value", form, pad(b"a=", b"v", b"")),
+        ("form: token value", form, pad(b"xsrf_token=", b"v", b"")),
+        ("form: many fields", form, pad(b"", b"a=1&", b"")),
+        ("multipart: preamble", mp, pad(b"", b"a", b"\r\n--XyZ--")),
+        (
+            "multipart: near-miss delimiters",
+            mp,
+            pad(b"", b"\r\n--Xy\r\r\n-", b"\r\n--XyZ--"),
+        ),
+        (
+            "multipart: boundary lines",
+            mp,
+            pad(b"--XyZ", b"  \t \r\n\r\n\r\n--XyZ", b"--"),
+        ),
+        (
+            "multipart: part headers",
+            mp,
+            pad(b"--XyZ\r\nX-Pad: ", b"a", b""),
+        ),
+        (
+            "multipart: header lines",
+            mp,
+            pad(b"--XyZ\r\n", b"X: \r\n\r", b""),
+        ),
+        (
+            "multipart: skipped value",
+            mp,
+            pad(
+                &[part.as_slice(), b"a\r\n\r\n"].concat(),
+                b"v\r\n-",
+                b"\r\n--XyZ--",
+            ),
+        ),
+        (
+            "multipart: token value",
+            mp,
+            pad(
+                &[part.as_slice(), b"xsrf_token\r\n\r\n"].concat(),
+                b"v\r",
+                b"\r\n--XyZ--",
+            ),
+        ),
+        ("json: string", json, pad(br#"{"a":""#, b"x", br#""}"#)),
+        (
+            "json: token",
+            json,
+            pad(br#"{"xsrf_token":""#, b"\\n", br#""}"#),
+        ),
+        ("json: nesting", json, pad(b"", b"[", b"")),
+        ("json: keys", json, pad(b"{", br#""k":1,"#, br#""z":2}"#)),
+    ];
+    for (name, make, body) in cases {
+        assert_eq!(body.len(), N, "{name}");
+        let (one, one_cost) = run(make(N), &[&body]);
+        let bytes: Vec<&[u8]> = body.chunks(1).collect();
+        let (tiny, tiny_cost) = run(make(N), &bytes);
+        assert_eq!(one, tiny, "{name}: same verdict");
+        assert!(one_cost > 0, "{name}: something examined");
+        eprintln!(
+            "T20 {name}: {one:?} {one_cost} bytes examined in one chunk, {tiny_cost} in 1-byte chunks"
+        );
+        assert!(
+            tiny_cost <= 3 * one_cost,
+            "{name}: {tiny_cost} bytes examined in 1-byte chunks vs {one_cost} in one"
+        );
+    }
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Splits `body` at the given points (1-byte chunks when `tiny`).
+    fn chunks<'a>(body: &'a [u8], cuts: &[usize], tiny: bool) -> Vec<&'a [u8]> {
+        if tiny {
+            return body.chunks(1).collect();
+        }
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (body.len() + 1)).collect();
+        points.sort_unstable();
+        let mut out = Vec::new();
+        let mut from = 0;
+        for p in points {
+            out.push(&body[from..p]);
+            from = p;
+        }
+        out.push(&body[from..]);
+        out
+    }
+
+    fn same_answer(
+        make: fn(usize) -> Scanner,
+        body: &[u8],
+        cuts: &[usize],
+        tiny: bool,
+        limit: usize,
+    ) -> Result<(), TestCaseError> {
+        let (whole, cost) = run(make(limit), &[body]);
+        let (split, split_cost) = run(make(limit), &chunks(body, cuts, tiny));
+        prop_assert_eq!(whole, split);
+        prop_assert!(split_cost <= 3 * cost.max(1) + 64);
+        Ok(())
+    }
+
+    fn form_body() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b"xsrf_token=".to_vec()),
+                Just(b"xsrf%5Ftoken".to_vec()),
+                Just(b"&".to_vec()),
+                Just(b"=".to_vec()),
+                Just(b"+%2".to_vec()),
+                proptest::collection::vec(any::<u8>(), 0..8),
+            ],
+            0..12,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn mp_body() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b"\r\n--XyZ".to_vec()),
+                Just(b"--XyZ".to_vec()),
+                Just(b"\r\n".to_vec()),
+                Just(b"--".to_vec()),
+                Just(b"Content-Disposition: form-data; name=xsrf_token".to_vec()),
+                Just(b"Content-Disposition: form-data; name=\"a\"".to_vec()),
+                Just(b"\r\n\r\n".to_vec()),
+                proptest::collection::vec(any::<u8>(), 0..8),
+            ],
+            0..16,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn json_body() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(br#"{"#.to_vec()),
+                Just(br#"}"#.to_vec()),
+                Just(br#"["#.to_vec()),
+                Just(br#"]"#.to_vec()),
+                Just(br#""xsrf_token":"#.to_vec()),
+                Just(br#""t\u0041\ud83d\ude00""#.to_vec()),
+                Just(br#","#.to_vec()),
+                Just(br#"1.5e3"#.to_vec()),
+                proptest::collection::vec(any::<u8>(), 0..4),
+            ],
+            0..16,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn form_any_split_gives_the_one_chunk_answer(
+            body in form_body(), cuts in proptest::collection::vec(any::<usize>(), 0..6),
+            tiny in any::<bool>(), limit in 1usize..200,
+        ) {
+            same_answer(form, &body, &cuts, tiny, limit)?;
+        }
+
+        #[test]
+        fn multipart_any_split_gives_the_one_chunk_answer(
+            body in mp_body(), cuts in proptest::collection::vec(any::<usize>(), 0..6),
+            tiny in any::<bool>(), limit in 1usize..400,
+        ) {
+            same_answer(mp, &body, &cuts, tiny, limit)?;
+        }
+
+        #[test]
+        fn json_any_split_gives_the_one_chunk_answer(
+            body in json_body(), cuts in proptest::collection::vec(any::<usize>(), 0..6),
+            tiny in any::<bool>(), limit in 1usize..200,
+        ) {
+            same_answer(json, &body, &cuts, tiny, limit)?;
+        }
+    }
+}
+
+#[test]
+fn body_kind_by_essence_in_any_case() {
+    assert_eq!(
+        BodyKind::of("application/x-www-form-urlencoded"),
+        Some(BodyKind::Form)
+    );
+    assert_eq!(
+        BodyKind::of("Multipart/Form-Data"),
+        Some(BodyKind::Multipart)
+    );
+    assert_eq!(BodyKind::of("application/json"), Some(BodyKind::Json));
+    assert_eq!(
+        BodyKind::of("application/vnd.api+JSON"),
+        Some(BodyKind::Json)
+    );
+    assert_eq!(BodyKind::of("text/json"), None);
+    assert_eq!(BodyKind::of("application/jsonx"), None);
+    assert_eq!(BodyKind::of("text/plain"), None);
+    assert_eq!(BodyKind::of("json"), None);
+}
