@@ -6,7 +6,7 @@
 //! session's digest, checked against a real server in `redis_store.rs`
 //! (`the_session_reaches_redis_only_as_a_digest`).
 
-const EXTRACT: &str = include_str!("../../xsrf-actix/src/extract.rs");
+const GATHER: &str = include_str!("../../xsrf-actix/src/check/gather.rs");
 const SCAN: &str = include_str!("../../xsrf-actix/src/scan/mod.rs");
 const MEMORY: &str = include_str!("../../xsrf-core/src/store/memory.rs");
 const STATIC_KEY: &str = include_str!("../../xsrf-core/src/static_key.rs");
@@ -97,8 +97,8 @@ fn double_submit_cookie_and_header_vs_body_compare_in_constant_time() {
     // `found`'s earlier value (`prev`) vs a new candidate (header vs body),
     // and the token vs the double-submit cookie (`t` vs `cookie`).
     assert_constant_time(
-        "extract.rs find_token",
-        body(EXTRACT, "find_token"),
+        "check/gather.rs find_token",
+        body(GATHER, "find_token"),
         &["prev", "candidate", "t", "cookie", "found"],
         2,
     );

@@ -97,9 +97,7 @@ impl XsrfError {
             }
             // A stream cannot be kept in a `Send` error; refusal pages are
             // small, so this is a mistake to name, not a case to support.
-            Err(_) => tracing::error!(
-                "the XSRF error_handler returned a streaming body; answering with the default response (give it a complete body: a String, Bytes or JSON)"
-            ),
+            Err(_) => tracing::error!("{}", crate::messages::STREAMING_ERROR_HANDLER),
         }
         self
     }

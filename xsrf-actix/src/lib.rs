@@ -238,31 +238,35 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod check;
 mod config;
-mod deferred;
 pub mod docs;
 mod error;
 mod extract;
+mod issue;
+mod labels;
+mod lifecycle;
+mod messages;
 mod middleware;
+mod one_time;
 mod scan;
-mod send;
-mod session;
 mod state;
 pub mod store;
 pub mod templates;
+mod with_token;
 
 pub use self::{
+    check::Check,
     config::{
         BuildError, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
         DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, STATIC_KEY_MARKER, Source, Storage, Xsrf,
         XsrfBuilder,
     },
-    deferred::Deferred,
     error::{ErrorHandler, REJECTION_HEADER, XsrfError},
-    extract::{Check, ValidXsrf, XsrfToken},
+    extract::{Deferred, Redeemed, ValidXsrf, XsrfToken},
     middleware::{XsrfFuture, XsrfMiddleware},
-    send::WithToken,
-    session::{OneTimeSession, Redeemed},
+    one_time::OneTimeSession,
+    with_token::WithToken,
 };
 
 pub use xsrf_core::{

@@ -1,0 +1,170 @@
+//! Checking a request, top-down: [`gather`] the token (headers, the
+//! middleware's body scan, the cookie), [`origin`] facts and the state;
+//! hand them to `xsrf-core` for a pure verdict (`Tokens::verify`,
+//! `OriginPolicy::check`, `OneTimeKeys::validate`); [`conclude`]: log,
+//! count, and answer through the error handler. `Check` is what
+//! `#[handle_token]` runs; `ValidXsrf` runs the same steps without the
+//! options.
+
+pub(crate) mod conclude;
+mod gather;
+pub(crate) mod origin;
+
+use std::borrow::Cow;
+
+use actix_web::HttpRequest;
+use xsrf_core::{Binding, Rejection, StaticKey};
+
+use self::conclude::conclude;
+pub(crate) use self::gather::Found;
+use self::origin::check_origin;
+use crate::config::{STATIC_KEY_MARKER, Source, Xsrf};
+use crate::error::XsrfError;
+use crate::one_time::redeem_in_request;
+use crate::{messages, state};
+
+/// What to check on a request: the options of `#[handle_token]`.
+///
+/// ```
+/// use actix_web::{HttpRequest, HttpResponse, post};
+/// use xsrf_actix::{Check, Source, XsrfError};
+///
+/// // What `#[handle_token(action = "delete-account", source = "header")]` expands
+/// // to for a handler taking nothing but the request; a handler with body
+/// // extractors takes them as one `Deferred` and extracts them after the
+/// // check (see `Deferred`).
+/// #[post("/account/delete")]
+/// async fn delete(req: HttpRequest) -> Result<HttpResponse, XsrfError> {
+///     Check::new().action("delete-account").source(Source::Header).run(&req).await?;
+///     Ok(HttpResponse::NoContent().finish())
+/// }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
+pub struct Check {
+    action: Option<Cow<'static, str>>,
+    source: Option<Source>,
+    one_time: bool,
+}
+
+impl Check {
+    /// Checks a token for the configured sources, no action scope.
+    pub const fn new() -> Self {
+        Self {
+            action: None,
+            source: None,
+            one_time: false,
+        }
+    }
+
+    /// Requires a token issued for `action`: a literal, or an action
+    /// computed per request (`format!("delete-item-{id}")`) for tokens
+    /// scoped to one record; see [`Deferred`](crate::Deferred) for keeping
+    /// such a check ahead of the body extractors.
+    pub fn action(mut self, action: impl Into<Cow<'static, str>>) -> Self {
+        self.action = Some(action.into());
+        self
+    }
+
+    /// Reads the token only from `source` (`Source::Cookie`: double submit
+    /// with the header or form token).
+    pub fn source(mut self, source: Source) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Expects a one-time key instead of a signed token, and burns it.
+    pub fn one_time(mut self) -> Self {
+        self.one_time = true;
+        self
+    }
+
+    /// Runs the check; `Ok` means the request may proceed.
+    pub async fn run(self, req: &HttpRequest) -> Result<(), XsrfError> {
+        let x = Xsrf::registered(req)?;
+        let outcome = self.decide(x, req).await;
+        conclude(x, req, outcome)
+    }
+
+    async fn decide(self, x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
+        if !self.one_time {
+            return self.decide_now(x, req);
+        }
+        let Some(key) = self.admit(x, req)? else {
+            return Ok(());
+        };
+        // The one redemption path, shared with `Xsrf::redeem`.
+        let data = redeem_in_request::<serde_json::Value>(x, req, &key).await?;
+        // For a `Redeemed<T>` argument of the handler: the key is burnt now.
+        state::PerRequest::write(req, |p| p.redeemed = Some(data));
+        Ok(())
+    }
+
+    /// A signed token needs no store, so it is decided without waiting
+    /// (and `ValidXsrf` needs no boxed future).
+    pub(crate) fn decide_now(&self, x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
+        let Some(token) = self.admit(x, req)? else {
+            return Ok(());
+        };
+        check_origin(x, req)?;
+        let state = state::load_required(x, req)?;
+        let subject = x.subject(req, &state);
+        let binding = Binding::new(subject.as_str())
+            .session(state.salt.as_str())
+            .maybe_action(self.action.as_deref());
+        let verified = x
+            .inner
+            .tokens
+            .verify(&token, &binding, x.inner.clock.now())?;
+        if verified.refresh_due {
+            // Past half its life, or signed by a fallback key: the answer
+            // carries a fresh one, so a client in use never holds an
+            // expired token and moves to the new key after a rotation.
+            x.queue_refresh(req, &state, &subject, self.action.as_deref())?;
+        }
+        Ok(())
+    }
+
+    /// What every check does first: refuse a check on an exempt route,
+    /// find the token (or key), and let a valid static key through
+    /// (`None`).
+    fn admit<'r>(&self, x: &Xsrf, req: &'r HttpRequest) -> Result<Option<Found<'r>>, XsrfError> {
+        refuse_exempt(x, req)?;
+        let token = self.find_token(x, req)?;
+        if &*token == STATIC_KEY_MARKER {
+            return check_static_key(x, req).map(|()| None);
+        }
+        Ok(Some(token))
+    }
+}
+
+/// An exempt request skipped every check in the middleware; a handler
+/// that asks for one anyway is configured two ways at once.
+fn refuse_exempt(x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
+    if !x.is_exempt(req) {
+        return Ok(());
+    }
+    let rule = x
+        .exemption(req)
+        .map_or_else(|| "?".to_owned(), |e| e.to_string());
+    tracing::error!(%rule, "an exempt route's handler requires an XSRF token");
+    Err(XsrfError::misconfigured(messages::EXEMPT_ROUTE_CHECKED))
+}
+
+fn check_static_key(x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
+    let presented = req
+        .headers()
+        .get(&x.inner.transport.static_header)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Rejection::StaticKeyMismatch)?;
+    let state = state::load(x, req)?.ok_or(Rejection::StaticKeyMismatch)?;
+    let stored = state
+        .static_key
+        .as_deref()
+        .ok_or(Rejection::StaticKeyMismatch)?;
+    if StaticKey::from_stored(stored).matches(presented) {
+        Ok(())
+    } else {
+        Err(Rejection::StaticKeyMismatch.into())
+    }
+}

@@ -1,0 +1,71 @@
+//! The origin facts of a request (`Host`, `Origin`, `Referer`,
+//! `Sec-Fetch-Site`, a WebSocket upgrade) handed to `xsrf-core`'s
+//! `OriginPolicy::check`, unless the middleware already did.
+
+use actix_web::HttpRequest;
+use actix_web::http::header::{self, HeaderMap};
+use xsrf_core::{OriginAllowed, Rejection, RequestFacts};
+
+use crate::config::Xsrf;
+use crate::state::{OriginMark, Ran};
+
+/// Not among `http`'s constants; built once rather than parsed per request.
+const SEC_FETCH_SITE: header::HeaderName = header::HeaderName::from_static("sec-fetch-site");
+
+/// The origin policy over the request headers. Only `Host`, `Origin`,
+/// `Referer` and `Sec-Fetch-Site` are read: `X-Forwarded-*` never are.
+pub(crate) fn check_origin_headers(
+    x: &Xsrf,
+    method: &str,
+    headers: &HeaderMap,
+) -> Result<OriginAllowed, Rejection> {
+    check_origin_facts(x, RequestFacts::new(method), headers)
+}
+
+/// [`check_origin_headers`] from facts already begun (a WebSocket
+/// handshake is marked before).
+pub(crate) fn check_origin_facts<'h>(
+    x: &Xsrf,
+    facts: RequestFacts<'h>,
+    headers: &'h HeaderMap,
+) -> Result<OriginAllowed, Rejection> {
+    let get = |name: header::HeaderName| headers.get(name).map(|v| v.as_bytes());
+    let mut f = facts;
+    if let Some(v) = get(header::HOST) {
+        f = f.host(v);
+    }
+    if let Some(v) = get(header::ORIGIN) {
+        f = f.origin(v);
+    }
+    if let Some(v) = get(header::REFERER) {
+        f = f.referer(v);
+    }
+    if let Some(v) = get(SEC_FETCH_SITE) {
+        f = f.sec_fetch_site(v);
+    }
+    x.inner.origin.policy.check(&f).map_err(Rejection::Origin)
+}
+
+/// The origin policy for a handler-level check (tokens, one-time keys).
+/// When the middleware already passed this request, its verdict stands;
+/// without it (or for a static-key request it let through unchecked) the
+/// policy runs here.
+pub(crate) fn check_origin(x: &Xsrf, req: &HttpRequest) -> Result<(), Rejection> {
+    let checked = req
+        .app_data::<Ran>()
+        .is_some_and(|r| r.origin == OriginMark::Checked);
+    if !checked {
+        check_origin_headers(x, req.method().as_str(), req.headers())?;
+    }
+    Ok(())
+}
+
+/// `Upgrade: websocket` (a token list, any case), as browsers send on a
+/// WebSocket handshake.
+pub(crate) fn is_websocket_upgrade(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers.get_all(header::UPGRADE).any(|v| {
+        v.as_bytes()
+            .split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"websocket"))
+    })
+}

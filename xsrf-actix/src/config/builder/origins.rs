@@ -1,0 +1,208 @@
+//! Origins and exemptions: which origins are ours, where the middleware
+//! enforces them, and what is exempt.
+
+use super::XsrfBuilder;
+
+impl XsrfBuilder {
+    /// An origin the site is served from, `scheme://host[:port]`. Repeat
+    /// for several. With none, `Origin` is compared with the `Host` header
+    /// (the scheme cannot be checked then; configure it in production).
+    pub fn site_origin(mut self, origin: impl Into<String>) -> Self {
+        self.site.push(origin.into());
+        self
+    }
+
+    /// Another origin allowed to send unsafe requests. Repeatable.
+    ///
+    /// An exact origin, or a wildcard over subdomains like Django's:
+    /// `"https://*.example.com"` trusts `https://a.example.com` and
+    /// `https://a.b.example.com` (same scheme and port), never
+    /// `https://example.com`, `https://evil-example.com`,
+    /// `https://example.com.evil`, `http://a.example.com` or another port.
+    /// Patterns are parsed once, by [`Self::build`]; a malformed one
+    /// (`*.com`, `a.*.example.com`, `*example.com`) is a [`BuildError`].
+    ///
+    /// Accepted spellings of an origin, all meaning the same origin:
+    /// surrounding whitespace, any case, the default port written or not
+    /// (`https://example.com:443`), one trailing `/`
+    /// (`https://example.com/`), a Unicode or punycode host. A path,
+    /// query, fragment or credentials are refused (see
+    /// [`xsrf_core::SiteOrigin::parse`]).
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    ///
+    /// # #[actix_web::main]
+    /// # async fn main() {
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate().expect("randomness"))
+    ///     .site_origin("https://api.example.com")
+    ///     .trusted_origin("https://*.example.com")
+    ///     .build()
+    ///     .expect("settings");
+    /// let app = test::init_service(App::new().wrap(xsrf).route("/", web::post().to(HttpResponse::Ok))).await;
+    /// let from = |origin: &str| test::TestRequest::post().uri("/").insert_header(("Origin", origin)).to_request();
+    /// // Origin passes; the handler would still check the token.
+    /// assert_eq!(test::call_service(&app, from("https://app.example.com")).await.status(), StatusCode::OK);
+    /// assert_eq!(test::call_service(&app, from("https://evil-example.com")).await.status(), StatusCode::FORBIDDEN);
+    /// # }
+    /// ```
+    pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
+        self.trusted.push(origin.into());
+        self
+    }
+
+    /// Whether the middleware refuses unsafe cross-origin requests before
+    /// any handler runs (default true). `ValidXsrf` checks origins either way.
+    pub fn enforce_origin_in_middleware(mut self, yes: bool) -> Self {
+        self.enforce_origin = yes;
+        self
+    }
+
+    /// Whether the middleware applies the origin policy to WebSocket
+    /// handshakes (`GET` with `Upgrade: websocket`), as to unsafe methods
+    /// (default **on**).
+    ///
+    /// A handshake is a `GET`, so without this any site could open a
+    /// socket to the app with the visitor's cookies and talk on their
+    /// behalf (cross-site WebSocket hijacking). Browsers always send
+    /// `Origin` on a handshake, so a foreign page is refused before the
+    /// upgrade; a handshake without `Origin` or fetch metadata is a
+    /// non-browser client and passes on a plain-http site only, exactly as
+    /// a `POST` would. The static-key header lets nothing skip this check
+    /// (a WebSocket client cannot set headers). Exemptions apply
+    /// (`.exempt("GET /ws")` exempts one socket route). Turn it off with
+    /// `.websocket_origin_check(false)` only if the socket route checks
+    /// `Origin` itself.
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    ///
+    /// # #[actix_web::main]
+    /// # async fn main() {
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate().expect("randomness"))
+    ///     .site_origin("https://chat.example")
+    ///     .build()
+    ///     .expect("settings");
+    /// let app = test::init_service(App::new().wrap(xsrf).route("/ws", web::get().to(HttpResponse::SwitchingProtocols))).await;
+    /// let handshake = |origin: &str| {
+    ///     test::TestRequest::get()
+    ///         .uri("/ws")
+    ///         .insert_header(("Upgrade", "websocket"))
+    ///         .insert_header(("Connection", "Upgrade"))
+    ///         .insert_header(("Origin", origin))
+    ///         .to_request()
+    /// };
+    /// let evil = test::call_service(&app, handshake("https://evil.example")).await;
+    /// assert_eq!(evil.status(), StatusCode::FORBIDDEN);
+    /// let ours = test::call_service(&app, handshake("https://chat.example")).await;
+    /// assert_eq!(ours.status(), StatusCode::SWITCHING_PROTOCOLS);
+    /// # }
+    /// ```
+    pub fn websocket_origin_check(mut self, yes: bool) -> Self {
+        self.websocket_check = yes;
+        self
+    }
+
+    /// Exempts requests from every XSRF check (origin and token): for
+    /// webhooks, OAuth/SAML callbacks, health probes, which are posted
+    /// from elsewhere without `Origin` or token. Repeatable.
+    ///
+    /// A rule is `PATH` or `METHOD PATH`:
+    ///
+    /// * `"/webhooks/"` (ends in `/`): a prefix on segment boundaries,
+    ///   covering `/webhooks/` and everything under it, not `/webhooks`;
+    /// * `"/health"` (no trailing `/`): that exact path only;
+    /// * `"POST /webhooks/stripe"`: that method only (capitals).
+    ///
+    /// Rules match the **raw** request path, case-sensitively, and only a
+    /// path in canonical spelling is ever exempt: one with `%`, `;`, `\`,
+    /// `//`, or a `.` / `..` segment gets the full checks even if a proxy
+    /// or actix would resolve it onto an exempt path (so `/x/../webhooks/`,
+    /// `/%77ebhooks/`, `//webhooks/` are never exempt); see
+    /// [`xsrf_core::Exemptions`] for the exact rule. A malformed rule is a
+    /// [`BuildError`]. An exempt request that reaches `ValidXsrf`,
+    /// `#[handle_token]` or `Check` fails with a 500 naming the conflict:
+    /// a handler cannot be both exempt and protected. Each exemption is
+    /// logged at debug level with the rule that matched.
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    ///
+    /// # #[actix_web::main]
+    /// # async fn main() {
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate().expect("randomness"))
+    ///     .site_origin("https://shop.example")
+    ///     .exempt("/webhooks/")
+    ///     .exempt("POST /oauth/callback")
+    ///     .build()
+    ///     .expect("settings");
+    /// let app = test::init_service(
+    ///     App::new()
+    ///         .wrap(xsrf)
+    ///         .route("/webhooks/{name}", web::post().to(HttpResponse::Ok))
+    ///         .route("/{tail:.*}", web::post().to(HttpResponse::Ok)),
+    /// )
+    /// .await;
+    /// // A payment provider's post: no Origin, no token, still accepted.
+    /// let hook = test::TestRequest::post().uri("/webhooks/stripe").to_request();
+    /// assert_eq!(test::call_service(&app, hook).await.status(), StatusCode::OK);
+    /// // A path trick is not exempt: refused like any foreign post.
+    /// let trick = test::TestRequest::post().uri("/webhooks/../admin").to_request();
+    /// assert_eq!(test::call_service(&app, trick).await.status(), StatusCode::FORBIDDEN);
+    /// # }
+    /// ```
+    pub fn exempt(mut self, rule: impl Into<String>) -> Self {
+        self.exempt.push(rule.into());
+        self
+    }
+
+    /// Exempts the requests actix routes to the resource **named** `name`
+    /// (`web::resource(..).name(..)`, or `name = ".."` in a route macro):
+    /// the per-route way, for dynamic paths (`/hooks/{id}`) and to keep the
+    /// exemption next to the route it concerns. Repeatable.
+    ///
+    /// Why a name rather than a `.wrap(..)` on the resource: the `Xsrf`
+    /// middleware runs before actix routes the request (it is registered
+    /// on the App or a scope) and must refuse a forged request before any
+    /// inner middleware or handler exists for it; actix's resource map,
+    /// which it can consult at that point, knows routes by name and
+    /// pattern, not by what wraps them. A name also needs no macro.
+    ///
+    /// The name matches the resource actix's route table finds for the
+    /// raw path (the canonical-path rule of [`Self::exempt`] applies, and
+    /// every method of that resource is covered). Give the name to a
+    /// resource that no other resource with the same path shadows. A name
+    /// that no route carries exempts nothing and is logged as an error at
+    /// the first request.
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, http::StatusCode, post, test};
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    ///
+    /// #[post("/hooks/{provider}", name = "hooks")]
+    /// async fn hook() -> HttpResponse { HttpResponse::Ok().finish() }
+    ///
+    /// # #[actix_web::main]
+    /// # async fn main() {
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate().expect("randomness"))
+    ///     .site_origin("https://shop.example")
+    ///     .exempt_route("hooks")
+    ///     .build()
+    ///     .expect("settings");
+    /// let app = test::init_service(App::new().wrap(xsrf).service(hook)).await;
+    /// let req = test::TestRequest::post().uri("/hooks/github").to_request();
+    /// assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    /// # }
+    /// ```
+    pub fn exempt_route(mut self, name: impl Into<String>) -> Self {
+        self.exempt_routes.push(name.into());
+        self
+    }
+}

@@ -1,0 +1,108 @@
+//! What [`XsrfBuilder::build`](super::XsrfBuilder::build) makes: the
+//! settings, grouped by the part of the crate that reads them, so a change
+//! to one concern touches one small struct (as actix-session groups its
+//! cookie, session-lifecycle and TTL settings).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use actix_web::HttpRequest;
+use actix_web::http::header::HeaderName;
+use xsrf_core::{Clock, Exemptions, KeyRing, KeyStore, OneTimeKeys, OriginPolicy, Tokens};
+
+use super::{Source, Storage};
+use crate::error::ErrorHandler;
+
+/// `XsrfBuilder::user_fn`: who the user of a request is.
+pub(crate) type UserFn = dyn Fn(&HttpRequest) -> Option<String> + Send + Sync;
+
+/// Everything an `Xsrf` holds, shared by its clones.
+pub(crate) struct Inner {
+    /// Issuing and verifying tokens (keys, timeout).
+    pub(crate) tokens: Tokens,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) user_fn: Option<Arc<UserFn>>,
+    /// Read by the origin checks and the middleware.
+    pub(crate) origin: Origins,
+    /// Read where tokens are looked for (check, middleware, scanners).
+    pub(crate) transport: Transport,
+    /// Read where tokens are issued.
+    pub(crate) token_cookie: TokenCookie,
+    /// Read by the state's loading, saving and sealing.
+    pub(crate) state: StateSettings,
+    /// Read by the one-time key verbs.
+    pub(crate) one_time: OneTime,
+    pub(crate) error_handler: Option<Arc<ErrorHandler>>,
+}
+
+/// Which origins are ours and where their policy is enforced.
+pub(crate) struct Origins {
+    pub(crate) policy: OriginPolicy,
+    /// The middleware refuses unsafe requests from foreign origins.
+    pub(crate) enforce_in_middleware: bool,
+    /// WebSocket handshakes get the origin policy (row O14).
+    pub(crate) websocket_check: bool,
+    pub(crate) exemptions: Exemptions,
+    /// Names of actix routes whose requests are exempt.
+    pub(crate) exempt_routes: Vec<String>,
+}
+
+/// Where tokens travel.
+pub(crate) struct Transport {
+    pub(crate) header: HeaderName,
+    /// More token headers accepted (never sent), for migrations.
+    pub(crate) extra_headers: Vec<HeaderName>,
+    /// Shared: each form scan and `XsrfToken` holds it without a copy.
+    pub(crate) field: Arc<str>,
+    pub(crate) sources: Vec<Source>,
+    pub(crate) scan_limit: usize,
+    pub(crate) static_header: HeaderName,
+}
+
+/// The cookie tokens are sent in for scripts (axios, Angular).
+pub(crate) struct TokenCookie {
+    pub(crate) send: bool,
+    /// Prefixed for https sites when it is the default (see
+    /// `XsrfBuilder::cookie_name`).
+    pub(crate) name: String,
+    pub(crate) domain: Option<String>,
+}
+
+/// Where per-session state lives, and the keys of its signed cookie.
+pub(crate) struct StateSettings {
+    pub(crate) storage: Storage,
+    /// The state cookie's MAC key, from the ring's current key.
+    pub(crate) key: ring::hmac::Key,
+    /// The same from each fallback key: a cookie signed before a secret
+    /// rotation still opens, and is signed again with the current key on
+    /// its way through.
+    pub(crate) fallback_keys: Vec<ring::hmac::Key>,
+}
+
+impl StateSettings {
+    /// The label the state cookie's MAC key is derived under.
+    const PURPOSE: &'static str = "xsrf-actix/state-cookie/v1";
+
+    pub(crate) fn new(storage: Storage, ring: &KeyRing) -> Self {
+        Self {
+            storage,
+            key: ring.current().derive(Self::PURPOSE),
+            fallback_keys: ring
+                .keys()
+                .skip(1)
+                .map(|k| k.derive(Self::PURPOSE))
+                .collect(),
+        }
+    }
+}
+
+/// One-time keys: the store, and whether this instance has seen keys bound
+/// to sessions (read and written only by `state/bound_keys.rs`).
+pub(crate) struct OneTime {
+    pub(crate) keys: OneTimeKeys<Arc<dyn KeyStore>>,
+    /// This instance has bound a one-time key to a session, or read a
+    /// session state that had: from then on, reads of state note whether
+    /// it bound any, so a rotation after a purge knows (see `rotate`).
+    /// Apps without session-bound keys never pay for the note.
+    pub(crate) bound_keys_seen: AtomicBool,
+}

@@ -1,0 +1,124 @@
+//! The middleware's future: the app's own future, a refusal decided
+//! before the app ran, or a body scan first; and the answer on the way
+//! out (queued cookies and headers, or the 500 of a missing session
+//! middleware).
+
+use std::future::{Future, Ready};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::EitherBody;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::{Error, ResponseError as _};
+
+use super::body::BodyScan;
+use super::session_probe::session_state_unstored;
+use crate::config::Xsrf;
+use crate::error::XsrfError;
+use crate::state::{SessionAtEntry, apply_pending};
+use crate::{labels, messages};
+
+/// What the wrapped service answers, and what we answer.
+type Inner<B> = Result<ServiceResponse<B>, Error>;
+type Outer<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+pin_project_lite::pin_project! {
+    /// What [`XsrfMiddleware`] answers with: the app's own future (after
+    /// reading a form body up to the token, for a body to scan), or our
+    /// refusal. Only the state of a body scan is boxed.
+    pub struct XsrfFuture<S, B>
+    where
+        S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    {
+        #[pin]
+        step: Step<S, B>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StepProj]
+    pub(super) enum Step<S, B>
+    where
+        S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    {
+        // The app's own future; the queued cookies are added to its answer.
+        Pass { #[pin] app: S::Future, session: SessionAtEntry },
+        // Refused before the app ran.
+        Refused { res: Ready<Outer<B>> },
+        // A form body is read up to the token first, then the app runs
+        // (`None` only while changing to `Pass`). Boxed: inline, it would
+        // make every request's future several times larger, and moving
+        // that costs more than this one allocation for form posts.
+        Scan { body: Option<Box<BodyScan<S>>>, session: SessionAtEntry },
+    }
+}
+
+impl<S, B> XsrfFuture<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    pub(super) fn new(step: Step<S, B>) -> Self {
+        Self { step }
+    }
+}
+
+impl<S, B> Future for XsrfFuture<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    type Output = Outer<B>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outer<B>> {
+        let mut this = self.project();
+        loop {
+            match this.step.as_mut().project() {
+                StepProj::Pass { app, session } => {
+                    let session = *session;
+                    return app.poll(cx).map(|res| finish(res, session));
+                }
+                StepProj::Refused { res } => return Pin::new(res).poll(cx),
+                StepProj::Scan { body, session } => {
+                    let session = *session;
+                    let Some(scan) = body.as_mut() else {
+                        // Polled again after it failed below: cannot be.
+                        return Poll::Ready(Err(actix_web::error::ErrorInternalServerError(
+                            "XSRF body scan polled after it ended",
+                        )));
+                    };
+                    if scan.poll_read(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let Some(scan) = body.take() else {
+                        continue;
+                    };
+                    let (service, req) = (*scan).finish();
+                    this.step.set(Step::Pass {
+                        app: service.call(req),
+                        session,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Adds what the request queued (cookies, `Vary`) to the app's response.
+///
+/// For a request that came in without a session (`SessionAtEntry::Absent`), first checks
+/// that a `SessionMiddleware` inside us stored what was saved in the
+/// session; if none did, every token is bound to state that is gone, and
+/// the answer is a 500 naming the fix rather than a 403 for everyone.
+fn finish<B>(res: Inner<B>, session: SessionAtEntry) -> Outer<B> {
+    let (req, mut response) = res?.into_parts();
+    if session == SessionAtEntry::Absent && session_state_unstored(&req) {
+        let err = XsrfError::misconfigured(messages::NO_SESSION_MIDDLEWARE);
+        tracing::error!(method = %req.method(), route = %labels::route(&req), "{err}");
+        let Ok(x) = Xsrf::for_request(&req) else {
+            return Ok(ServiceResponse::new(req, err.error_response()).map_into_right_body());
+        };
+        let res = x.error(&req, err).error_response();
+        return Ok(ServiceResponse::new(req, res).map_into_right_body());
+    }
+    apply_pending(&req, &mut response);
+    Ok(ServiceResponse::new(req, response).map_into_left_body())
+}

@@ -1,0 +1,266 @@
+//! The `Xsrf` middleware: registers the configuration for extractors,
+//! refuses cross-origin unsafe requests early, reads form bodies up to the
+//! token and puts them back, and writes queued cookies and `Vary`.
+//!
+//! Why a middleware reads the body: actix-web calls every extractor's
+//! `from_request` before polling any, so an extractor that took the payload
+//! could not give it back in time for the handler's `web::Form`. Here the
+//! request is ours before any extractor exists: take the payload, read only
+//! the chunks the scanner needs, then install a payload made of those chunks
+//! followed by the untouched rest of the stream. A large upload whose token
+//! comes first is never buffered whole.
+//!
+//! * this file: the `Transform` and the service's `call`, which decides at
+//!   once (exempt, refused by origin, safe) or starts a body scan;
+//! * `future`: the middleware's future and the answer on the way out;
+//! * `body`: picking a scanner, reading the body up to the token, and
+//!   giving it back;
+//! * `session_probe`: telling a missing `SessionMiddleware` from one
+//!   registered inside us.
+
+mod body;
+mod future;
+mod session_probe;
+
+use std::cell::Cell;
+use std::future::{Ready, ready};
+use std::rc::Rc;
+
+use actix_web::body::EitherBody;
+use actix_web::dev::{
+    Extensions, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
+};
+use actix_web::{Error, ResponseError as _};
+use xsrf_core::RequestFacts;
+
+use self::body::{BodyScan, pick_scanner};
+use self::future::Step;
+pub use self::future::XsrfFuture;
+use self::session_probe::session_present;
+use crate::check::origin::{check_origin_facts, is_websocket_upgrade};
+use crate::config::{Storage, Xsrf};
+use crate::scan::BodyToken;
+use crate::state::{OriginMark, PerRequest, Ran, SessionAtEntry};
+use crate::{labels, messages};
+
+impl<S, B> Transform<S, ServiceRequest> for Xsrf
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = XsrfMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(XsrfMiddleware {
+            service: Rc::new(service),
+            xsrf: self.clone(),
+            marks: Marks::new(self),
+            routes_checked: Cell::new(false),
+            session_at_entry: Cell::new(None),
+        }))
+    }
+}
+
+/// The app data telling extractors that we ran, with our configuration
+/// and what we decided ([`Ran`]): one container for each pair of origin
+/// mark and session presence, built once and shared by every request.
+struct Marks {
+    /// Indexed by [`Marks::index`].
+    all: [Rc<Extensions>; 6],
+}
+
+impl Marks {
+    const ORIGINS: [OriginMark; 3] = [
+        OriginMark::Unchecked,
+        OriginMark::Checked,
+        OriginMark::Exempt,
+    ];
+    const SESSIONS: [SessionAtEntry; 2] = [SessionAtEntry::Present, SessionAtEntry::Absent];
+
+    fn new(xsrf: &Xsrf) -> Self {
+        let all = std::array::from_fn(|i| {
+            let mut data = Extensions::new();
+            data.insert(Ran {
+                xsrf: xsrf.clone(),
+                origin: Self::ORIGINS[i / 2],
+                session: Self::SESSIONS[i % 2],
+            });
+            Rc::new(data)
+        });
+        Self { all }
+    }
+
+    fn index(origin: OriginMark, session: SessionAtEntry) -> usize {
+        let o = match origin {
+            OriginMark::Unchecked => 0,
+            OriginMark::Checked => 1,
+            OriginMark::Exempt => 2,
+        };
+        let s = match session {
+            SessionAtEntry::Present => 0,
+            SessionAtEntry::Absent => 1,
+        };
+        2 * o + s
+    }
+
+    fn get(&self, origin: OriginMark, session: SessionAtEntry) -> Rc<Extensions> {
+        Rc::clone(&self.all[Self::index(origin, session)])
+    }
+}
+
+/// The service [`Xsrf`] wraps around an app: it refuses cross-origin
+/// unsafe requests, reads form bodies up to the token and puts them back,
+/// and writes the cookies queued during the request.
+///
+/// It hands its configuration to extractors as app data of the request
+/// (`ServiceRequest::add_data_container`), as actix's own scopes and
+/// resources do. Like them, and like actix's router, that needs the
+/// middleware around it not to hold a clone of the `HttpRequest` while the
+/// request is inside.
+pub struct XsrfMiddleware<S> {
+    service: Rc<S>,
+    xsrf: Xsrf,
+    marks: Marks,
+    /// Whether the names given to `exempt_route` were looked up in the
+    /// app's routes (once, at the first request: routes are only known
+    /// then).
+    routes_checked: Cell<bool>,
+    /// Session storage: whether requests reach us without an actix-session
+    /// `Session` (asked at the first request; the middleware order is
+    /// fixed, so the answer holds for every later one).
+    session_at_entry: Cell<Option<SessionAtEntry>>,
+}
+
+impl<S, B> XsrfMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    fn pass(&self, req: ServiceRequest, session: SessionAtEntry) -> XsrfFuture<S, B> {
+        XsrfFuture::new(Step::Pass {
+            app: self.service.call(req),
+            session,
+        })
+    }
+
+    /// Whether requests come in without a session (session storage only).
+    fn session_at_entry(&self, req: &ServiceRequest) -> SessionAtEntry {
+        if !matches!(self.xsrf.inner.state.storage, Storage::Session) {
+            return SessionAtEntry::Present;
+        }
+        match self.session_at_entry.get() {
+            Some(known) => known,
+            None => {
+                let known = if session_present(req) {
+                    SessionAtEntry::Present
+                } else {
+                    SessionAtEntry::Absent
+                };
+                self.session_at_entry.set(Some(known));
+                known
+            }
+        }
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for XsrfMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = XsrfFuture<S, B>;
+
+    forward_ready!(service);
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let x = &self.xsrf;
+        let session = self.session_at_entry(&req);
+        // A request with the static key header is a programmatic client;
+        // the check proves or refutes the key itself.
+        let safe = xsrf_core::is_safe_method(req.method().as_str());
+        // A WebSocket handshake is a GET that opens a channel carrying the
+        // user's cookies: it gets the origin policy of an unsafe method.
+        let websocket =
+            safe && x.inner.origin.websocket_check && is_websocket_upgrade(req.headers());
+        let guarded = !safe || websocket;
+        if guarded && let Some(rule) = x.exemption(req.request()) {
+            tracing::debug!(%rule, method = %req.method(), path = req.path(), "XSRF checks skipped: exempt");
+            req.add_data_container(self.marks.get(OriginMark::Exempt, session));
+            return self.pass(req, session);
+        }
+        if !self.routes_checked.replace(true) {
+            warn_unknown_routes(x, &req);
+        }
+        // A WebSocket client cannot set headers, so the static key header
+        // proves nothing there and lets nothing skip the check.
+        let check_origin = websocket
+            || (!safe
+                && x.inner.origin.enforce_in_middleware
+                && !req.headers().contains_key(&x.inner.transport.static_header));
+        if check_origin {
+            let mut facts = RequestFacts::new(req.method().as_str());
+            if websocket {
+                facts = facts.websocket();
+            }
+            let verdict = check_origin_facts(x, facts, req.headers());
+            if let Err(r) = verdict {
+                // The route pattern, not the path (paths can carry keys).
+                let route = labels::route(req.request());
+                tracing::warn!(reason = %r, method = %req.method(), %route, websocket, "XSRF origin check refused the request");
+                let res = x.error(req.request(), r).error_response();
+                return XsrfFuture::new(Step::Refused {
+                    res: ready(Ok(req.into_response(res).map_into_right_body())),
+                });
+            }
+        }
+        // Shared app data rather than a per-request extension: most
+        // requests then cost no allocation here at all. Adding it needs the
+        // request not to be shared (actix unwraps `Rc::get_mut`); actix's
+        // own routing, which runs after an App- or scope-level middleware,
+        // requires exactly the same, so no working app is refused here.
+        let origin = if check_origin {
+            OriginMark::Checked
+        } else {
+            OriginMark::Unchecked
+        };
+        req.add_data_container(self.marks.get(origin, session));
+        if safe {
+            return self.pass(req, session);
+        }
+        let scanner = match pick_scanner(&req, x) {
+            Ok(scanner) => scanner,
+            // Not a form: the token can only be in a header.
+            Err(BodyToken::NotScanned) => return self.pass(req, session),
+            Err(outcome) => {
+                PerRequest::write(req.request(), |p| p.body = Some(outcome));
+                return self.pass(req, session);
+            }
+        };
+        XsrfFuture::new(Step::Scan {
+            body: Some(Box::new(BodyScan::new(
+                Rc::clone(&self.service),
+                req,
+                scanner,
+            ))),
+            session,
+        })
+    }
+}
+
+/// Logs route names given to `exempt_route` that no route of the app
+/// carries: they exempt nothing, which is safe but surely not meant.
+fn warn_unknown_routes(x: &Xsrf, req: &ServiceRequest) {
+    use actix_web::error::UrlGenerationError;
+    for name in &x.inner.origin.exempt_routes {
+        let none: [&str; 0] = [];
+        if let Err(UrlGenerationError::ResourceNotFound) = req.request().url_for(name, none) {
+            tracing::error!(route = %name, "{}", messages::UNKNOWN_EXEMPT_ROUTE);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Per-request scratch: what the middleware marks on every request it
+//! sees (shared app data, no allocation), and what this crate notes on one
+//! request while serving it (one extension entry), down to the cookies and
+//! headers its response gets.
+
+use actix_web::HttpMessage as _;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::record::State;
+use crate::config::Xsrf;
+use crate::scan::BodyToken;
+
+/// Cookies and headers the middleware (or `WithToken`) must add to the
+/// response, already formatted as `Set-Cookie` values.
+#[derive(Default)]
+pub(crate) struct Pending {
+    pub(crate) state_cookie: Option<String>,
+    pub(crate) token_cookie: Option<String>,
+    /// A token was issued: the response depends on the session cookie.
+    pub(crate) token_issued: bool,
+    /// A fresh token for a request whose token was past half its life (or
+    /// signed by a fallback key): the token header and its value.
+    pub(crate) refreshed: Option<(HeaderName, HeaderValue)>,
+}
+
+/// Put among a request's app data by the `Xsrf` middleware: its
+/// configuration, which also tells that it ran. The same for every request
+/// the middleware sees, so it is built once and shared, not inserted per
+/// request.
+pub(crate) struct Ran {
+    pub(crate) xsrf: Xsrf,
+    pub(crate) origin: OriginMark,
+    pub(crate) session: SessionAtEntry,
+}
+
+/// What the middleware decided about a request's origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OriginMark {
+    /// Not checked (a safe method, or the check is left to the handler).
+    Unchecked,
+    /// The request passed the origin check.
+    Checked,
+    /// The request is exempt (`XsrfBuilder::exempt`): no check may pass it.
+    Exempt,
+}
+
+/// Whether an actix-session `Session` existed when the middleware got the
+/// request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionAtEntry {
+    /// There was one, or the storage needs none (cookie storage).
+    Present,
+    /// Session storage and no session: either `SessionMiddleware` is
+    /// registered inside `Xsrf` (which works) or nowhere (which cannot).
+    /// The middleware tells the two apart on the way out (see
+    /// `middleware/session_probe.rs`).
+    Absent,
+}
+
+/// The configuration of the `Xsrf` middleware serving this request.
+pub(crate) fn middleware_config(req: &HttpRequest) -> Option<&Xsrf> {
+    req.app_data::<Ran>().map(|r| &r.xsrf)
+}
+
+/// Everything else this crate notes on one request, in one extension
+/// entry, so a request pays for one insertion however many it uses.
+#[derive(Default)]
+pub(crate) struct PerRequest {
+    /// What the middleware found in the body.
+    pub(crate) body: Option<BodyToken>,
+    /// State saved earlier in this request (new, rotated, or with a static
+    /// key): what later loads in the request must see, even where the
+    /// storage cannot show it yet (a cookie goes out with the response).
+    pub(crate) current: Option<State>,
+    /// The data of the one-time key `#[handle_token(one_time)]` redeemed,
+    /// for a `Redeemed<T>` argument of the handler.
+    pub(crate) redeemed: Option<serde_json::Value>,
+    pub(crate) pending: Pending,
+}
+
+impl PerRequest {
+    /// Reads the entry, if anything put one there.
+    pub(crate) fn read<R>(req: &HttpRequest, f: impl FnOnce(&PerRequest) -> R) -> Option<R> {
+        req.extensions().get::<PerRequest>().map(f)
+    }
+
+    /// Changes the entry, creating it first if needed.
+    pub(crate) fn write<R>(req: &HttpRequest, f: impl FnOnce(&mut PerRequest) -> R) -> R {
+        let mut ext = req.extensions_mut();
+        if let Some(p) = ext.get_mut::<PerRequest>() {
+            return f(p);
+        }
+        let mut p = PerRequest::default();
+        let out = f(&mut p);
+        ext.insert(p);
+        out
+    }
+}
+
+/// Adds what was queued during the request (state cookie, token cookie,
+/// `Vary`) to the response. Appends: the handler's own cookies stay.
+pub(crate) fn apply_pending<B>(req: &HttpRequest, res: &mut HttpResponse<B>) {
+    let Some(p) = req
+        .extensions_mut()
+        .get_mut::<PerRequest>()
+        .map(|p| std::mem::take(&mut p.pending))
+    else {
+        return;
+    };
+    if let Some((name, value)) = p.refreshed
+        && !res.headers().contains_key(&name)
+    {
+        res.headers_mut().insert(name, value);
+    }
+    for cookie in [p.state_cookie, p.token_cookie].into_iter().flatten() {
+        // The formatted cookie becomes the header value without a copy.
+        if let Ok(value) = HeaderValue::try_from(cookie) {
+            res.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    if p.token_issued {
+        // The token depends on the session cookie; a shared cache must not
+        // serve it to someone else.
+        res.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Cookie"));
+        if !res.headers().contains_key(header::CACHE_CONTROL) {
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Loading and saving the state, in the session or the state cookie;
+//! what a later load in the same request sees.
+
+use actix_session::SessionExt as _;
+use actix_web::HttpRequest;
+use xsrf_core::Rejection;
+
+use super::bound_keys::remember_loaded;
+use super::cookies::{cookie_value, set_cookie};
+use super::per_request::{PerRequest, Ran, SessionAtEntry, middleware_config};
+use super::record::{SESSION_KEY, State};
+use super::sealed::{Signer, open_cookie, seal_cookie};
+use crate::config::{Storage, Xsrf};
+use crate::error::XsrfError;
+use crate::messages;
+
+pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfError> {
+    if let Some(s) = PerRequest::read(req, |p| p.current.clone()).flatten() {
+        return Ok(Some(s));
+    }
+    let state = match &x.inner.state.storage {
+        // An unreadable session value is treated as no state: the request
+        // fails closed with NoSession, and the next GET starts over.
+        Storage::Session => {
+            let session = req.get_session();
+            let state = session
+                .entries()
+                .get(SESSION_KEY)
+                .and_then(|v| State::from_session(v));
+            if let Some(s) = &state {
+                remember_loaded(x, req, s);
+            }
+            state
+        }
+        Storage::SignedCookie { name } => {
+            require_middleware(req)?;
+            match cookie_value(req, name).and_then(|v| open_cookie(x, v)) {
+                // Signed with a fallback key: signed again with the current
+                // one as it passes, so the state outlives the old key.
+                Some((state, Signer::Fallback)) => return save(x, req, state).map(Some),
+                Some((state, Signer::Current)) => Some(state),
+                None => None,
+            }
+        }
+    };
+    // Not cached here: a second load reads the same storage and gets the
+    // same state, and most requests load once. `save` records what it
+    // writes, and that is what later loads must see.
+    Ok(state)
+}
+
+/// The state a token check needs; a request without any is refused as
+/// `NoSession`. When the middleware saw no session come in, a fresh state
+/// is saved on the way: if no `SessionMiddleware` stores it, the
+/// middleware finds it still in the session afterwards and answers 500
+/// naming the fix instead of a 403 for everyone.
+pub(crate) fn load_required(x: &Xsrf, req: &HttpRequest) -> Result<State, XsrfError> {
+    match load_noting_absence(x, req)? {
+        Some(state) => Ok(state),
+        None => Err(Rejection::NoSession.into()),
+    }
+}
+
+/// [`load`], and when there is no state and the middleware saw no session
+/// come in, a fresh state saved on the way: if no `SessionMiddleware`
+/// stores it, the middleware finds it still in the session afterwards and
+/// answers 500 naming the fix instead of a 403 for everyone.
+pub(crate) fn load_noting_absence(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfError> {
+    if let Some(state) = load(x, req)? {
+        return Ok(Some(state));
+    }
+    let unseen = req
+        .app_data::<Ran>()
+        .is_some_and(|r| r.session == SessionAtEntry::Absent);
+    if unseen && matches!(x.inner.state.storage, Storage::Session) {
+        save(x, req, State::fresh()?)?;
+    }
+    Ok(None)
+}
+
+pub(crate) fn load_or_create(x: &Xsrf, req: &HttpRequest) -> Result<State, XsrfError> {
+    match load(x, req)? {
+        Some(s) => Ok(s),
+        None => save(x, req, State::fresh()?),
+    }
+}
+
+pub(crate) fn save(x: &Xsrf, req: &HttpRequest, state: State) -> Result<State, XsrfError> {
+    let cookie = match &x.inner.state.storage {
+        Storage::Session => {
+            req.get_session()
+                .insert(SESSION_KEY, &state)
+                .map_err(XsrfError::session)?;
+            None
+        }
+        Storage::SignedCookie { name } => {
+            require_middleware(req)?;
+            let value = seal_cookie(x, &state);
+            Some(set_cookie(x, name, &value, true))
+        }
+    };
+    PerRequest::write(req, |p| {
+        if cookie.is_some() {
+            p.pending.state_cookie = cookie;
+        }
+        p.current = Some(state.clone());
+    });
+    Ok(state)
+}
+
+fn require_middleware(req: &HttpRequest) -> Result<(), XsrfError> {
+    if middleware_config(req).is_some() {
+        Ok(())
+    } else {
+        Err(XsrfError::misconfigured(
+            messages::COOKIE_STORAGE_NEEDS_MIDDLEWARE,
+        ))
+    }
+}
