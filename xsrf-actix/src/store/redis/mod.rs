@@ -18,6 +18,9 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+// Named in `RedisStore`'s docs; the code uses it only in `connection.rs`.
+#[cfg(doc)]
+use redis::aio::ConnectionManager;
 use redis::cluster::ClusterClient;
 use redis::{Client, Script};
 use serde::{Deserialize, Serialize};
@@ -73,9 +76,8 @@ struct Entry {
 ///   `maxmemory` and rate-limit the routes that create keys.
 /// * **Logout.** [`clear_session`](KeyStore::clear_session) deletes the
 ///   session's two keys.
-/// * **Failures.** A single node is reached through a
-///   [`ConnectionManager`](redis::aio::ConnectionManager), a cluster
-///   through the `redis` crate's cluster connection (both
+/// * **Failures.** A single node is reached through a [`ConnectionManager`],
+///   a cluster through the `redis` crate's cluster connection (both
 ///   multiplexed, both reconnect by themselves; the cluster one follows
 ///   slot moves and failovers). The connection is made on first use, not
 ///   by [`new`](Self::new), so an application starts while Redis is down
