@@ -1,128 +1,44 @@
 //! One-time keys on Redis or Redis Cluster, for many instances:
 //! [`RedisStore`].
+//!
+//! * `mod.rs` (this file): the store, its settings, the layout of its
+//!   keys in Redis, and the [`KeyStore`] impl that calls the scripts.
+//! * `connection.rs`: reaching Redis, one node or a cluster: the shared,
+//!   lazily made connection, deadlines, the one safe retry, and error
+//!   reasons that name no key.
+//! * `put_bound.lua`, `put_unbound.lua`, `take.lua`, `clear.lua`: the
+//!   scripts, each run atomically by Redis, each file starting with the
+//!   `KEYS` and `ARGV` it takes and what it returns. They are compiled in
+//!   with `include_str!`; the argument order in [`KeyStore`]'s methods
+//!   below follows those headers.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+mod connection;
+
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+// Named in `RedisStore`'s docs; the code uses it only in `connection.rs`.
+#[cfg(doc)]
+use redis::aio::ConnectionManager;
 use redis::cluster::ClusterClient;
-use redis::cluster_async::ClusterConnection;
-use redis::{Client, RedisError, Script};
+use redis::{Client, Script};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use xsrf_core::store::{
     KeyDigest, KeyStore, Quota, SessionDigest, StoreError, StoreFuture, StoredKey, Taken,
 };
 
-// Every script touches the two keys it is given, which share a hash tag
-// (one slot on a cluster), and builds no key names.
+use self::connection::{Link, Target, cluster_client, std_duration};
 
-// A session's keys. KEYS[1]: its hash (digest -> value); KEYS[2]: its
-// order (digest -> sequence number). ARGV[1]: the digest (hex); ARGV[2]:
-// the value; ARGV[3]: TTL in ms; ARGV[4]: the session's quota.
-// Over the quota the session's own oldest keys go.
-const PUT_BOUND: &str = r"
-redis.call('ZREM', KEYS[2], ARGV[1])
-local n = redis.call('ZCARD', KEYS[2])
-local quota = tonumber(ARGV[4])
-if n >= quota then
-  local old = redis.call('ZRANGE', KEYS[2], 0, n - quota)
-  redis.call('HDEL', KEYS[1], unpack(old))
-  redis.call('ZREM', KEYS[2], unpack(old))
-end
-local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-local seq = 1
-if top[2] then seq = tonumber(top[2]) + 1 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], seq, ARGV[1])
-local ttl = tonumber(ARGV[3])
-for _, k in ipairs(KEYS) do
-  if redis.call('PTTL', k) < ttl then redis.call('PEXPIRE', k, ttl) end
-end
-return 1
-";
-
-// Unbound keys. KEYS[1]: their hash; KEYS[2]: digest -> expiry (unix ms).
-// ARGV[1]: the digest; ARGV[2]: the value; ARGV[3]: TTL in ms; ARGV[4]:
-// the capacity; ARGV[5]: now (unix ms); ARGV[6]: the key's expiry.
-// Expired keys go first (a bounded batch per call); then, if still full,
-// 0 (refused) without touching anything else.
-const PUT_UNBOUND: &str = r"
-local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[5], 'LIMIT', 0, 1000)
-if #gone > 0 then
-  redis.call('HDEL', KEYS[1], unpack(gone))
-  redis.call('ZREM', KEYS[2], unpack(gone))
-end
-if not redis.call('ZSCORE', KEYS[2], ARGV[1])
-   and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
-  return 0
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
-local ttl = tonumber(ARGV[3])
-for _, k in ipairs(KEYS) do
-  if redis.call('PTTL', k) < ttl then redis.call('PEXPIRE', k, ttl) end
-end
-return 1
-";
-
-// KEYS[1]: a hash; KEYS[2]: its index. ARGV[1]: the digest; ARGV[2]: now
-// (unix ms). Returns {0} missing, {1, data} taken, {2} expired, {4} not a
-// value this store wrote (left in place).
-const TAKE: &str = r"
-local v = redis.pcall('HGET', KEYS[1], ARGV[1])
-if type(v) == 'table' then return {4} end
-if not v then return {0} end
-local ok, e = pcall(cjson.decode, v)
-if not ok or type(e) ~= 'table' or type(e.d) ~= 'string'
-   or type(e.e) ~= 'number' then
-  return {4}
-end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-if e.e <= tonumber(ARGV[2]) then return {2} end
-return {1, e.d}
-";
-
-// KEYS[1]: a session's hash; KEYS[2]: its order. Returns keys deleted.
-const CLEAR: &str = r"
-local n = redis.call('HLEN', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2])
-return n
-";
-
-/// What is stored per key: JSON, so the Lua scripts can read it.
+/// What is stored per key: JSON, so the Lua scripts can read it (`take.lua`
+/// checks both fields).
 #[derive(Serialize, Deserialize)]
 struct Entry {
     /// The data, base64.
     d: String,
     /// Expiry, unix milliseconds.
     e: i64,
-}
-
-/// Where the store connects.
-#[derive(Clone)]
-enum Target {
-    Single(Client),
-    Cluster(ClusterClient),
-}
-
-/// A live connection of either kind; both are cheap clones of a
-/// multiplexed connection that reconnects by itself.
-#[derive(Clone)]
-enum Conn {
-    Single(ConnectionManager),
-    Cluster(ClusterConnection),
-}
-
-/// The shared connection and a count of connections made, so a failing
-/// caller drops only the connection it used, never a newer one.
-#[derive(Default)]
-struct Slot {
-    made: u64,
-    conn: Option<Conn>,
 }
 
 /// A [`KeyStore`] on Redis or Redis Cluster, shared by every instance of an
@@ -192,15 +108,15 @@ struct Slot {
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    target: Target,
-    conn: Arc<Mutex<Slot>>,
+    link: Link,
     prefix: String,
-    timeout: Duration,
     session_quota: usize,
     unbound_capacity: usize,
     scripts: Arc<Scripts>,
 }
 
+/// The Lua scripts, each given exactly the two keys of one hash tag (one
+/// slot on a cluster); none builds a key name.
 struct Scripts {
     put_bound: Script,
     put_unbound: Script,
@@ -208,59 +124,34 @@ struct Scripts {
     clear: Script,
 }
 
+impl Scripts {
+    fn new() -> Self {
+        Self {
+            put_bound: Script::new(include_str!("put_bound.lua")),
+            put_unbound: Script::new(include_str!("put_unbound.lua")),
+            take: Script::new(include_str!("take.lua")),
+            clear: Script::new(include_str!("clear.lua")),
+        }
+    }
+}
+
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStore")
             .field(
                 "target",
-                &match self.target {
-                    Target::Single(_) => "single node",
-                    Target::Cluster(_) => "cluster",
+                &if self.link.is_cluster() {
+                    "cluster"
+                } else {
+                    "single node"
                 },
             )
             .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.link.timeout())
             .field("session_quota", &self.session_quota)
             .field("unbound_capacity", &self.unbound_capacity)
             .finish_non_exhaustive()
     }
-}
-
-/// A store error naming the kind of failure only: no key, digest, session
-/// or server message (which could echo arguments) ends up in logs.
-fn unavailable(e: &RedisError) -> StoreError {
-    let what = if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connection_refusal() {
-        "connection refused".to_owned()
-    } else if e.is_connection_dropped() {
-        "connection dropped".to_owned()
-    } else if e.is_io_error() {
-        "I/O error".to_owned()
-    } else if let Some(code) = e.code() {
-        // A server error code such as LOADING, NOAUTH, CLUSTERDOWN.
-        format!("server error {}", code.chars().take(32).collect::<String>())
-    } else {
-        format!("{:?}", e.kind())
-    };
-    StoreError::Unavailable(format!("Redis: {what}"))
-}
-
-/// Whether the command was refused before it ran (so repeating it cannot
-/// apply it twice).
-fn not_run(e: &RedisError) -> bool {
-    e.is_connection_refusal()
-        || matches!(
-            e.kind(),
-            redis::ErrorKind::Moved
-                | redis::ErrorKind::Ask
-                | redis::ErrorKind::TryAgain
-                | redis::ErrorKind::ClusterDown
-                | redis::ErrorKind::MasterDown
-                | redis::ErrorKind::ClientError
-                | redis::ErrorKind::ReadOnly
-                | redis::ErrorKind::BusyLoadingError
-        )
 }
 
 impl RedisStore {
@@ -296,15 +187,7 @@ impl RedisStore {
         S: AsRef<str>,
     {
         let nodes: Vec<String> = nodes.into_iter().map(|n| n.as_ref().to_owned()).collect();
-        if nodes.is_empty() {
-            return Err(StoreError::Unavailable("no Redis Cluster node".to_owned()));
-        }
-        let client = ClusterClient::builder(nodes)
-            .connection_timeout(std_duration(Self::DEFAULT_TIMEOUT))
-            .response_timeout(std_duration(Self::DEFAULT_TIMEOUT))
-            .retries(2)
-            .build()
-            .map_err(|_| StoreError::Unavailable("invalid Redis Cluster node URL".to_owned()))?;
+        let client = cluster_client(nodes, std_duration(Self::DEFAULT_TIMEOUT))?;
         Ok(Self::with_target(Target::Cluster(client)))
     }
 
@@ -341,18 +224,11 @@ impl RedisStore {
 
     fn with_target(target: Target) -> Self {
         Self {
-            target,
-            conn: Arc::new(Mutex::new(Slot::default())),
+            link: Link::new(target, std_duration(Self::DEFAULT_TIMEOUT)),
             prefix: Self::DEFAULT_PREFIX.to_owned(),
-            timeout: std_duration(Self::DEFAULT_TIMEOUT),
             session_quota: Self::DEFAULT_SESSION_QUOTA,
             unbound_capacity: Self::DEFAULT_UNBOUND_CAPACITY,
-            scripts: Arc::new(Scripts {
-                put_bound: Script::new(PUT_BOUND),
-                put_unbound: Script::new(PUT_UNBOUND),
-                take: Script::new(TAKE),
-                clear: Script::new(CLEAR),
-            }),
+            scripts: Arc::new(Scripts::new()),
         }
     }
 
@@ -362,13 +238,13 @@ impl RedisStore {
     /// from later outages by itself either way.
     pub async fn connect(config: &str) -> Result<Self, StoreError> {
         let store = Self::from_config(config)?;
-        store.connection().await?;
+        store.link.connect().await?;
         Ok(store)
     }
 
     /// Whether this store talks to a Redis Cluster.
     pub fn is_cluster(&self) -> bool {
-        matches!(self.target, Target::Cluster(_))
+        self.link.is_cluster()
     }
 
     /// Uses another key prefix (several applications on one Redis). It
@@ -384,7 +260,7 @@ impl RedisStore {
     /// (default 2 s; under a millisecond counts as one millisecond).
     #[must_use]
     pub fn with_timeout(mut self, timeout: time::Duration) -> Self {
-        self.timeout = std_duration(timeout);
+        self.link.set_timeout(std_duration(timeout));
         self
     }
 
@@ -406,100 +282,6 @@ impl RedisStore {
     /// The key prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix
-    }
-
-    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
-        // The slot is only ever replaced whole; a poisoned lock holds a
-        // consistent value.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    async fn open(&self) -> Result<Conn, RedisError> {
-        match &self.target {
-            Target::Single(client) => {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(self.timeout)
-                    .set_response_timeout(self.timeout)
-                    .set_number_of_retries(1);
-                ConnectionManager::new_with_config(client.clone(), config)
-                    .await
-                    .map(Conn::Single)
-            }
-            Target::Cluster(client) => client.get_async_connection().await.map(Conn::Cluster),
-        }
-    }
-
-    /// The shared connection, made now if there is none. Concurrent first
-    /// callers may each try; the first to succeed is kept.
-    async fn connection(&self) -> Result<(u64, Conn), StoreError> {
-        {
-            let slot = self.slot();
-            if let Some(c) = &slot.conn {
-                return Ok((slot.made, c.clone()));
-            }
-        }
-        let made = tokio::time::timeout(self.timeout, self.open())
-            .await
-            .map_err(|_| StoreError::Unavailable("Redis: connecting timed out".to_owned()))?
-            .map_err(|e| unavailable(&e))?;
-        let mut slot = self.slot();
-        let conn = match &slot.conn {
-            Some(c) => c.clone(),
-            None => {
-                slot.made += 1;
-                slot.conn = Some(made.clone());
-                made
-            }
-        };
-        Ok((slot.made, conn))
-    }
-
-    /// Runs a script within the deadline, trying twice if the first
-    /// attempt was refused in a way that shows the script did not run.
-    async fn run<T: redis::FromRedisValue>(
-        &self,
-        invocation: redis::ScriptInvocation<'_>,
-    ) -> Result<T, StoreError> {
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        let timed_out = || StoreError::Unavailable("Redis: command timed out".to_owned());
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let (generation, conn) = tokio::time::timeout_at(deadline, self.connection())
-                .await
-                .map_err(|_| timed_out())??;
-            let call = async {
-                match conn {
-                    Conn::Single(mut c) => invocation.invoke_async(&mut c).await,
-                    Conn::Cluster(mut c) => invocation.invoke_async(&mut c).await,
-                }
-            };
-            let e = match tokio::time::timeout_at(deadline, call).await {
-                Err(_) => return Err(timed_out()),
-                Ok(Ok(v)) => return Ok(v),
-                Ok(Err(e)) => e,
-            };
-            // The cluster client answers the first commands after it lost
-            // a node with a redirect or a client error while it rebuilds
-            // its slot map, even for slots on healthy nodes; the script did
-            // not run, so one more try (within the same deadline) is safe.
-            // Never after a timeout or a dropped connection: the script may
-            // have run, and a `take` must not be repeated blindly.
-            if attempt == 1 && not_run(&e) {
-                continue;
-            }
-            // I/O and cluster errors are the connection's business: it
-            // reconnects and follows the slot map. Any other failure may be
-            // a reconnection that failed for good (the manager would repeat
-            // it forever): start afresh.
-            if !e.is_io_error() && !e.is_cluster_error() && !e.is_connection_refusal() {
-                let mut slot = self.slot();
-                if slot.made == generation {
-                    slot.conn = None;
-                }
-            }
-            return Err(unavailable(&e));
-        }
     }
 
     /// The hash and order of a session's keys (one hash tag).
@@ -530,7 +312,7 @@ impl RedisStore {
             .key(&keys[1])
             .arg(digest.to_hex())
             .arg(unix_ms(now));
-        let reply: Vec<redis::Value> = self.run(inv).await?;
+        let reply: Vec<redis::Value> = self.link.run(inv).await?;
         match reply.as_slice() {
             [redis::Value::Int(0)] => Ok(Taken::Missing),
             [redis::Value::Int(2)] => Ok(Taken::Expired),
@@ -578,7 +360,7 @@ impl KeyStore for RedisStore {
                         .arg(value)
                         .arg(ttl_ms.to_string())
                         .arg(self.session_quota);
-                    self.run(inv).await?
+                    self.link.run(inv).await?
                 }
                 None => {
                     let keys = self.unbound_keys();
@@ -591,7 +373,7 @@ impl KeyStore for RedisStore {
                         .arg(self.unbound_capacity)
                         .arg(unix_ms(now))
                         .arg(expires);
-                    self.run(inv).await?
+                    self.link.run(inv).await?
                 }
             };
             if stored == 1 {
@@ -634,7 +416,7 @@ impl KeyStore for RedisStore {
             let keys = self.session_keys(&SessionDigest::of(session));
             let mut inv = self.scripts.clear.prepare_invoke();
             inv.key(&keys[0]).key(&keys[1]);
-            let n: i64 = self.run(inv).await?;
+            let n: i64 = self.link.run(inv).await?;
             usize::try_from(n).map_err(|_| StoreError::Corrupt)
         })
     }
@@ -642,11 +424,4 @@ impl KeyStore for RedisStore {
     fn quota(&self) -> Option<Quota> {
         Some(Quota::new(self.session_quota, self.unbound_capacity))
     }
-}
-
-/// The deadline as tokio and redis take it; at least a millisecond.
-fn std_duration(d: time::Duration) -> Duration {
-    Duration::try_from(d)
-        .unwrap_or_default()
-        .max(Duration::from_millis(1))
 }
