@@ -14,6 +14,7 @@
 //! | `GET /reset/{key}` | — | a form posting to the link |
 //! | `POST /reset/{key}` | the one-time key | `200` once, then `403` |
 //! | `POST /webhooks/{name}` | token, unless `XSRF_EXEMPT` exempts it | `200`, the body stored as a comment |
+//! | `GET /metrics` | — | the counters of checks and one-time keys, Prometheus text format |
 //!
 //! Settings from the environment (read by the `forms` binary through
 //! [`configure`]): `BIND`, `XSRF_SECRET`, `XSRF_SITE_ORIGIN` (see
@@ -25,6 +26,7 @@
 //! | `XSRF_EXEMPT` | comma-separated exemption rules, each `PATH` or `METHOD PATH` (`POST /webhooks/`) |
 //! | `XSRF_SEND_COOKIE` | `1`: also send the `XSRF-TOKEN` cookie (`0` or unset: not) |
 //! | `XSRF_STORAGE` | `session` (the default: actix-session cookie sessions) or `cookie` (signed state cookie) |
+//! | `XSRF_REPORT_ONLY` | `1`: report-only mode everywhere (refusals logged, counted and let through, `X-XSRF-Report-Only` on the answer); `0` or unset: enforce |
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -37,6 +39,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, Error, HttpRequest, HttpResponse, ResponseError as _, cookie, guard, web};
 use futures_util::StreamExt as _;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
 use xsrf_actix::{
     Check, CreateOptions, Xsrf, XsrfBuilder, XsrfError, XsrfToken, handle_token, send_token,
@@ -84,7 +87,8 @@ impl Comments {
 
 /// Applies the demo's settings from the environment (`var` looks one up;
 /// the binary passes `std::env::var`): `XSRF_TRUSTED_ORIGINS`,
-/// `XSRF_EXEMPT`, `XSRF_SEND_COOKIE`, `XSRF_STORAGE`. An unknown value is
+/// `XSRF_EXEMPT`, `XSRF_SEND_COOKIE`, `XSRF_STORAGE`, `XSRF_REPORT_ONLY`.
+/// An unknown value is
 /// an error naming the variable; malformed origins and rules are refused
 /// by [`XsrfBuilder::build`].
 pub fn configure(
@@ -110,6 +114,11 @@ pub fn configure(
         None | Some("" | "0") => {}
         Some("1") => builder = builder.send_cookie(true),
         Some(other) => return Err(format!("XSRF_SEND_COOKIE={other:?}: expected 1 or 0")),
+    }
+    match var("XSRF_REPORT_ONLY").as_deref().map(str::trim) {
+        None | Some("" | "0") => {}
+        Some("1") => builder = builder.report_only(true),
+        Some(other) => return Err(format!("XSRF_REPORT_ONLY={other:?}: expected 1 or 0")),
     }
     match var("XSRF_STORAGE").as_deref().map(str::trim) {
         None | Some("" | "session") => {}
@@ -165,6 +174,32 @@ pub fn app<S: SessionStore + 'static>(
         .route("/reset/{key}", web::get().to(reset_form))
         .route("/reset/{key}", web::post().to(reset))
         .route("/webhooks/{name}", web::post().to(webhook))
+        .route("/metrics", web::get().to(metrics))
+}
+
+/// The metrics recorder the demo serves at `GET /metrics`: installed as
+/// the process's global recorder by the binary ([`install_metrics`]), or
+/// a test's own, registered as app data.
+pub type Metrics = web::Data<PrometheusHandle>;
+
+/// Installs a Prometheus recorder as the global `metrics` recorder and
+/// returns its handle, for `GET /metrics` (add it with `.app_data`).
+pub fn install_metrics() -> Result<Metrics, String> {
+    PrometheusBuilder::new()
+        .install_recorder()
+        .map(web::Data::new)
+        .map_err(|e| format!("metrics recorder: {e}"))
+}
+
+/// `GET /metrics`: the crate's counters (`xsrf_checks_total`,
+/// `xsrf_one_time_keys_total`) in the Prometheus text format.
+async fn metrics(handle: Option<Metrics>) -> HttpResponse {
+    match handle {
+        Some(h) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4")
+            .body(h.render()),
+        None => HttpResponse::ServiceUnavailable().body("no metrics recorder installed"),
+    }
 }
 
 fn is_multipart(ctx: &guard::GuardContext<'_>) -> bool {

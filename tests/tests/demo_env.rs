@@ -178,3 +178,141 @@ fn bad_settings_are_refused_with_the_variable_named() {
         assert!(err.contains(needle), "{env:?}: {err}");
     }
 }
+
+/// The demo with `env`, and its `GET /metrics` served from a recorder of
+/// this test's own (the binary installs a global one).
+macro_rules! demo_with_metrics {
+    ($env:expr, $handle:expr) => {{
+        let xsrf = xsrf($env).expect("settings");
+        let comments = web::Data::new(Comments::default());
+        let sessions = forms::cookie_sessions(&xsrf, cookie::Key::from(&[0x17; 64]));
+        let app = forms::app(xsrf, comments.clone(), sessions).app_data(web::Data::new($handle));
+        (Client::new(test::init_service(app).await), comments)
+    }};
+}
+
+/// `name{labels…} value` summed over the lines with every label pair.
+fn scraped(scrape: &str, name: &str, labels: &[(&str, &str)]) -> u64 {
+    scrape
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[actix_web::test]
+async fn xsrf_report_only_lets_forged_posts_through_with_the_reason() {
+    assert!(xsrf(&[("XSRF_REPORT_ONLY", "yes")]).is_err());
+    for (env, reported) in [
+        (&[("XSRF_REPORT_ONLY", "1")][..], true),
+        (&[("XSRF_REPORT_ONLY", "0")][..], false),
+        (&[][..], false),
+    ] {
+        let (client, comments) = demo!(env);
+        let _ = client.send(TestRequest::get().uri("/")).await;
+        let forged = TestRequest::post()
+            .uri("/comments")
+            .insert_header((header::ORIGIN, SITE))
+            .set_form([("body", "no token")]);
+        let r = client.send(forged).await;
+        if reported {
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{env:?}: {}", r.body);
+            assert_eq!(r.header("x-xsrf-report-only"), Some("missing"), "{env:?}");
+            assert_eq!(comments.all(), ["no token"]);
+        } else {
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{env:?}: {}", r.body);
+            assert_eq!(r.header("x-xsrf-rejection"), Some("missing"), "{env:?}");
+            assert!(comments.all().is_empty(), "{env:?}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn metrics_scrape_counts_a_concurrent_mix_exactly_in_both_modes() {
+    use futures_util::future::join_all;
+    use metrics_exporter_prometheus::PrometheusBuilder;
+    for report in ["0", "1"] {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // `#[actix_web::test]` serves the app on this thread: only this
+        // test's requests reach the recorder.
+        let _local = metrics::set_default_local_recorder(&recorder);
+        let (client, comments) = demo_with_metrics!(&[("XSRF_REPORT_ONLY", report)], handle);
+        let page = client.send(TestRequest::get().uri("/")).await;
+        let token = page.header("x-xsrf-token").expect("token").to_owned();
+        const N: usize = 5;
+        let mut mix = Vec::new();
+        for i in 0..N {
+            mix.push(
+                TestRequest::post()
+                    .uri("/comments")
+                    .insert_header((header::ORIGIN, SITE))
+                    .set_form([("body", format!("ok{i}")), ("xsrf_token", token.clone())]),
+            );
+            mix.push(
+                TestRequest::post()
+                    .uri("/api/comments")
+                    .insert_header((header::ORIGIN, SITE))
+                    .set_json(serde_json::json!({ "body": format!("none{i}") })),
+            );
+            mix.push(
+                TestRequest::post()
+                    .uri("/api/comments")
+                    .insert_header((header::ORIGIN, "https://evil.example"))
+                    .insert_header(("X-XSRF-Token", token.clone()))
+                    .set_json(serde_json::json!({ "body": format!("evil{i}") })),
+            );
+            mix.push(TestRequest::get().uri("/api/comments"));
+        }
+        join_all(mix.into_iter().map(|r| client.send(r))).await;
+        let r = client.send(TestRequest::get().uri("/metrics")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let s = &r.body;
+        let n = N as u64;
+        let (bad, good) = if report == "1" {
+            ("reported", "refused")
+        } else {
+            ("refused", "reported")
+        };
+        assert_eq!(
+            scraped(s, "xsrf_checks_total", &[("outcome", "accepted")]),
+            n,
+            "{s}"
+        );
+        assert_eq!(
+            scraped(
+                s,
+                "xsrf_checks_total",
+                &[("outcome", bad), ("reason", "missing")]
+            ),
+            n,
+            "{s}"
+        );
+        assert_eq!(
+            scraped(
+                s,
+                "xsrf_checks_total",
+                &[("outcome", bad), ("reason", "origin")]
+            ),
+            n,
+            "{s}"
+        );
+        assert_eq!(
+            scraped(s, "xsrf_checks_total", &[("outcome", good)]),
+            0,
+            "{s}"
+        );
+        assert_eq!(scraped(s, "xsrf_checks_total", &[]), 3 * n, "{s}");
+        let stored = comments.all().len();
+        assert_eq!(
+            stored,
+            if report == "1" { 3 * N } else { N },
+            "report={report}"
+        );
+    }
+}

@@ -7,6 +7,9 @@
 //!   `send_token` / `handle_token` decorators.
 //! * [`migrating_from_actix_csrf_middleware`] — `CsrfMiddlewareConfig`
 //!   and its two patterns.
+//! * [`rollout`] — on an app that already has users: report-only mode,
+//!   reading what it would refuse (logs, metrics, the response header),
+//!   then enforcing, per path if needed.
 //! * [`htmx_and_spa`] — the token in `hx-headers` (htmx 2 and 4), axios
 //!   and the `XSRF-TOKEN` cookie, and what that cookie does not protect.
 //! * [`testing`] — your app's tests with `actix_web::test`, protection on:
@@ -23,6 +26,9 @@ pub mod migrating_from_flask_xsrf {}
 
 #[doc = include_str!("../docs/migrating-from-actix-csrf-middleware.md")]
 pub mod migrating_from_actix_csrf_middleware {}
+
+#[doc = include_str!("../docs/rollout.md")]
+pub mod rollout {}
 
 #[doc = include_str!("../docs/htmx-and-spa.md")]
 pub mod htmx_and_spa {}

@@ -14,6 +14,13 @@ use xsrf_core::{BodyProblem, Rejection};
 /// ([`Rejection::code`]): `X-XSRF-Rejection: expired`.
 pub const REJECTION_HEADER: &str = "X-XSRF-Rejection";
 
+/// The header a response gets in report-only mode
+/// ([`XsrfBuilder::report_only`](crate::XsrfBuilder::report_only)) when
+/// enforce mode would have refused its request: the same code
+/// [`REJECTION_HEADER`] would carry (`X-XSRF-Report-Only: expired`).
+/// Added by the `Xsrf` middleware (and `WithToken`) on the way out.
+pub const REPORT_ONLY_HEADER: &str = "X-XSRF-Report-Only";
+
 /// A custom response for refusals, given the error and the request; see
 /// [`XsrfBuilder::error_handler`](crate::XsrfBuilder::error_handler).
 pub type ErrorHandler = dyn Fn(&XsrfError, &HttpRequest) -> HttpResponse + Send + Sync;

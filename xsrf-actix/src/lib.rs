@@ -56,7 +56,15 @@
 //!     HttpServer::new(move || {
 //!         App::new()
 //!             .wrap(xsrf.clone())
-//!             .wrap(SessionMiddleware::new(CookieSessionStore::default(), session_key.clone()))
+//!             // `cookie_secure(false)` for this plain-http example only: a
+//!             // `Secure` session cookie is dropped by curl and Python
+//!             // clients over http, and every post would get 403
+//!             // `no-session`. Keep the default (`Secure`) on https.
+//!             .wrap(
+//!                 SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+//!                     .cookie_secure(false)
+//!                     .build(),
+//!             )
 //!             .service(show_form)
 //!             .service(post)
 //!     })
@@ -200,7 +208,7 @@
 //!
 //! * `application/x-www-form-urlencoded` and `multipart/form-data`: the
 //!   `xsrf_token` field ([`XsrfBuilder::field_name`]).
-//! * `application/json` and `*/*+json`, when the request carries no token
+//! * `application/json` and `application/*+json`, when the request carries no token
 //!   header: a top-level string field of the same name, escapes decoded
 //!   (`{"xsrf\u005ftoken": "…"}` counts, a copy inside a nested object
 //!   does not). Invalid JSON within the scanned part is refused with a
@@ -240,6 +248,7 @@
 
 mod check;
 mod config;
+mod counters;
 pub mod docs;
 mod error;
 mod extract;
@@ -262,7 +271,7 @@ pub use self::{
         DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, STATIC_KEY_MARKER, Source, Storage, Xsrf,
         XsrfBuilder,
     },
-    error::{ErrorHandler, REJECTION_HEADER, XsrfError},
+    error::{ErrorHandler, REJECTION_HEADER, REPORT_ONLY_HEADER, XsrfError},
     extract::{Deferred, Redeemed, ValidXsrf, XsrfToken},
     middleware::{XsrfFuture, XsrfMiddleware},
     one_time::OneTimeSession,

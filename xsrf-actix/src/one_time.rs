@@ -11,6 +11,7 @@ use xsrf_core::{CreateError, CreateOptions, OneTimeKey, Rejection, StoreError};
 
 use crate::check::origin::check_origin;
 use crate::config::Xsrf;
+use crate::counters::{self, KeyEvent};
 use crate::error::XsrfError;
 use crate::state;
 
@@ -35,6 +36,7 @@ impl Xsrf {
             .keys
             .create(&options, data, self.inner.clock.now())
             .await
+            .map(counted_creation)
             .map_err(|e| self.error(req, create_error(e, "session-bound")))
     }
 
@@ -50,6 +52,7 @@ impl Xsrf {
             .keys
             .create(&options.maybe_bound_to(None), data, self.inner.clock.now())
             .await
+            .map(counted_creation)
             .map_err(|e| create_error(e, "unbound"))
     }
 
@@ -62,7 +65,7 @@ impl Xsrf {
     ) -> Result<T, XsrfError> {
         redeem_in_request(self, req, key).await.map_err(|e| {
             if let Some(r) = e.rejection() {
-                tracing::warn!(reason = %r, "one-time key refused");
+                tracing::warn!(reason = r.code(), detail = %r, "one-time key refused");
             }
             self.error(req, e)
         })
@@ -116,8 +119,9 @@ impl Xsrf {
             .keys
             .validate::<T>(key, Some(session.as_str()), self.inner.clock.now())
             .await;
+        counters::one_time(KeyEvent::of_redemption(data.as_ref().err().copied()));
         data.map_err(|r| {
-            tracing::warn!(reason = %r, "one-time key refused");
+            tracing::warn!(reason = r.code(), detail = %r, "one-time key refused");
             r.into()
         })
     }
@@ -174,7 +178,15 @@ impl std::fmt::Debug for OneTimeSession {
     }
 }
 
+fn counted_creation(key: OneTimeKey) -> OneTimeKey {
+    counters::one_time(KeyEvent::Created);
+    key
+}
+
 fn create_error(e: CreateError, kind: &'static str) -> XsrfError {
+    if matches!(e, CreateError::Store(_)) {
+        counters::one_time(KeyEvent::StoreError);
+    }
     match e {
         CreateError::Store(StoreError::Full) => {
             // Someone may be flooding a route that creates keys: tell the
@@ -209,6 +221,7 @@ pub(crate) async fn redeem_in_request<T: DeserializeOwned>(
         .one_time
         .keys
         .validate::<T>(key, salt, x.inner.clock.now())
-        .await?;
-    Ok(data)
+        .await;
+    counters::one_time(KeyEvent::of_redemption(data.as_ref().err().copied()));
+    Ok(data?)
 }

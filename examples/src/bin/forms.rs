@@ -1,7 +1,8 @@
 //! The demo: `cargo run -p xsrf-examples --bin forms`, then open the URL it
 //! logs. `BIND=host:port` changes the address, `XSRF_SECRET` (base64) sets
 //! the secret, `XSRF_SITE_ORIGIN` the site origins; `XSRF_TRUSTED_ORIGINS`,
-//! `XSRF_EXEMPT`, `XSRF_SEND_COOKIE` and `XSRF_STORAGE` are described in
+//! `XSRF_EXEMPT`, `XSRF_SEND_COOKIE`, `XSRF_STORAGE` and `XSRF_REPORT_ONLY` are
+//! described in
 //! `xsrf_examples::forms`.
 
 use actix_web::{HttpServer, cookie, web};
@@ -15,6 +16,7 @@ async fn main() -> std::io::Result<()> {
     let xsrf = builder.build().map_err(std::io::Error::other)?;
     xsrf.start_purge_task(xsrf_actix::time::Duration::minutes(1));
     let comments = web::Data::new(forms::Comments::default());
+    let metrics = forms::install_metrics().map_err(std::io::Error::other)?;
     let session_key = cookie::Key::generate();
     let server = HttpServer::new(move || {
         forms::app(
@@ -22,6 +24,7 @@ async fn main() -> std::io::Result<()> {
             comments.clone(),
             forms::cookie_sessions(&xsrf, session_key.clone()),
         )
+        .app_data(metrics.clone())
     })
     .bind(addr)?;
     tracing::info!("xsrf demo listening on http://{addr}/");

@@ -32,6 +32,8 @@ pub(crate) struct Inner {
     pub(crate) state: StateSettings,
     /// Read by the one-time key verbs.
     pub(crate) one_time: OneTime,
+    /// Read where a check concludes: enforce, or report only.
+    pub(crate) rollout: Rollout,
     pub(crate) error_handler: Option<Arc<ErrorHandler>>,
 }
 
@@ -105,4 +107,36 @@ pub(crate) struct OneTime {
     /// it bound any, so a rotation after a purge knows (see `rotate`).
     /// Apps without session-bound keys never pay for the note.
     pub(crate) bound_keys_seen: AtomicBool,
+}
+
+/// Report-only mode ([`XsrfBuilder::report_only`](super::XsrfBuilder::report_only)):
+/// where a refusal for a token or origin reason is logged, counted and
+/// let through instead of answered.
+pub(crate) struct Rollout {
+    /// Report only, on every path.
+    pub(crate) everywhere: bool,
+    /// Report only on these paths (the syntax of `exempt`).
+    pub(crate) paths: Exemptions,
+}
+
+impl Rollout {
+    /// Whether this request's refusals are reported rather than enforced.
+    /// A path that is not canonical matches no rule, so it is enforced.
+    pub(crate) fn reports(&self, req: &HttpRequest) -> bool {
+        self.everywhere
+            || (!self.paths.is_empty()
+                && self.paths.find(req.method().as_str(), req.path()).is_some())
+    }
+
+    /// What the start-up warning names.
+    pub(crate) fn describe(&self) -> Option<String> {
+        if self.everywhere {
+            return Some("every path".to_owned());
+        }
+        if self.paths.is_empty() {
+            return None;
+        }
+        let rules: Vec<String> = self.paths.rules().iter().map(ToString::to_string).collect();
+        Some(rules.join(", "))
+    }
 }

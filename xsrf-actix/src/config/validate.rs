@@ -71,7 +71,7 @@ pub(super) fn is_token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// Why [`XsrfBuilder::build`] refused the settings.
+/// Why [`XsrfBuilder::build`](crate::XsrfBuilder::build) refused the settings.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {

@@ -38,7 +38,7 @@ impl Xsrf {
     }
 
     /// Whether the `Xsrf` middleware let this request through as exempt
-    /// ([`XsrfBuilder::exempt`], [`XsrfBuilder::exempt_route`]): for a
+    /// ([`XsrfBuilder::exempt`](crate::XsrfBuilder::exempt), [`XsrfBuilder::exempt_route`](crate::XsrfBuilder::exempt_route)): for a
     /// handler shared by exempt and protected routes, which then checks a
     /// token only when the request is not exempt.
     ///

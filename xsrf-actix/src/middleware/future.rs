@@ -9,13 +9,14 @@ use std::task::{Context, Poll};
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::{Error, ResponseError as _};
+use actix_web::{Error, HttpRequest, ResponseError as _};
 
 use super::body::BodyScan;
 use super::session_probe::session_state_unstored;
 use crate::config::Xsrf;
+use crate::counters::{self, Verdict};
 use crate::error::XsrfError;
-use crate::state::{SessionAtEntry, apply_pending};
+use crate::state::{OriginMark, PerRequest, Ran, SessionAtEntry, apply_pending};
 use crate::{labels, messages};
 
 /// What the wrapped service answers, and what we answer.
@@ -42,14 +43,14 @@ pin_project_lite::pin_project! {
         S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     {
         // The app's own future; the queued cookies are added to its answer.
-        Pass { #[pin] app: S::Future, session: SessionAtEntry },
+        Pass { #[pin] app: S::Future, session: SessionAtEntry, tally: Tally },
         // Refused before the app ran.
         Refused { res: Ready<Outer<B>> },
         // A form body is read up to the token first, then the app runs
         // (`None` only while changing to `Pass`). Boxed: inline, it would
         // make every request's future several times larger, and moving
         // that costs more than this one allocation for form posts.
-        Scan { body: Option<Box<BodyScan<S>>>, session: SessionAtEntry },
+        Scan { body: Option<Box<BodyScan<S>>>, session: SessionAtEntry, tally: Tally },
     }
 }
 
@@ -72,13 +73,21 @@ where
         let mut this = self.project();
         loop {
             match this.step.as_mut().project() {
-                StepProj::Pass { app, session } => {
-                    let session = *session;
-                    return app.poll(cx).map(|res| finish(res, session));
+                StepProj::Pass {
+                    app,
+                    session,
+                    tally,
+                } => {
+                    let (session, tally) = (*session, *tally);
+                    return app.poll(cx).map(|res| finish(res, session, tally));
                 }
                 StepProj::Refused { res } => return Pin::new(res).poll(cx),
-                StepProj::Scan { body, session } => {
-                    let session = *session;
+                StepProj::Scan {
+                    body,
+                    session,
+                    tally,
+                } => {
+                    let (session, tally) = (*session, *tally);
                     let Some(scan) = body.as_mut() else {
                         // Polled again after it failed below: cannot be.
                         return Poll::Ready(Err(actix_web::error::ErrorInternalServerError(
@@ -95,6 +104,7 @@ where
                     this.step.set(Step::Pass {
                         app: service.call(req),
                         session,
+                        tally,
                     });
                 }
             }
@@ -108,8 +118,11 @@ where
 /// that a `SessionMiddleware` inside us stored what was saved in the
 /// session; if none did, every token is bound to state that is gone, and
 /// the answer is a 500 naming the fix rather than a 403 for everyone.
-fn finish<B>(res: Inner<B>, session: SessionAtEntry) -> Outer<B> {
+fn finish<B>(res: Inner<B>, session: SessionAtEntry, tally: Tally) -> Outer<B> {
     let (req, mut response) = res?.into_parts();
+    if tally == Tally::AtFinish {
+        count(&req);
+    }
     if session == SessionAtEntry::Absent && session_state_unstored(&req) {
         let err = XsrfError::misconfigured(messages::NO_SESSION_MIDDLEWARE);
         tracing::error!(method = %req.method(), route = %labels::route(&req), "{err}");
@@ -121,4 +134,29 @@ fn finish<B>(res: Inner<B>, session: SessionAtEntry) -> Outer<B> {
     }
     apply_pending(&req, &mut response);
     Ok(ServiceResponse::new(req, response).map_into_left_body())
+}
+
+/// Whether a request is still to be counted when its answer passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tally {
+    /// A guarded request (unsafe, or a WebSocket upgrade): counted from
+    /// what its checks decided.
+    AtFinish,
+    /// Counted already (exempt), or never (a safe request).
+    Done,
+}
+
+/// Counts a guarded request once: the verdict its checks noted, else
+/// accepted if the middleware checked its origin; a request nothing
+/// checked (origin left to handlers that took no token) is not counted.
+fn count(req: &HttpRequest) {
+    let noted = PerRequest::read(req, |p| p.verdict).flatten();
+    let origin_checked = req
+        .app_data::<Ran>()
+        .is_some_and(|r| r.origin == OriginMark::Checked);
+    match noted {
+        Some(verdict) => counters::check(verdict),
+        None if origin_checked => counters::check(Verdict::Accepted),
+        None => {}
+    }
 }

@@ -34,11 +34,12 @@ use actix_web::{Error, ResponseError as _};
 use xsrf_core::RequestFacts;
 
 use self::body::{BodyScan, pick_scanner};
-use self::future::Step;
 pub use self::future::XsrfFuture;
+use self::future::{Step, Tally};
 use self::session_probe::session_present;
 use crate::check::origin::{check_origin_facts, is_websocket_upgrade};
 use crate::config::{Storage, Xsrf};
+use crate::counters::{self, Verdict};
 use crate::scan::BodyToken;
 use crate::state::{OriginMark, PerRequest, Ran, SessionAtEntry};
 use crate::{labels, messages};
@@ -140,10 +141,11 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: 'static,
 {
-    fn pass(&self, req: ServiceRequest, session: SessionAtEntry) -> XsrfFuture<S, B> {
+    fn pass(&self, req: ServiceRequest, session: SessionAtEntry, tally: Tally) -> XsrfFuture<S, B> {
         XsrfFuture::new(Step::Pass {
             app: self.service.call(req),
             session,
+            tally,
         })
     }
 
@@ -192,7 +194,8 @@ where
         if guarded && let Some(rule) = x.exemption(req.request()) {
             tracing::debug!(%rule, method = %req.method(), path = req.path(), "XSRF checks skipped: exempt");
             req.add_data_container(self.marks.get(OriginMark::Exempt, session));
-            return self.pass(req, session);
+            counters::check(Verdict::Exempt);
+            return self.pass(req, session, Tally::Done);
         }
         if !self.routes_checked.replace(true) {
             warn_unknown_routes(x, &req);
@@ -212,11 +215,17 @@ where
             if let Err(r) = verdict {
                 // The route pattern, not the path (paths can carry keys).
                 let route = labels::route(req.request());
-                tracing::warn!(reason = %r, method = %req.method(), %route, websocket, "XSRF origin check refused the request");
-                let res = x.error(req.request(), r).error_response();
-                return XsrfFuture::new(Step::Refused {
-                    res: ready(Ok(req.into_response(res).map_into_right_body())),
-                });
+                if x.inner.rollout.reports(req.request()) {
+                    tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, websocket, "XSRF origin check would refuse the request (report-only: let through)");
+                    PerRequest::note(req.request(), Verdict::Reported(r));
+                } else {
+                    tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, websocket, "XSRF origin check refused the request");
+                    counters::check(Verdict::Refused(r));
+                    let res = x.error(req.request(), r).error_response();
+                    return XsrfFuture::new(Step::Refused {
+                        res: ready(Ok(req.into_response(res).map_into_right_body())),
+                    });
+                }
             }
         }
         // Shared app data rather than a per-request extension: most
@@ -230,16 +239,22 @@ where
             OriginMark::Unchecked
         };
         req.add_data_container(self.marks.get(origin, session));
+        // Counted on the way out, from what the checks decided.
+        let tally = if guarded {
+            Tally::AtFinish
+        } else {
+            Tally::Done
+        };
         if safe {
-            return self.pass(req, session);
+            return self.pass(req, session, tally);
         }
         let scanner = match pick_scanner(&req, x) {
             Ok(scanner) => scanner,
             // Not a form: the token can only be in a header.
-            Err(BodyToken::NotScanned) => return self.pass(req, session),
+            Err(BodyToken::NotScanned) => return self.pass(req, session, tally),
             Err(outcome) => {
                 PerRequest::write(req.request(), |p| p.body = Some(outcome));
-                return self.pass(req, session);
+                return self.pass(req, session, tally);
             }
         };
         XsrfFuture::new(Step::Scan {
@@ -249,6 +264,7 @@ where
                 scanner,
             ))),
             session,
+            tally,
         })
     }
 }

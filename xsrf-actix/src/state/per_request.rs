@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use super::record::State;
 use crate::config::Xsrf;
+use crate::counters::Verdict;
 use crate::scan::BodyToken;
 
 /// Cookies and headers the middleware (or `WithToken`) must add to the
@@ -76,10 +77,27 @@ pub(crate) struct PerRequest {
     /// The data of the one-time key `#[handle_token(one_time)]` redeemed,
     /// for a `Redeemed<T>` argument of the handler.
     pub(crate) redeemed: Option<serde_json::Value>,
+    /// What the checks of this request decided, for the count and the
+    /// report-only header (the middleware reads it on the way out).
+    pub(crate) verdict: Option<Verdict>,
     pub(crate) pending: Pending,
 }
 
 impl PerRequest {
+    /// Notes a check's verdict. A refusal wins over everything; otherwise
+    /// the first reported reason stays (what enforce mode would have
+    /// answered: the first check that failed).
+    pub(crate) fn note(req: &HttpRequest, verdict: Verdict) {
+        Self::write(req, |p| {
+            p.verdict = match (p.verdict, verdict) {
+                (Some(Verdict::Refused(r)), _) => Some(Verdict::Refused(r)),
+                (_, Verdict::Refused(r)) => Some(Verdict::Refused(r)),
+                (Some(Verdict::Reported(r)), _) => Some(Verdict::Reported(r)),
+                (_, new) => Some(new),
+            };
+        });
+    }
+
     /// Reads the entry, if anything put one there.
     pub(crate) fn read<R>(req: &HttpRequest, f: impl FnOnce(&PerRequest) -> R) -> Option<R> {
         req.extensions().get::<PerRequest>().map(f)
@@ -101,13 +119,19 @@ impl PerRequest {
 /// Adds what was queued during the request (state cookie, token cookie,
 /// `Vary`) to the response. Appends: the handler's own cookies stay.
 pub(crate) fn apply_pending<B>(req: &HttpRequest, res: &mut HttpResponse<B>) {
-    let Some(p) = req
+    let Some((p, verdict)) = req
         .extensions_mut()
         .get_mut::<PerRequest>()
-        .map(|p| std::mem::take(&mut p.pending))
+        .map(|p| (std::mem::take(&mut p.pending), p.verdict))
     else {
         return;
     };
+    if let Some(Verdict::Reported(r)) = verdict {
+        res.headers_mut().insert(
+            HeaderName::from_static(REPORT_ONLY_HEADER_LOWER),
+            HeaderValue::from_static(r.code()),
+        );
+    }
     if let Some((name, value)) = p.refreshed
         && !res.headers().contains_key(&name)
     {
@@ -132,3 +156,7 @@ pub(crate) fn apply_pending<B>(req: &HttpRequest, res: &mut HttpResponse<B>) {
         }
     }
 }
+
+/// [`REPORT_ONLY_HEADER`](crate::REPORT_ONLY_HEADER) as `http` wants a
+/// static name: lower case.
+const REPORT_ONLY_HEADER_LOWER: &str = "x-xsrf-report-only";

@@ -27,7 +27,7 @@ impl XsrfBuilder {
     /// Tell the SPA the name it must read: `axios.defaults.xsrfCookieName
     /// = "__Host-XSRF-TOKEN"` (axios reads `XSRF-TOKEN` otherwise), and
     /// Angular's `withXsrfConfiguration({cookieName: ..})`.
-    /// [`Xsrf::token_cookie_name`] says which name is in force.
+    /// [`Xsrf::token_cookie_name`](crate::Xsrf::token_cookie_name) says which name is in force.
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = Some(name.into());
         self

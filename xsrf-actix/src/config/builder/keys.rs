@@ -36,7 +36,7 @@ impl XsrfBuilder {
     }
 
     /// Tokens never expire: each stays valid until its session is rotated
-    /// ([`Xsrf::rotate`], at login and logout) or its key leaves the ring.
+    /// ([`Xsrf::rotate`](crate::Xsrf::rotate), at login and logout) or its key leaves the ring.
     /// Overrides [`XsrfBuilder::timeout`].
     ///
     /// The trade-off: with expiry (the default), a token that leaks (a
@@ -71,7 +71,7 @@ impl XsrfBuilder {
     /// user, `None` for a visitor, who gets an anonymous id kept in the
     /// session. With actix-identity:
     /// `|req| req.get_identity().ok().and_then(|id| id.id().ok())` (the
-    /// `login` example); call [`Xsrf::rotate`] at login and logout.
+    /// `login` example); call [`Xsrf::rotate`](crate::Xsrf::rotate) at login and logout.
     ///
     /// It runs on every token check, inside extractors that answer without
     /// a future, so it must not do I/O: an auth middleware that runs

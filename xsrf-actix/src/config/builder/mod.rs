@@ -5,6 +5,7 @@
 mod cookies;
 mod keys;
 mod origins;
+mod rollout;
 mod transport;
 
 use std::sync::Arc;
@@ -16,7 +17,9 @@ use xsrf_core::{
     Tokens,
 };
 
-use super::settings::{Inner, OneTime, Origins, StateSettings, TokenCookie, Transport, UserFn};
+use super::settings::{
+    Inner, OneTime, Origins, Rollout, StateSettings, TokenCookie, Transport, UserFn,
+};
 use super::validate::{BuildError, cookie_domain, cookie_name, header_name, is_token_char};
 use super::{
     DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT, DEFAULT_STATE_COOKIE,
@@ -54,6 +57,8 @@ pub struct XsrfBuilder {
     websocket_check: bool,
     exempt: Vec<String>,
     exempt_routes: Vec<String>,
+    report_only: bool,
+    report_only_paths: Vec<String>,
 }
 
 impl Xsrf {
@@ -84,6 +89,8 @@ impl Xsrf {
             websocket_check: true,
             exempt: Vec::new(),
             exempt_routes: Vec::new(),
+            report_only: false,
+            report_only_paths: Vec::new(),
         }
     }
 }
@@ -209,6 +216,23 @@ impl XsrfBuilder {
         if let Some(bad) = self.exempt_routes.iter().find(|n| n.is_empty()) {
             return Err(BuildError::BadName(bad.clone()));
         }
+        let mut report_paths = Exemptions::new();
+        for rule in &self.report_only_paths {
+            report_paths = report_paths.rule(rule)?;
+        }
+        let rollout = Rollout {
+            everywhere: self.report_only,
+            paths: report_paths,
+        };
+        if let Some(paths) = rollout.describe() {
+            // Report-only is not protection, and a setting like this gets
+            // forgotten: say so at every start.
+            tracing::warn!(
+                paths = %paths,
+                "XSRF report-only mode is ON for {paths}: requests that enforce mode would refuse for a token or origin reason reach their handlers (logged, counted, `X-XSRF-Report-Only` on the response); call .report_only(false) to enforce"
+            );
+        }
+        crate::counters::describe();
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryStore::default()));
@@ -242,6 +266,7 @@ impl XsrfBuilder {
                     keys: OneTimeKeys::new(store),
                     bound_keys_seen: std::sync::atomic::AtomicBool::new(false),
                 },
+                rollout,
                 error_handler: self.error_handler,
             }),
         })

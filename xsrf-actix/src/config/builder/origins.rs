@@ -20,7 +20,7 @@ impl XsrfBuilder {
     /// `https://example.com`, `https://evil-example.com`,
     /// `https://example.com.evil`, `http://a.example.com` or another port.
     /// Patterns are parsed once, by [`Self::build`]; a malformed one
-    /// (`*.com`, `a.*.example.com`, `*example.com`) is a [`BuildError`].
+    /// (`*.com`, `a.*.example.com`, `*example.com`) is a [`BuildError`](crate::BuildError).
     ///
     /// Accepted spellings of an origin, all meaning the same origin:
     /// surrounding whitespace, any case, the default port written or not
@@ -53,8 +53,74 @@ impl XsrfBuilder {
         self
     }
 
-    /// Whether the middleware refuses unsafe cross-origin requests before
-    /// any handler runs (default true). `ValidXsrf` checks origins either way.
+    /// Whether the middleware applies the origin policy to every unsafe
+    /// request before any handler runs (default **on**).
+    ///
+    /// On, a request with an unsafe method (anything but `GET`, `HEAD`,
+    /// `OPTIONS` and `TRACE`) whose `Sec-Fetch-Site`, `Origin` or `Referer`
+    /// names a foreign origin is refused with `403` before routing,
+    /// whatever the handler; the handlers' own checks then reuse that
+    /// verdict. Exempt paths and routes ([`Self::exempt`],
+    /// [`Self::exempt_route`]) are checked in neither case.
+    ///
+    /// Off, the middleware lets every unsafe request through, and the
+    /// origin policy runs only where a handler checks:
+    /// [`ValidXsrf`](crate::ValidXsrf), `#[handle_token]`,
+    /// [`Check`](crate::Check), a [`Redeemed`](crate::Redeemed) argument and
+    /// [`Xsrf::redeem`](crate::Xsrf::redeem) apply it themselves. **Every
+    /// handler that takes no token check (no `ValidXsrf`, no
+    /// `#[handle_token]`, no `Check`) then has no origin check at all**:
+    /// any site can make a visitor's browser send it a request with the
+    /// visitor's cookies, and it runs. Turn this off only when every unsafe
+    /// route checks a token, or is meant to take requests from anywhere
+    /// (then say so with an exemption instead). To see what enforcing would
+    /// refuse without refusing anything, use [`Self::report_only`] rather
+    /// than turning this off. WebSocket handshakes are not affected: they
+    /// keep their check while [`Self::websocket_origin_check`] is on.
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+    /// use xsrf_actix::{SigningKey, ValidXsrf, Xsrf};
+    ///
+    /// # #[actix_web::main]
+    /// # async fn main() {
+    /// let app = |enforce: bool| {
+    ///     let xsrf = Xsrf::builder()
+    ///         .secret(SigningKey::generate().expect("randomness"))
+    ///         .site_origin("https://shop.example")
+    ///         .cookie_storage()
+    ///         .enforce_origin_in_middleware(enforce)
+    ///         .build()
+    ///         .expect("settings");
+    ///     test::init_service(
+    ///         App::new()
+    ///             .wrap(xsrf)
+    ///             .route("/unchecked", web::post().to(HttpResponse::Ok))
+    ///             .route("/checked", web::post().to(|_: ValidXsrf| async { HttpResponse::Ok() })),
+    ///     )
+    /// };
+    /// let forged = |path| {
+    ///     test::TestRequest::post()
+    ///         .uri(path)
+    ///         .insert_header(("Origin", "https://evil.example"))
+    ///         .insert_header(("Sec-Fetch-Site", "cross-site"))
+    ///         .insert_header(("X-XSRF-Token", "whatever the attacker sends"))
+    ///         .to_request()
+    /// };
+    ///
+    /// // On (the default): refused before any handler runs.
+    /// let on = app(true).await;
+    /// assert_eq!(test::call_service(&on, forged("/unchecked")).await.status(), StatusCode::FORBIDDEN);
+    ///
+    /// // Off: a handler without a token check gets no origin check at all.
+    /// let off = app(false).await;
+    /// assert_eq!(test::call_service(&off, forged("/unchecked")).await.status(), StatusCode::OK);
+    /// // A handler with a token check still applies the origin policy itself.
+    /// let refused = test::call_service(&off, forged("/checked")).await;
+    /// assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    /// assert_eq!(refused.headers().get("X-XSRF-Rejection").expect("reason"), "origin");
+    /// # }
+    /// ```
     pub fn enforce_origin_in_middleware(mut self, yes: bool) -> Self {
         self.enforce_origin = yes;
         self
@@ -124,7 +190,7 @@ impl XsrfBuilder {
     /// or actix would resolve it onto an exempt path (so `/x/../webhooks/`,
     /// `/%77ebhooks/`, `//webhooks/` are never exempt); see
     /// [`xsrf_core::Exemptions`] for the exact rule. A malformed rule is a
-    /// [`BuildError`]. An exempt request that reaches `ValidXsrf`,
+    /// [`BuildError`](crate::BuildError). An exempt request that reaches `ValidXsrf`,
     /// `#[handle_token]` or `Check` fails with a 500 naming the conflict:
     /// a handler cannot be both exempt and protected. Each exemption is
     /// logged at debug level with the rule that matched.
