@@ -132,3 +132,91 @@ async fn k2_memory_store_one_key_raced_by_200_http_requests_has_one_winner() {
     assert_eq!(log.entries(), ["one-time:payload"]);
     srv.stop().await;
 }
+
+/// Reads one response off a kept-alive connection: the head, then as many
+/// body bytes as its `Content-Length` says. `None` when the server closed
+/// the connection before a response.
+async fn read_one(stream: &mut TcpStream) -> Option<(u16, String)> {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut byte))
+            .await
+            .expect("response in time")
+            .expect("read");
+        if n == 0 {
+            return None;
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body).await.expect("body");
+    Some((status, head))
+}
+
+/// Issue 23 §4: a request refused from its headers alone (a foreign
+/// `Origin`) keeps its keep-alive connection when its body is small (the
+/// middleware reads and drops it); a body past the 64 KiB bound still
+/// closes it. The handler never runs.
+#[actix_web::test]
+async fn refused_requests_with_small_bodies_keep_their_connection() {
+    let (server, log) = start().await;
+    let addr = server.addr;
+    let forged = |body: &[u8], chunked: bool| {
+        let mut head = format!(
+            "POST /comments HTTP/1.1\r\nHost: {addr}\r\nOrigin: https://evil.example\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        );
+        let mut bytes = Vec::new();
+        if chunked {
+            head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+            bytes.extend_from_slice(head.as_bytes());
+            bytes.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
+            bytes.extend_from_slice(body);
+            bytes.extend_from_slice(b"\r\n0\r\n\r\n");
+        } else {
+            head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+            bytes.extend_from_slice(head.as_bytes());
+            bytes.extend_from_slice(body);
+        }
+        bytes
+    };
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    // Three refusals on one connection: two with a length, one chunked.
+    for (i, chunked) in [false, true, false].into_iter().enumerate() {
+        stream
+            .write_all(&forged(b"body=forged&xsrf_token=x", chunked))
+            .await
+            .expect("write");
+        let (status, head) = read_one(&mut stream)
+            .await
+            .unwrap_or_else(|| panic!("request {i}: connection closed instead of answered"));
+        assert_eq!(status, 403, "request {i}: {head}");
+        assert!(!head.contains("connection: close"), "request {i}: {head}");
+    }
+    // Past the bound: answered, then the connection closes.
+    let big = vec![b'a'; 100 * 1024];
+    stream.write_all(&forged(&big, false)).await.expect("write");
+    let (status, _) = read_one(&mut stream)
+        .await
+        .expect("the big one is answered");
+    assert_eq!(status, 403);
+    stream.write_all(&forged(b"body=after", false)).await.ok();
+    assert!(
+        read_one(&mut stream).await.is_none(),
+        "the connection stayed open after a body past the bound"
+    );
+    assert!(log.is_empty(), "a handler ran: {:?}", log.entries());
+    server.stop().await;
+}

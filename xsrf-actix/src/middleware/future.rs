@@ -12,6 +12,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpRequest, ResponseError as _};
 
 use super::body::BodyScan;
+use super::drain::Drain;
 use super::session_probe::session_state_unstored;
 use crate::config::Xsrf;
 use crate::counters::{self, Verdict};
@@ -45,7 +46,7 @@ pin_project_lite::pin_project! {
         // The app's own future; the queued cookies are added to its answer.
         Pass { #[pin] app: S::Future, session: SessionAtEntry, tally: Tally },
         // Refused before the app ran.
-        Refused { res: Ready<Outer<B>> },
+        Refused { res: Ready<Outer<B>>, drain: Option<Box<Drain>> },
         // A form body is read up to the token first, then the app runs
         // (`None` only while changing to `Pass`). Boxed: inline, it would
         // make every request's future several times larger, and moving
@@ -81,7 +82,14 @@ where
                     let (session, tally) = (*session, *tally);
                     return app.poll(cx).map(|res| finish(res, session, tally));
                 }
-                StepProj::Refused { res } => return Pin::new(res).poll(cx),
+                StepProj::Refused { res, drain } => {
+                    if let Some(d) = drain.as_mut()
+                        && d.poll_drain(cx).is_pending()
+                    {
+                        return Poll::Pending;
+                    }
+                    return Pin::new(res).poll(cx);
+                }
                 StepProj::Scan {
                     body,
                     session,

@@ -19,6 +19,7 @@
 //!   registered inside us.
 
 mod body;
+mod drain;
 mod future;
 mod session_probe;
 
@@ -34,6 +35,7 @@ use actix_web::{Error, ResponseError as _};
 use xsrf_core::RequestFacts;
 
 use self::body::{BodyScan, pick_scanner};
+use self::drain::Drain;
 pub use self::future::XsrfFuture;
 use self::future::{Step, Tally};
 use self::session_probe::session_present;
@@ -222,8 +224,11 @@ where
                     tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, websocket, "XSRF origin check refused the request");
                     counters::check(Verdict::Refused(r));
                     let res = x.error(req.request(), r).error_response();
+                    // Read a small body first, so the connection is kept.
+                    let drain = Drain::of(&mut req).map(Box::new);
                     return XsrfFuture::new(Step::Refused {
                         res: ready(Ok(req.into_response(res).map_into_right_body())),
+                        drain,
                     });
                 }
             }
