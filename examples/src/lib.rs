@@ -11,7 +11,8 @@
 //! * [`multi`] — many instances sharing a key ring, Redis sessions and the
 //!   Redis one-time store.
 //! * [`htmx`] — a button posting with `hx-post`, the token in
-//!   `hx-headers:inherited` on `<body>` (htmx 4, vendored).
+//!   `hx-headers` on `<body>` (htmx 4 and htmx 2, both vendored), kept
+//!   valid on a page left open by a small script of ours.
 //! * [`templates`] — the same small form app in askama, maud, minijinja
 //!   and tera (binaries `with_askama`, `with_maud`, `with_minijinja`,
 //!   `with_tera`).

@@ -1,23 +1,28 @@
 //! The htmx example (`xsrf_examples::htmx`) through `actix_web::test`: the
-//! page puts the token in `hx-headers:inherited` on `<body>` (htmx 4's
-//! spelling) and loads the vendored htmx; a post with that header, as htmx
-//! sends it, is stored; one without is refused and not stored.
+//! page at `/` puts the token in `hx-headers:inherited` on `<body>` (htmx
+//! 4's spelling) and loads the vendored htmx 4, the page at `/htmx2` puts
+//! it in `hx-headers` (htmx 2's) and loads htmx 2; both load the
+//! token-refresh script. A post with that header, as htmx sends it, is
+//! stored; one without is refused and not stored. The server side of a
+//! page left open (row L6; the browser test is in `browser_stacks`): a
+//! token past half its life is answered with a fresh one, an expired one
+//! is refused as `expired`, and `/xsrf-token` hands out one that works.
 
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use actix_web::{cookie, web};
+use time::Duration;
 use xsrf_actix::Xsrf;
 use xsrf_examples::forms::Comments;
 use xsrf_examples::{htmx, support};
-use xsrf_tests::fixture::{Client, SITE, form_post, key_a};
+use xsrf_tests::fixture::{Client, SITE, clock, form_post, key_a};
 
 macro_rules! htmx_app {
-    () => {{
-        let xsrf = Xsrf::builder()
-            .secret(key_a())
-            .site_origin(SITE)
-            .build()
-            .expect("xsrf settings");
+    () => {
+        htmx_app!(Xsrf::builder().secret(key_a()))
+    };
+    ($builder:expr) => {{
+        let xsrf = $builder.site_origin(SITE).build().expect("xsrf settings");
         let comments = web::Data::new(Comments::default());
         let sessions =
             support::cookie_sessions(&xsrf, cookie::Key::from(&[0x29; 64]), htmx::SESSION_COOKIE);
@@ -28,15 +33,23 @@ macro_rules! htmx_app {
 
 /// The token in `<body hx-headers:inherited='{"X-XSRF-Token": "…"}'>`.
 fn body_token(html: &str) -> String {
-    let start = r#"<body hx-headers:inherited='{"X-XSRF-Token": ""#;
-    assert_eq!(
-        html.matches(start).count(),
-        1,
-        "no htmx 4 hx-headers:\n{html}"
-    );
+    token_in(html, r#"<body hx-headers:inherited='{"X-XSRF-Token": ""#)
+}
+
+/// The token in `<body hx-headers='{"X-XSRF-Token": "…"}'>`.
+fn body_token_htmx2(html: &str) -> String {
+    token_in(html, r#"<body hx-headers='{"X-XSRF-Token": ""#)
+}
+
+fn token_in(html: &str, start: &str) -> String {
+    assert_eq!(html.matches(start).count(), 1, "no `{start}`:\n{html}");
     let rest = &html[html.find(start).map_or(0, |i| i + start.len())..];
     rest[..rest.find('"').unwrap_or(0)].to_owned()
 }
+
+/// The script tag both pages load after htmx.
+const REFRESH_SCRIPT: &str =
+    r#"<script src="/static/xsrf-htmx.js" data-token-url="/xsrf-token"></script>"#;
 
 #[actix_web::test]
 async fn the_page_carries_the_token_for_htmx_4_and_serves_htmx() {
@@ -49,18 +62,100 @@ async fn the_page_carries_the_token_for_htmx_4_and_serves_htmx() {
             .contains(r#"<script src="/static/htmx.min.js"></script>"#)
     );
     assert!(page.body.contains(r#"hx-post="/comments""#));
+    assert!(page.body.contains(REFRESH_SCRIPT), "{}", page.body);
+    assert!(!page.body.contains("htmx2.min.js"));
 
-    let js = client
-        .send(TestRequest::get().uri("/static/htmx.min.js"))
-        .await;
-    assert_eq!(js.status, StatusCode::OK);
+    for (path, js) in [
+        ("/static/htmx.min.js", htmx::HTMX_JS),
+        ("/static/htmx2.min.js", htmx::HTMX2_JS),
+        (htmx::XSRF_HTMX_PATH, htmx::XSRF_HTMX_JS),
+    ] {
+        let r = client.send(TestRequest::get().uri(path)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(
+            r.header("content-type")
+                .is_some_and(|t| t.starts_with("text/javascript")),
+            "{path}: {:?}",
+            r.header("content-type")
+        );
+        assert_eq!(r.body, js, "{path}");
+    }
+    // The two vendored versions are what their README says.
+    assert!(htmx::HTMX_JS.contains(r#"this.version="4.0.1""#));
+    assert!(htmx::HTMX2_JS.contains(r#"version:"2.0.11""#));
+}
+
+#[actix_web::test]
+async fn the_htmx_2_page_carries_the_token_in_htmx_2_spelling() {
+    let (client, comments) = htmx_app!();
+    let page = client.send(TestRequest::get().uri("/htmx2")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let token = body_token_htmx2(&page.body);
+    assert!(!page.body.contains("hx-headers:inherited"), "{}", page.body);
     assert!(
-        js.header("content-type")
-            .is_some_and(|t| t.starts_with("text/javascript")),
-        "{:?}",
-        js.header("content-type")
+        page.body
+            .contains(r#"<script src="/static/htmx2.min.js"></script>"#)
     );
-    assert_eq!(js.body, htmx::HTMX_JS);
+    assert!(page.body.contains(REFRESH_SCRIPT), "{}", page.body);
+    let r = client
+        .send(
+            form_post("/comments", "body=two")
+                .insert_header(("X-XSRF-Token", token))
+                .insert_header(("HX-Request", "true")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(comments.all(), ["two"]);
+}
+
+/// What `xsrf-htmx.js` relies on, without a browser: past half the
+/// lifetime the answer carries a fresh token; past the lifetime the page's
+/// token is refused as `expired` and nothing is stored; `/xsrf-token`
+/// hands out a token that is accepted.
+#[actix_web::test]
+async fn l6_the_server_side_of_a_page_left_open() {
+    let clock = clock();
+    let (client, comments) = htmx_app!(Xsrf::builder().secret(key_a()).clock(clock.clone()));
+    let post = |token: &str, body: &str| {
+        form_post("/comments", &format!("body={body}"))
+            .insert_header(("X-XSRF-Token", token.to_owned()))
+            .insert_header(("HX-Request", "true"))
+    };
+    let page = client.send(TestRequest::get().uri("/")).await;
+    let first = body_token(&page.body);
+
+    clock.advance(Duration::minutes(40));
+    let r = client.send(post(&first, "refreshed")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let fresh = r
+        .header("x-xsrf-token")
+        .expect("a token past half its life is answered with a fresh one")
+        .to_owned();
+    assert_ne!(fresh, first);
+
+    clock.advance(Duration::minutes(40));
+    let r = client.send(post(&first, "stale")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.header("x-xsrf-rejection"), Some("expired"));
+    let r = client.send(post(&fresh, "fresh")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    clock.advance(Duration::hours(2));
+    let r = client.send(post(&fresh, "idle")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.header("x-xsrf-rejection"), Some("expired"));
+    let t = client.send(TestRequest::get().uri("/xsrf-token")).await;
+    assert_eq!(t.status, StatusCode::NO_CONTENT);
+    assert!(
+        t.header("cache-control")
+            .is_some_and(|c| c.contains("no-store")),
+        "{:?}",
+        t.header("cache-control")
+    );
+    let retry = t.header("x-xsrf-token").expect("a token").to_owned();
+    let r = client.send(post(&retry, "retried")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(comments.all(), ["refreshed", "fresh", "retried"]);
 }
 
 #[actix_web::test]

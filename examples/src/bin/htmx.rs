@@ -1,5 +1,6 @@
 //! The htmx example: `cargo run -p xsrf-examples --bin htmx` (port 8086 by
-//! default; `BIND` and `XSRF_SECRET` as for the demo).
+//! default; `BIND` and `XSRF_SECRET` as for the demo). The page on htmx 4
+//! is at `/`, on htmx 2 at `/htmx2`.
 
 use actix_web::{HttpServer, cookie, web};
 use xsrf_examples::{forms, htmx, support};
