@@ -11,7 +11,13 @@
 //!    `same-site` pass only when `Origin` is a trusted origin. Other values
 //!    fall through to the next step.
 //! 3. `Origin`: `null` or unparsable is refused; it must equal a site
-//!    origin or a trusted origin exactly (scheme, host and port).
+//!    origin or a trusted origin exactly (scheme, host and port), or match
+//!    a wildcard trusted origin `scheme://*.domain[:port]`: same scheme and
+//!    port, and a host that is one or more well-formed labels (ASCII
+//!    letters, digits and inner hyphens, 1 to 63 each, no empty label)
+//!    followed by `.domain`. Any other host, `a..example.com`,
+//!    `*.example.com`, `-a.example.com` or `a_b.example.com`, matches no
+//!    wildcard, in this step and the next two.
 //! 4. No `Origin`: if a `Referer` is present it must match the same way;
 //!    on an HTTPS site it is required (a man-in-the-middle on plain HTTP
 //!    could otherwise plant a cookie and post from `http://`).
@@ -122,7 +128,12 @@ impl OriginPolicy {
     /// `https://example.com` itself, `https://evil-example.com`,
     /// `https://example.com.evil`, `http://a.example.com` or another port.
     /// The `*` must be the whole leftmost label, followed by a domain name
-    /// of two labels or more; anything else is a [`ConfigError`].
+    /// of two labels or more; anything else is a [`ConfigError`]. In a
+    /// request, the `*` stands for one or more well-formed host-name labels
+    /// (ASCII letters, digits and hyphens, neither first nor last, 1 to 63
+    /// characters each): `https://a..example.com`, `https://*.example.com`,
+    /// `https://-a.example.com` or `https://a_b.example.com` are refused,
+    /// in `Origin` and in `Referer` alike.
     ///
     /// ```
     /// use xsrf_core::{OriginAllowed, OriginPolicy, OriginRejection, RequestFacts};
@@ -134,6 +145,7 @@ impl OriginPolicy {
     /// assert_eq!(from("https://app.example.com"), Ok(OriginAllowed::Trusted));
     /// assert_eq!(from("https://a.b.example.com"), Ok(OriginAllowed::Trusted));
     /// assert_eq!(from("https://evil-example.com"), Err(OriginRejection::OriginMismatch));
+    /// assert_eq!(from("https://a..example.com"), Err(OriginRejection::OriginMismatch));
     /// assert_eq!(from("http://app.example.com"), Err(OriginRejection::OriginMismatch));
     /// assert!(OriginPolicy::new().trust("https://*.com").is_err());
     /// # Ok::<(), xsrf_core::ConfigError>(())

@@ -1,5 +1,13 @@
 //! Matching against trusted origins: exact ones, and wildcards over
 //! subdomains (`scheme://*.domain[:port]`).
+//!
+//! What a wildcard's `*` stands for is one or more well-formed host-name
+//! labels (RFC 1123's letters, digits and hyphens), checked here and only
+//! here ([`are_host_labels`]). The URL parser takes hosts no browser sends
+//! as an `Origin` (`a..example.com`, `*.example.com`, `-a.example.com`,
+//! `a_b.example.com`); a security check accepts only what it documents, so
+//! such a host matches no wildcard, whether it comes in `Origin` or in
+//! `Referer`.
 
 use url::Url;
 
@@ -10,8 +18,9 @@ use crate::ConfigError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Trusted {
     Exact(SiteOrigin),
-    /// `scheme://*.domain[:port]`: any host ending in `.domain` (one label
-    /// or more before it), same scheme and port.
+    /// `scheme://*.domain[:port]`: a host that is one or more well-formed
+    /// labels followed by `.domain` ([`are_host_labels`]), same scheme and
+    /// port.
     Wildcard {
         https: bool,
         /// `.domain`, lower-case, with its leading dot.
@@ -73,9 +82,37 @@ impl Trusted {
             } => {
                 o.is_https() == *https
                     && o.port() == *port
-                    && o.host().len() > suffix.len()
-                    && o.host().ends_with(suffix.as_str())
+                    && o.host()
+                        .strip_suffix(suffix.as_str())
+                        .is_some_and(are_host_labels)
             }
         }
     }
+}
+
+/// The longest label DNS can carry (RFC 1035 §2.3.4): a host with a longer
+/// one cannot be resolved, so no page is served from it.
+const MAX_LABEL_LEN: usize = 63;
+
+/// Whether `labels` (what a wildcard's `*` stands for, without the dot
+/// before the suffix) is one or more well-formed host-name labels, joined
+/// by single dots: each of 1 to [`MAX_LABEL_LEN`] ASCII letters, digits and
+/// hyphens, neither starting nor ending with a hyphen (RFC 1123 §2.1).
+/// Punycode labels (`xn--bcher-kva`) are such labels; an empty label, `*`,
+/// `_` and any other byte are not.
+///
+/// The length of the whole host is not bounded here: every label a longer
+/// host adds is still a well-formed label under a domain the site trusts.
+fn are_host_labels(labels: &str) -> bool {
+    labels.split('.').all(is_host_label)
+}
+
+fn is_host_label(label: &str) -> bool {
+    let bytes = label.as_bytes();
+    let inner_hyphens_only = bytes.first() != Some(&b'-') && bytes.last() != Some(&b'-');
+    (1..=MAX_LABEL_LEN).contains(&bytes.len())
+        && inner_hyphens_only
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
 }
