@@ -1,12 +1,14 @@
 //! The origin / referer / fetch-metadata policy and the origin parser:
 //! no panic on any header bytes, and the fixed points of the policy hold
 //! (safe methods pass, a foreign origin never does, our own origin does).
+//! Under a wildcard trusted origin, a match implies that every label
+//! before the wildcard's domain is a well-formed host-name label (row O16).
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use xsrf_core::{OriginPolicy, RequestFacts, SiteOrigin};
+use xsrf_core::{OriginAllowed, OriginPolicy, RequestFacts, SiteOrigin};
 
 const SITE: &str = "https://example.com";
 
@@ -17,6 +19,31 @@ fn policy() -> &'static OriginPolicy {
             .site(SITE)
             .and_then(|p| p.trust("https://trusted.example:8443"))
             .expect("policy")
+    })
+}
+
+/// A policy whose only trusted origin is a wildcard, and whose site lies
+/// elsewhere: `Trusted` from it means the wildcard matched.
+fn wildcard_policy() -> &'static OriginPolicy {
+    static POLICY: OnceLock<OriginPolicy> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        OriginPolicy::new()
+            .site("https://example.org")
+            .and_then(|p| p.trust("https://*.example.com"))
+            .expect("policy")
+    })
+}
+
+/// Row O16's rule, written apart from the crate's: one or more labels of
+/// 1 to 63 ASCII letters, digits and hyphens, no hyphen at either end.
+fn well_formed_labels(labels: &str) -> bool {
+    labels.split('.').all(|label| {
+        (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
     })
 }
 
@@ -64,5 +91,24 @@ fuzz_target!(|data: &[u8]| {
     }
     if present & 10 == 2 && origin == SITE.as_bytes() {
         assert!(verdict.is_ok(), "own origin refused");
+    }
+
+    // The header that decides a wildcard match: Origin when present (also
+    // under fetch metadata), else Referer.
+    if wildcard_policy().check(&facts) == Ok(OriginAllowed::Trusted) {
+        let header = if present & 2 != 0 { origin } else { referer };
+        let text = std::str::from_utf8(header).expect("a match is UTF-8");
+        let url = url::Url::parse(text.trim()).expect("a match parses");
+        let host = url
+            .host_str()
+            .expect("a match has a host")
+            .to_ascii_lowercase();
+        let labels = host
+            .strip_suffix(".example.com")
+            .expect("a match ends in the wildcard's domain");
+        assert!(
+            well_formed_labels(labels),
+            "wildcard matched a malformed host: {host:?}"
+        );
     }
 });

@@ -1,4 +1,4 @@
-//! Attack matrix, rows O1–O12 and R1–R4, through a real actix-web app.
+//! Attack matrix, rows O1–O12, O16 and R1–R4, through a real actix-web app.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -292,6 +292,55 @@ async fn o12_safe_methods_are_never_blocked_by_the_middleware() {
         assert_eq!(r.status, StatusCode::OK, "{m}");
     }
     assert!(log.is_empty());
+}
+
+#[actix_web::test]
+async fn o16_wildcard_refuses_malformed_hosts() {
+    let (c, log) = app!(Xsrf_https().trusted_origin("https://*.example.com"));
+    let t = c.token().await;
+    let long_label = format!("https://{}.example.com", "a".repeat(64));
+    let not_host_names = [
+        "https://a..example.com",
+        "https://..example.com",
+        "https://*.example.com",
+        "https://-a.example.com",
+        "https://a-.example.com",
+        "https://a_b.example.com",
+        &long_label,
+    ];
+    for origin in not_host_names {
+        let r = c.send(bare_post(&t, &[("origin", origin)])).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{origin}");
+        assert_eq!(
+            r.body.trim(),
+            "cross-origin request refused: Origin does not match",
+            "{origin}"
+        );
+        let cross_site = [("origin", origin), ("sec-fetch-site", "cross-site")];
+        let r = c.send(bare_post(&t, &cross_site)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{origin} cross-site");
+        let referer = format!("{origin}/");
+        let r = c.send(bare_post(&t, &[("referer", &referer)])).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{referer}");
+        assert_eq!(
+            r.body.trim(),
+            "cross-origin request refused: Referer does not match",
+            "{referer}"
+        );
+    }
+    // The handler never ran.
+    assert!(log.is_empty(), "{:?}", log.entries());
+    // Control: well-formed hosts under the wildcard still pass, by Origin
+    // (with fetch metadata) and by Referer.
+    for origin in ["https://a.example.com", "https://a-b.c1.example.com"] {
+        let cross_site = [("origin", origin), ("sec-fetch-site", "cross-site")];
+        let r = c.send(bare_post(&t, &cross_site)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{origin}: {}", r.body);
+        let referer = format!("{origin}/form");
+        let r = c.send(bare_post(&t, &[("referer", &referer)])).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{referer}: {}", r.body);
+    }
+    assert_eq!(log.entries(), ["api:x"; 4]);
 }
 
 #[actix_web::test]

@@ -8,6 +8,7 @@ use ring::hmac;
 use zeroize::Zeroizing;
 
 use crate::ConfigError;
+use crate::secret::Secret;
 
 /// Label under which the token-signing subkey is derived from a secret.
 const TOKEN_PURPOSE: &str = "xsrf-core/token/v1";
@@ -49,7 +50,7 @@ impl KeyId {
 /// ```
 #[derive(Clone)]
 pub struct SigningKey {
-    secret: Zeroizing<Vec<u8>>,
+    secret: Secret<Vec<u8>>,
     token_key: hmac::Key,
     id: KeyId,
 }
@@ -85,7 +86,7 @@ impl SigningKey {
         let mut id = [0u8; 4];
         id.copy_from_slice(&tag.as_ref()[..4]);
         Ok(Self {
-            secret: Zeroizing::new(bytes.to_vec()),
+            secret: Secret::new(bytes.to_vec()),
             token_key,
             id: KeyId(id),
         })
@@ -137,7 +138,10 @@ impl SigningKey {
     /// # Ok::<(), xsrf_core::ConfigError>(())
     /// ```
     pub fn derive(&self, purpose: &str) -> hmac::Key {
-        derive_with(&hmac::Key::new(hmac::HMAC_SHA256, &self.secret), purpose)
+        derive_with(
+            &hmac::Key::new(hmac::HMAC_SHA256, self.secret.expose()),
+            purpose,
+        )
     }
 
     pub(crate) fn token_key(&self) -> &hmac::Key {

@@ -113,6 +113,13 @@ pub use self::{
 #[doc(hidden)]
 pub use self::token::mac_input;
 
+/// Not public API: what `xsrf-actix` shares with this crate, exempt from
+/// semver.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::secret::Secret;
+}
+
 /// The `time` crate of every [`Duration`](time::Duration) and
 /// `OffsetDateTime` in this API, re-exported.
 pub use time;

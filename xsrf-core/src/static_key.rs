@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use zeroize::Zeroizing;
 
+use crate::secret::Secret;
 use crate::{Entropy, SystemEntropy, secret_eq};
 
 /// A per-session secret for programmatic clients (admin tools, importers).
@@ -24,30 +25,30 @@ use crate::{Entropy, SystemEntropy, secret_eq};
 /// assert_eq!(format!("{key:?}"), "StaticKey(..)");
 /// ```
 #[derive(Clone)]
-pub struct StaticKey(Zeroizing<String>);
+pub struct StaticKey(Secret<String>);
 
 impl StaticKey {
     /// A fresh 256-bit key.
     pub fn generate() -> Self {
         let mut bytes = Zeroizing::new([0u8; 32]);
         SystemEntropy.fill(bytes.as_mut());
-        Self(Zeroizing::new(URL_SAFE_NO_PAD.encode(bytes.as_ref())))
+        Self(Secret::new(URL_SAFE_NO_PAD.encode(bytes.as_ref())))
     }
 
     /// A key read back from session storage.
     pub fn from_stored(text: &str) -> Self {
-        Self(Zeroizing::new(text.to_owned()))
+        Self(Secret::new(text.to_owned()))
     }
 
     /// The key text (to store in the session and to reveal once).
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.expose()
     }
 
     /// Compares in constant time (for equal lengths).
     pub fn matches(&self, presented: &str) -> bool {
         // Lengths are public (always 43); only the content must not leak.
-        secret_eq(self.0.as_str(), presented)
+        secret_eq(self.0.expose(), presented)
     }
 }
 
