@@ -12,7 +12,7 @@ use actix_multipart::Multipart;
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::test::{self, TestRequest};
@@ -28,6 +28,10 @@ use xsrf_actix::{
 
 /// The origin the test site is configured with.
 pub const SITE: &str = "http://localhost:8080";
+
+/// An https site, for the rules that only hold there (Referer required,
+/// `__Host-` cookies).
+pub const HTTPS_SITE: &str = "https://shop.example";
 
 /// What handlers did, in order.
 #[derive(Clone, Default)]
@@ -83,6 +87,15 @@ pub fn builder(clock: &ManualClock) -> XsrfBuilder {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         })
+}
+
+/// A builder for the site at `origin`: key A and the manual clock, no
+/// user (every visitor anonymous).
+pub fn builder_for(origin: &str) -> XsrfBuilder {
+    Xsrf::builder()
+        .secret(key_a())
+        .clock(clock())
+        .site_origin(origin)
 }
 
 /// A builder signing with `ring`.
@@ -245,6 +258,65 @@ pub fn session_middleware() -> SessionMiddleware<CookieSessionStore> {
     SessionMiddleware::builder(CookieSessionStore::default(), session_key())
         .cookie_secure(false)
         .build()
+}
+
+/// Any started test app a [`Client`] can drive: what `test::init_service`
+/// returns, named once so helpers taking a client need no five-line
+/// `where` clause.
+pub trait AppService:
+    Service<actix_http::Request, Response = ServiceResponse<Self::Body>, Error = actix_web::Error>
+{
+    /// The response body type.
+    type Body: MessageBody;
+}
+
+impl<S, B> AppService for S
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    type Body = B;
+}
+
+/// A client of `app`, started as an actix test service (for the example
+/// apps, which come as a whole `App`).
+pub async fn client_of<T, B>(app: App<T>) -> Client<impl AppService>
+where
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: MessageBody,
+{
+    Client::new(test::init_service(app).await)
+}
+
+/// The fixture app ([`routes`]) protected by what `builder` builds, a
+/// client of it and its log: the usual start of an attack test.
+pub async fn start(builder: XsrfBuilder) -> (Client<impl AppService>, Log) {
+    let log = Log::default();
+    let xsrf = builder.build().expect("xsrf settings");
+    (Client::new(service(xsrf, log.clone()).await), log)
+}
+
+/// A client of an app with the test's own `routes` (handlers, exemptions,
+/// a default service) set up as the fixture app is: `xsrf` inside cookie
+/// sessions, `log` as app data.
+pub async fn start_with<F>(xsrf: Xsrf, log: &Log, routes: F) -> Client<impl AppService + use<F>>
+where
+    F: FnOnce(&mut web::ServiceConfig),
+{
+    client_of(
+        App::new()
+            .app_data(web::Data::new(log.clone()))
+            .wrap(xsrf)
+            .wrap(session_middleware())
+            .configure(routes),
+    )
+    .await
 }
 
 /// The app under test, as an actix test service.
@@ -413,6 +485,20 @@ pub fn post(path: &str) -> TestRequest {
 pub fn same_origin(req: TestRequest) -> TestRequest {
     req.insert_header((header::ORIGIN, SITE))
         .insert_header(("sec-fetch-site", "same-origin"))
+}
+
+/// A JSON POST to `/api/comments` with `token` in the header and only the
+/// given extra headers (no default `Origin` or `Sec-Fetch-Site`): what the
+/// origin rows vary.
+pub fn bare_post(token: &str, headers: &[(&str, &str)]) -> TestRequest {
+    let mut req = TestRequest::post()
+        .uri("/api/comments")
+        .insert_header(("x-xsrf-token", token))
+        .set_json(serde_json::json!({"body": "x"}));
+    for (k, v) in headers {
+        req = req.append_header((*k, *v));
+    }
+    req
 }
 
 /// An urlencoded body request.

@@ -6,12 +6,12 @@
 //! the page's plain token does not.
 
 use actix_web::http::StatusCode;
-use actix_web::test::{self, TestRequest};
+use actix_web::test::TestRequest;
 use actix_web::{cookie, web};
 use xsrf_actix::Xsrf;
 use xsrf_examples::forms::Comments;
 use xsrf_examples::templates::{self, Engine};
-use xsrf_tests::fixture::{Client, SITE, form_post, key_a};
+use xsrf_tests::fixture::{AppService, Client, SITE, client_of, form_post, key_a};
 
 fn xsrf() -> Xsrf {
     Xsrf::builder()
@@ -22,24 +22,22 @@ fn xsrf() -> Xsrf {
 }
 
 /// A client of a fresh app of `engine`, and the app's comments.
-macro_rules! engine_app {
-    ($engine:expr) => {{
-        let xsrf = xsrf();
-        let comments = web::Data::new(Comments::default());
-        let sessions = xsrf_examples::support::cookie_sessions(
-            &xsrf,
-            cookie::Key::from(&[0x23; 64]),
-            $engine.session_cookie(),
-        );
-        let svc = test::init_service(templates::app(
-            $engine,
-            xsrf.clone(),
-            comments.clone(),
-            sessions,
-        ))
-        .await;
-        (Client::new(svc), comments)
-    }};
+async fn engine_app(engine: Engine) -> (Client<impl AppService>, web::Data<Comments>) {
+    let xsrf = xsrf();
+    let comments = web::Data::new(Comments::default());
+    let sessions = xsrf_examples::support::cookie_sessions(
+        &xsrf,
+        cookie::Key::from(&[0x23; 64]),
+        engine.session_cookie(),
+    );
+    let client = client_of(templates::app(
+        engine,
+        xsrf.clone(),
+        comments.clone(),
+        sessions,
+    ))
+    .await;
+    (client, comments)
 }
 
 /// The text between `start` and the next `"` after it, once `start` is
@@ -79,7 +77,7 @@ fn form_value(s: &str) -> String {
 #[actix_web::test]
 async fn every_engine_writes_the_hidden_field_and_the_raw_token() {
     for engine in Engine::ALL {
-        let (client, _) = engine_app!(engine);
+        let (client, _) = engine_app(engine).await;
         let page = client.send(TestRequest::get().uri("/")).await;
         assert_eq!(page.status, StatusCode::OK, "{engine:?}: {}", page.body);
         // The field is markup, not text: an engine that escaped it would
@@ -112,7 +110,7 @@ async fn every_engine_writes_the_hidden_field_and_the_raw_token() {
 #[actix_web::test]
 async fn every_engine_form_posts_and_its_comment_is_stored_and_escaped() {
     for engine in Engine::ALL {
-        let (client, comments) = engine_app!(engine);
+        let (client, comments) = engine_app(engine).await;
         let page = client.send(TestRequest::get().uri("/")).await;
         let token = hidden_values(&page.body)[0].clone();
         let body = format!("<b>hello from {}</b>", engine.name());
@@ -144,7 +142,7 @@ async fn every_engine_form_posts_and_its_comment_is_stored_and_escaped() {
 #[actix_web::test]
 async fn every_engine_refuses_a_post_without_the_field() {
     for engine in Engine::ALL {
-        let (client, comments) = engine_app!(engine);
+        let (client, comments) = engine_app(engine).await;
         let _ = client.send(TestRequest::get().uri("/")).await;
         let r = client.send(form_post("/comments", "body=forged")).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine:?}: {}", r.body);
@@ -155,7 +153,7 @@ async fn every_engine_refuses_a_post_without_the_field() {
 #[actix_web::test]
 async fn every_engine_clear_form_carries_a_token_for_its_action_only() {
     for engine in Engine::ALL {
-        let (client, comments) = engine_app!(engine);
+        let (client, comments) = engine_app(engine).await;
         let page = client.send(TestRequest::get().uri("/")).await;
         let fields = hidden_values(&page.body);
         let (plain, clear) = (fields[0].clone(), fields[1].clone());

@@ -6,10 +6,10 @@
 //! session's digest, checked against a real server in `redis_store.rs`
 //! (`the_session_reaches_redis_only_as_a_digest`).
 
-const EXTRACT: &str = include_str!("../../xsrf-actix/src/extract.rs");
-const SCAN: &str = include_str!("../../xsrf-actix/src/scan.rs");
-const MEMORY: &str = include_str!("../../xsrf-core/src/store/memory.rs");
-const STATIC_KEY: &str = include_str!("../../xsrf-core/src/static_key.rs");
+const EXTRACT: &str = include_str!("../../../xsrf-actix/src/extract.rs");
+const SCAN: &str = include_str!("../../../xsrf-actix/src/scan.rs");
+const MEMORY: &str = include_str!("../../../xsrf-core/src/store/memory.rs");
+const STATIC_KEY: &str = include_str!("../../../xsrf-core/src/static_key.rs");
 
 /// The body of the first `fn name` in `source` (brace-matched).
 fn body<'s>(source: &'s str, name: &str) -> &'s str {

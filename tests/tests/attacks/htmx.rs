@@ -4,26 +4,25 @@
 //! sends it, is stored; one without is refused and not stored.
 
 use actix_web::http::StatusCode;
-use actix_web::test::{self, TestRequest};
+use actix_web::test::TestRequest;
 use actix_web::{cookie, web};
 use xsrf_actix::Xsrf;
 use xsrf_examples::forms::Comments;
 use xsrf_examples::{htmx, support};
-use xsrf_tests::fixture::{Client, SITE, form_post, key_a};
+use xsrf_tests::fixture::{AppService, Client, SITE, client_of, form_post, key_a};
 
-macro_rules! htmx_app {
-    () => {{
-        let xsrf = Xsrf::builder()
-            .secret(key_a())
-            .site_origin(SITE)
-            .build()
-            .expect("xsrf settings");
-        let comments = web::Data::new(Comments::default());
-        let sessions =
-            support::cookie_sessions(&xsrf, cookie::Key::from(&[0x29; 64]), htmx::SESSION_COOKIE);
-        let svc = test::init_service(htmx::app(xsrf, comments.clone(), sessions)).await;
-        (Client::new(svc), comments)
-    }};
+/// A client of a fresh htmx example, and its comments.
+async fn htmx_app() -> (Client<impl AppService>, web::Data<Comments>) {
+    let xsrf = Xsrf::builder()
+        .secret(key_a())
+        .site_origin(SITE)
+        .build()
+        .expect("xsrf settings");
+    let comments = web::Data::new(Comments::default());
+    let sessions =
+        support::cookie_sessions(&xsrf, cookie::Key::from(&[0x29; 64]), htmx::SESSION_COOKIE);
+    let client = client_of(htmx::app(xsrf, comments.clone(), sessions)).await;
+    (client, comments)
 }
 
 /// The token in `<body hx-headers:inherited='{"X-XSRF-Token": "…"}'>`.
@@ -40,7 +39,7 @@ fn body_token(html: &str) -> String {
 
 #[actix_web::test]
 async fn the_page_carries_the_token_for_htmx_4_and_serves_htmx() {
-    let (client, _) = htmx_app!();
+    let (client, _) = htmx_app().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!body_token(&page.body).is_empty());
@@ -65,7 +64,7 @@ async fn the_page_carries_the_token_for_htmx_4_and_serves_htmx() {
 
 #[actix_web::test]
 async fn an_htmx_post_with_the_header_is_stored_and_answered_with_its_item() {
-    let (client, comments) = htmx_app!();
+    let (client, comments) = htmx_app().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = body_token(&page.body);
     let r = client
@@ -85,7 +84,7 @@ async fn an_htmx_post_with_the_header_is_stored_and_answered_with_its_item() {
 
 #[actix_web::test]
 async fn an_htmx_post_without_the_header_is_refused_and_not_stored() {
-    let (client, comments) = htmx_app!();
+    let (client, comments) = htmx_app().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = body_token(&page.body);
     // What the htmx 2 spelling on htmx 4 sends: no header at all.

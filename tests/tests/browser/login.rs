@@ -156,6 +156,7 @@ async fn sign_in_and_stale_tokens(c: &Client, app: &ExampleServer, profiles: &Pr
 
 #[actix_web::test]
 async fn browser_login_csrf_and_pre_login_tokens_are_refused() {
+    let _one = crate::ONE_BROWSER.lock().await;
     let (chromium, driver_bin) = browser_binaries();
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("browser-login-{}", std::process::id()));

@@ -4,10 +4,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::test::{self, TestRequest};
-use actix_web::{App, HttpRequest, HttpResponse, web};
+use actix_web::test::TestRequest;
+use actix_web::{HttpRequest, HttpResponse, web};
 use xsrf_actix::{ValidXsrf, Xsrf};
-use xsrf_tests::fixture::{Client, Log, builder, clock, post, session_middleware};
+use xsrf_tests::fixture::{Log, builder, clock, post, start_with};
 
 async fn webhook(name: web::Path<String>, body: String, log: web::Data<Log>) -> HttpResponse {
     log.push(format!("webhook:{name}:{body}"));
@@ -53,27 +53,18 @@ fn xsrf() -> Xsrf {
         .expect("settings")
 }
 
-macro_rules! app {
-    ($log:expr) => {
-        test::init_service(
-            App::new()
-                .app_data(web::Data::new($log.clone()))
-                .wrap(xsrf())
-                .wrap(session_middleware())
-                .route("/token", web::get().to(token))
-                .route("/webhooks/{name}", web::post().to(webhook))
-                .route("/oauth/callback", web::post().to(oauth))
-                .route("/oauth/callback", web::put().to(oauth))
-                .service(
-                    web::resource("/only/{foo}")
-                        .name("only")
-                        .route(web::post().to(only)),
-                )
-                .route("/guarded/{x}", web::post().to(guarded))
-                .default_service(web::to(protected)),
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/token", web::get().to(token))
+        .route("/webhooks/{name}", web::post().to(webhook))
+        .route("/oauth/callback", web::post().to(oauth))
+        .route("/oauth/callback", web::put().to(oauth))
+        .service(
+            web::resource("/only/{foo}")
+                .name("only")
+                .route(web::post().to(only)),
         )
-        .await
-    };
+        .route("/guarded/{x}", web::post().to(guarded))
+        .default_service(web::to(protected));
 }
 
 /// What an attacker's page sends: a cross-site post with the victim's
@@ -91,8 +82,7 @@ fn forged(method: &str, path: &str) -> TestRequest {
 #[actix_web::test]
 async fn o13_real_exempt_prefix_accepts_foreign_posts() {
     let log = Log::default();
-    let app = app!(log);
-    let client = Client::new(&app);
+    let client = start_with(xsrf(), &log, routes).await;
     // A webhook: another origin, no token, no cookie.
     let r = client.send(forged("POST", "/webhooks/stripe")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -120,8 +110,7 @@ async fn o13_real_exempt_prefix_accepts_foreign_posts() {
 #[actix_web::test]
 async fn o13_path_tricks_land_on_protected_routes_and_are_refused() {
     let log = Log::default();
-    let app = app!(log);
-    let client = Client::new(&app);
+    let client = start_with(xsrf(), &log, routes).await;
     let tricks = [
         "/webhooks/../admin",
         "/webhooks/./x",
@@ -169,8 +158,7 @@ async fn o13_protected_routes_still_work_with_a_token() {
     // The refusals above are the policy, not a broken app: the same
     // protected route accepts a same-origin post with a token.
     let log = Log::default();
-    let app = app!(log);
-    let client = Client::new(&app);
+    let client = start_with(xsrf(), &log, routes).await;
     let t = client.send(TestRequest::get().uri("/token")).await.body;
     let r = client
         .send(post("/admin").insert_header(("x-xsrf-token", t)))
@@ -182,8 +170,7 @@ async fn o13_protected_routes_still_work_with_a_token() {
 #[actix_web::test]
 async fn o13_exempt_route_whose_handler_requires_a_token_is_a_500() {
     let log = Log::default();
-    let app = app!(log);
-    let client = Client::new(&app);
+    let client = start_with(xsrf(), &log, routes).await;
     let t = client.send(TestRequest::get().uri("/token")).await.body;
     // Even a same-origin post with a valid token: the configuration says
     // two things at once, and the handler must not run.

@@ -10,14 +10,14 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::test::{self, TestRequest};
-use actix_web::{App, FromRequest, HttpRequest, HttpResponse, Responder, post, web};
+use actix_web::test::TestRequest;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder, post, web};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use xsrf_actix::core::store::{KeyDigest, StoredKey, Taken};
 use xsrf_actix::{CreateOptions, KeyStore, MemoryStore, Redeemed, Xsrf, XsrfError, handle_token};
 use xsrf_core::StoreFuture;
-use xsrf_tests::fixture::{Client, Log, builder, clock, form_post, post, session_middleware};
+use xsrf_tests::fixture::{AppService, Client, Log, builder, clock, form_post, post, start_with};
 
 /// An extractor with a side effect in `from_request` itself: it records
 /// that it ran before anything is polled.
@@ -118,32 +118,17 @@ impl KeyStore for Slow {
     }
 }
 
-async fn client(
-    store: Option<Slow>,
-) -> (
-    Client<
-        impl actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-            Error = actix_web::Error,
-        >,
-    >,
-    Log,
-) {
+async fn client(store: Option<Slow>) -> (Client<impl AppService>, Log) {
     let log = Log::default();
     let mut b = builder(&clock());
     if let Some(store) = store {
         b = b.one_time_store(store);
     }
     let xsrf = b.build().expect("xsrf");
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::new(log.clone()))
-            // The handler's own limits: a body over them would be 413.
-            .app_data(web::FormConfig::default().limit(1024))
+    let client = start_with(xsrf, &log, |cfg| {
+        // The handler's own limits: a body over them would be 413.
+        cfg.app_data(web::FormConfig::default().limit(1024))
             .app_data(web::JsonConfig::default().limit(1024))
-            .wrap(xsrf)
-            .wrap(session_middleware())
             .service(json)
             .service(form)
             .service(pay)
@@ -153,10 +138,10 @@ async fn client(
                 web::get().to(|req: HttpRequest, xsrf: Xsrf| async move {
                     xsrf.issue(&req, None).map(|t| t.into_string())
                 }),
-            ),
-    )
+            );
+    })
     .await;
-    (Client::new(app), log)
+    (client, log)
 }
 
 fn json_post(path: &str, body: &str) -> TestRequest {

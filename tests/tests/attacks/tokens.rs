@@ -11,24 +11,9 @@ use time::Duration;
 use xsrf_actix::{KeyRing, Source};
 use xsrf_tests::fixture::*;
 
-async fn setup() -> (
-    Client<
-        impl actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-            Error = actix_web::Error,
-        >,
-    >,
-    Log,
-) {
-    let log = Log::default();
-    let xsrf = builder(&clock()).build().expect("xsrf");
-    (Client::new(service(xsrf, log.clone()).await), log)
-}
-
 #[actix_web::test]
 async fn t1_unsafe_methods_without_token_are_refused() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     c.token().await; // a session exists; only the token is missing
     for method in ["POST", "PUT", "PATCH", "DELETE"] {
         let req = same_origin(
@@ -47,7 +32,7 @@ async fn t1_unsafe_methods_without_token_are_refused() {
 
 #[actix_web::test]
 async fn t2_empty_and_whitespace_tokens_are_refused() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     c.token().await;
     for bad in ["", " ", "   \t"] {
         let r = c
@@ -68,7 +53,7 @@ async fn t2_empty_and_whitespace_tokens_are_refused() {
 
 #[actix_web::test]
 async fn t3_malformed_tokens_are_refused_without_panic() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let good = c.token().await;
     let mut unknown_version = URL_SAFE_NO_PAD.decode(&good).expect("b64");
     unknown_version[0] = 9;
@@ -105,7 +90,7 @@ async fn t3_malformed_tokens_are_refused_without_panic() {
 
 #[actix_web::test]
 async fn t4_one_flipped_bit_in_mac_nonce_or_time_is_refused() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let good = c.token().await;
     let raw = URL_SAFE_NO_PAD.decode(&good).expect("b64");
     // time: bytes 5..13, nonce: 13..29, mac: 29..61
@@ -174,7 +159,7 @@ async fn t5_token_of_other_session_or_user_is_refused() {
 
 #[actix_web::test]
 async fn t6_token_for_another_action_is_refused() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let other = c.token_for("post-comment").await;
     let plain = c.token().await;
     for t in [&other, &plain] {
@@ -278,7 +263,7 @@ async fn t8_t9_retired_keys_are_refused_and_fallback_keys_accepted() {
 
 #[actix_web::test]
 async fn t10_token_in_header_form_or_multipart_is_accepted_and_body_is_intact() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t = c.token().await;
     // Header, JSON body.
     let r = c
@@ -327,7 +312,7 @@ async fn t10_token_in_header_form_or_multipart_is_accepted_and_body_is_intact() 
 
 #[actix_web::test]
 async fn t11_header_and_form_disagreeing_is_refused() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let good = c.token().await;
     let other = c.token().await; // valid too, but different
     let r = c
@@ -364,7 +349,7 @@ async fn t11_header_and_form_disagreeing_is_refused() {
 
 #[actix_web::test]
 async fn t12_token_only_in_query_string_is_refused() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t = c.token().await;
     let r = c
         .send(form_post(&format!("/comments?xsrf_token={t}"), "body=x"))
@@ -376,7 +361,7 @@ async fn t12_token_only_in_query_string_is_refused() {
 
 #[actix_web::test]
 async fn t13_session_cookie_removed_or_tampered_is_refused() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t = c.token().await;
     let jar = c.cookies();
     c.set_cookies(Default::default());
@@ -455,7 +440,7 @@ async fn t14_double_submit_cookie_and_field_from_two_sessions_are_refused() {
 
 #[actix_web::test]
 async fn t15_oversized_truncated_or_odd_bodies_are_refused_with_a_reason() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t = c.token().await;
     // Token after 100 KiB of padding: past the 64 KiB scan limit.
     let big = format!("pad={}&xsrf_token={t}&body=x", "p".repeat(100 * 1024));
@@ -504,7 +489,7 @@ async fn t15_oversized_truncated_or_odd_bodies_are_refused_with_a_reason() {
 
 #[actix_web::test]
 async fn t16_token_from_before_login_rotation_is_refused() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let before = c.token().await;
     let r = c
         .send(post("/login").insert_header(("x-xsrf-token", before.as_str())))
@@ -532,7 +517,7 @@ async fn t16_token_from_before_login_rotation_is_refused() {
 
 #[actix_web::test]
 async fn header_only_check_ignores_the_form_field() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t = c.token().await;
     let r = c
         .send(form_post("/header-only", &format!("xsrf_token={t}")))

@@ -12,7 +12,7 @@ use xsrf_actix::RedisStore;
 use xsrf_actix::{
     Check, CreateOptions, Deferred, OneTimeSession, Xsrf, XsrfBuilder, XsrfError, XsrfToken,
 };
-use xsrf_tests::fixture::{Client, Log, builder, clock, form_post, post, session_middleware};
+use xsrf_tests::fixture::{AppService, Client, Log, builder, clock, form_post, post, start_with};
 use xsrf_tests::redis_server::RedisServer;
 
 #[derive(Deserialize)]
@@ -129,35 +129,20 @@ fn refusal(err: &XsrfError, req: &HttpRequest) -> HttpResponse {
     }
 }
 
-async fn app(
-    b: XsrfBuilder,
-    log: Log,
-) -> Client<
-    impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-    >,
-> {
+async fn app(b: XsrfBuilder, log: Log) -> Client<impl AppService> {
     let xsrf = b.build().expect("xsrf");
-    Client::new(
-        test::init_service(
-            App::new()
-                .app_data(web::Data::new(log))
-                .wrap(xsrf)
-                .wrap(session_middleware())
-                .route("/token", web::get().to(token))
-                .route("/items/{id}", web::get().to(item))
-                .route("/items/{id}/delete", web::post().to(delete_item))
-                .route("/comments", web::post().to(comment))
-                .route("/key", web::get().to(new_key))
-                .route("/handle", web::get().to(handle))
-                .route("/admin/clear", web::post().to(admin_clear))
-                .route("/redeem-for", web::post().to(redeem_for))
-                .route("/redeem", web::post().to(redeem_own)),
-        )
-        .await,
-    )
+    start_with(xsrf, &log, |cfg| {
+        cfg.route("/token", web::get().to(token))
+            .route("/items/{id}", web::get().to(item))
+            .route("/items/{id}/delete", web::post().to(delete_item))
+            .route("/comments", web::post().to(comment))
+            .route("/key", web::get().to(new_key))
+            .route("/handle", web::get().to(handle))
+            .route("/admin/clear", web::post().to(admin_clear))
+            .route("/redeem-for", web::post().to(redeem_for))
+            .route("/redeem", web::post().to(redeem_own));
+    })
+    .await
 }
 
 /// The token in a hidden input's value.
@@ -266,18 +251,13 @@ async fn error_handler_answers_json_or_html_by_the_request() {
 }
 
 /// One client, two browsers: swaps cookie jars.
-async fn as_browser<S, B, F, R>(
+async fn as_browser<S, F, R>(
     c: &Client<S>,
     jar: &mut std::collections::BTreeMap<String, String>,
     f: F,
 ) -> R
 where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
+    S: AppService,
     F: AsyncFnOnce(&Client<S>) -> R,
 {
     let mine = c.cookies();

@@ -8,11 +8,12 @@
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
-use actix_web::test::{self, TestRequest};
-use actix_web::{App, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use time::Duration;
-use xsrf_actix::{CreateOptions, MemoryStore, ValidXsrf, Xsrf, XsrfError};
+use xsrf_actix::{CreateOptions, ManualClock, MemoryStore, ValidXsrf, Xsrf, XsrfError};
 use xsrf_tests::fixture::*;
+
+use super::use_key;
 
 /// An e-mailed link for anyone who asks: an unbound key.
 async fn reset_link(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
@@ -22,53 +23,42 @@ async fn reset_link(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, Xsrf
     Ok(HttpResponse::Ok().body(key.into_string()))
 }
 
-macro_rules! app {
-    ($clock:expr, $store:expr) => {{
-        let log = Log::default();
-        let xsrf = builder(&$clock)
-            .one_time_store(Arc::clone(&$store))
-            .build()
-            .expect("xsrf");
-        let svc = test::init_service(
-            App::new()
-                .app_data(web::Data::new(log.clone()))
-                .wrap(xsrf)
-                .wrap(session_middleware())
-                .configure(routes)
-                .route("/reset-link", web::post().to(reset_link)),
-        )
-        .await;
-        (Client::new(svc), log)
-    }};
+/// The fixture app with `store` for its one-time keys, and a route for
+/// reset links.
+async fn app(clock: &ManualClock, store: &Arc<MemoryStore>) -> (Client<impl AppService>, Log) {
+    let log = Log::default();
+    let xsrf = builder(clock)
+        .one_time_store(Arc::clone(store))
+        .build()
+        .expect("xsrf");
+    let client = start_with(xsrf, &log, |cfg| {
+        routes(cfg);
+        cfg.route("/reset-link", web::post().to(reset_link));
+    })
+    .await;
+    (client, log)
 }
 
 /// POSTs `path` with a fresh token of the client's session.
-macro_rules! create {
-    ($c:expr, $path:expr) => {{
-        let t = $c.token().await;
-        $c.send(post($path).insert_header(("x-xsrf-token", t)))
-            .await
-    }};
-}
-
-fn use_key(key: &str) -> TestRequest {
-    post("/one-time/use").insert_header(("x-xsrf-token", key))
+async fn create(c: &Client<impl AppService>, path: &str) -> Resp {
+    let t = c.token().await;
+    c.send(post(path).insert_header(("x-xsrf-token", t))).await
 }
 
 #[actix_web::test]
 async fn k8_one_session_creating_ten_times_its_quota_keeps_only_its_newest() {
     let clock = clock();
     let store = Arc::new(MemoryStore::with_capacity(10_000).with_session_quota(8));
-    let (c, log) = app!(clock, store);
+    let (c, log) = app(&clock, &store).await;
     // A legitimate user with a key of her own.
-    let r = create!(c, "/one-time");
+    let r = create(&c, "/one-time").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let (alice, alices_key) = (c.cookies(), r.body);
 
     c.set_cookies(Default::default());
     let mut keys = Vec::new();
     for _ in 0..80 {
-        let r = create!(c, "/one-time");
+        let r = create(&c, "/one-time").await;
         // Over its quota a session still gets keys: it recycles its own.
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         keys.push(r.body);
@@ -89,7 +79,7 @@ async fn k8_one_session_creating_ten_times_its_quota_keeps_only_its_newest() {
     // Alice's key was never touched, and she still gets new ones.
     c.set_cookies(alice);
     assert_eq!(c.send(use_key(&alices_key)).await.status, StatusCode::OK);
-    let r = create!(c, "/one-time");
+    let r = create(&c, "/one-time").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(c.send(use_key(&r.body)).await.status, StatusCode::OK);
     assert_eq!(log.entries().len(), 10);
@@ -100,15 +90,15 @@ async fn k8_ten_thousand_fresh_sessions_do_not_evict_a_legitimate_users_key() {
     const CAPACITY: usize = 4_000;
     let clock = clock();
     let store = Arc::new(MemoryStore::with_capacity(CAPACITY).with_session_quota(4));
-    let (c, log) = app!(clock, store);
-    let r = create!(c, "/one-time");
+    let (c, log) = app(&clock, &store).await;
+    let r = create(&c, "/one-time").await;
     assert_eq!(r.status, StatusCode::OK);
     let (alice, alices_key) = (c.cookies(), r.body);
 
     let (mut created, mut full) = (0usize, 0usize);
     for _ in 0..10_000 {
         c.set_cookies(Default::default());
-        let r = create!(c, "/one-time");
+        let r = create(&c, "/one-time").await;
         match r.status {
             StatusCode::OK => created += 1,
             StatusCode::SERVICE_UNAVAILABLE => {
@@ -137,12 +127,12 @@ async fn k8_ten_thousand_fresh_sessions_do_not_evict_a_legitimate_users_key() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(log.entries(), ["one-time:payload"]);
     // Using her key made room: she gets a new one at once.
-    assert_eq!(create!(c, "/one-time").status, StatusCode::OK);
+    assert_eq!(create(&c, "/one-time").await.status, StatusCode::OK);
 
     // Once the flood's keys expire (10 minutes), everyone gets keys again.
     clock.advance(Duration::minutes(11));
     c.set_cookies(Default::default());
-    assert_eq!(create!(c, "/one-time").status, StatusCode::OK);
+    assert_eq!(create(&c, "/one-time").await.status, StatusCode::OK);
     assert!(store.len() <= 2, "{}", store.len());
 }
 
@@ -181,12 +171,12 @@ async fn k8_unbound_keys_are_limited_apart_from_bound_ones_and_expired_go_first(
             .with_session_quota(4)
             .with_unbound_capacity(50),
     );
-    let (c, log) = app!(clock, store);
+    let (c, log) = app(&clock, &store).await;
     let mut links = Vec::new();
     let mut refused = 0;
     for _ in 0..60 {
         c.set_cookies(Default::default());
-        let r = create!(c, "/reset-link");
+        let r = create(&c, "/reset-link").await;
         match r.status {
             StatusCode::OK => links.push(r.body),
             StatusCode::SERVICE_UNAVAILABLE => {
@@ -207,7 +197,7 @@ async fn k8_unbound_keys_are_limited_apart_from_bound_ones_and_expired_go_first(
     assert!(text.contains("keys=\"unbound\""), "{text}");
     assert_eq!(store.len(), 50);
     // Session-bound keys have their own room.
-    let r = create!(c, "/one-time");
+    let r = create(&c, "/one-time").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(store.len(), 51);
     // The links already sent still work: refusing new ones evicted none.
@@ -217,7 +207,7 @@ async fn k8_unbound_keys_are_limited_apart_from_bound_ones_and_expired_go_first(
     // After their 30 minutes, expired links make room first.
     clock.advance(Duration::minutes(31));
     for _ in 0..2 {
-        let r = create!(c, "/reset-link");
+        let r = create(&c, "/reset-link").await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
     assert_eq!(store.len(), 2, "every expired key purged, two new links");

@@ -225,6 +225,7 @@ async fn htmx_attacks_are_refused(c: &Client, app: &ExampleServer, attacker: Soc
 
 #[actix_web::test]
 async fn browser_template_engines_and_htmx() {
+    let _one = crate::ONE_BROWSER.lock().await;
     let started = Instant::now();
     let (chromium, driver_bin) = browser_binaries();
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"))

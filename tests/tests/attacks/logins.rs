@@ -15,7 +15,9 @@ use xsrf_actix::{
     XsrfToken,
 };
 use xsrf_examples::login::{self, Profiles};
-use xsrf_tests::fixture::{Client, Log, SITE, clock, form_post, key_a, post, session_middleware};
+use xsrf_tests::fixture::{
+    AppService, Client, Log, SITE, client_of, clock, form_post, key_a, post, session_middleware,
+};
 use xsrf_tests::redis_server::RedisServer;
 
 fn example_xsrf() -> Xsrf {
@@ -181,51 +183,32 @@ async fn unchecked_logout(req: HttpRequest, id: Identity) -> Result<HttpResponse
     Ok(HttpResponse::Ok().finish())
 }
 
-async fn identity_app(
-    store: Arc<dyn KeyStore>,
-    log: Log,
-) -> Client<
-    impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-    >,
-> {
+async fn identity_app(store: Arc<dyn KeyStore>, log: Log) -> Client<impl AppService> {
     let xsrf = login::configure(xsrf_tests::fixture::builder(&clock()).one_time_store(store))
         .build()
         .expect("settings");
-    Client::new(
-        test::init_service(
-            App::new()
-                .app_data(web::Data::new(log))
-                .wrap(IdentityMiddleware::default())
-                .wrap(xsrf)
-                .wrap(session_middleware())
-                .route("/token", web::get().to(token))
-                .route("/login", web::post().to(sign_in))
-                .route("/key", web::post().to(create_key))
-                .route("/use", web::post().to(use_key))
-                .route("/logout-then-rotate", web::post().to(logout_then_rotate))
-                .route("/rotate-then-logout", web::post().to(rotate_then_logout))
-                .route("/unchecked-logout", web::post().to(unchecked_logout)),
-        )
-        .await,
+    client_of(
+        App::new()
+            .app_data(web::Data::new(log))
+            .wrap(IdentityMiddleware::default())
+            .wrap(xsrf)
+            .wrap(session_middleware())
+            .route("/token", web::get().to(token))
+            .route("/login", web::post().to(sign_in))
+            .route("/key", web::post().to(create_key))
+            .route("/use", web::post().to(use_key))
+            .route("/logout-then-rotate", web::post().to(logout_then_rotate))
+            .route("/rotate-then-logout", web::post().to(rotate_then_logout))
+            .route("/unchecked-logout", web::post().to(unchecked_logout)),
     )
+    .await
 }
 
 /// Signs in, creates a session-bound key; returns it and the cookies of
 /// the signed-in session (a stolen cookie, or the browser's old copy).
-async fn signed_in_with_a_key<S, B>(
-    c: &Client<S>,
-) -> (String, std::collections::BTreeMap<String, String>)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn signed_in_with_a_key(
+    c: &Client<impl AppService>,
+) -> (String, std::collections::BTreeMap<String, String>) {
     let t = c.send(TestRequest::get().uri("/token")).await.body;
     let r = c
         .send(post("/login").insert_header(("X-XSRF-Token", t)))
@@ -338,15 +321,7 @@ async fn whoami(req: HttpRequest, _: ValidXsrf) -> HttpResponse {
 /// Signs in, checks the token is bound to the user, binds a key, signs out
 /// (purge first), and replays the old cookie with the key; `Err` says
 /// which step failed.
-async fn full_login_cycle<S, B>(c: &Client<S>, memory: &MemoryStore) -> Result<(), String>
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn full_login_cycle(c: &Client<impl AppService>, memory: &MemoryStore) -> Result<(), String> {
     let step = |what: &str, r: &xsrf_tests::fixture::Resp, want: StatusCode| {
         if r.status == want {
             Ok(())

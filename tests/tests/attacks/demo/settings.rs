@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::test::{self, TestRequest};
+use actix_web::test::TestRequest;
 use actix_web::{cookie, web};
 use xsrf_actix::{SigningKey, Xsrf};
 use xsrf_examples::forms::{self, Comments};
-use xsrf_tests::fixture::Client;
+use xsrf_tests::fixture::{AppService, Client, client_of};
 
 const SITE: &str = "http://127.0.0.1:8080";
 
@@ -30,14 +30,13 @@ fn xsrf(env: &[(&str, &str)]) -> Result<Xsrf, String> {
         .map_err(|e| e.to_string())
 }
 
-macro_rules! demo {
-    ($env:expr) => {{
-        let xsrf = xsrf($env).expect("settings");
-        let comments = web::Data::new(Comments::default());
-        let sessions = forms::cookie_sessions(&xsrf, cookie::Key::from(&[0x17; 64]));
-        let svc = test::init_service(forms::app(xsrf, comments.clone(), sessions)).await;
-        (Client::new(svc), comments)
-    }};
+/// A client of the demo configured from `env`, and the demo's comments.
+async fn demo(env: &[(&str, &str)]) -> (Client<impl AppService>, web::Data<Comments>) {
+    let xsrf = xsrf(env).expect("settings");
+    let comments = web::Data::new(Comments::default());
+    let sessions = forms::cookie_sessions(&xsrf, cookie::Key::from(&[0x17; 64]));
+    let client = client_of(forms::app(xsrf, comments.clone(), sessions)).await;
+    (client, comments)
 }
 
 /// A webhook as a provider sends it: no cookie, no token; here with a
@@ -50,22 +49,14 @@ fn hook(path: &str, body: &str) -> TestRequest {
         .set_payload(body.to_owned())
 }
 
-async fn listed<S, B>(client: &Client<S>) -> Vec<String>
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn listed(client: &Client<impl AppService>) -> Vec<String> {
     let r = client.send(TestRequest::get().uri("/api/comments")).await;
     serde_json::from_str(&r.body).expect("JSON list")
 }
 
 #[actix_web::test]
 async fn webhook_is_exempt_only_when_xsrf_exempt_says_so() {
-    let (client, comments) = demo!(&[("XSRF_EXEMPT", "POST /webhooks/, /health")]);
+    let (client, comments) = demo(&[("XSRF_EXEMPT", "POST /webhooks/, /health")]).await;
     let r = client.send(hook("/webhooks/stripe", r#"{"paid":1}"#)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(listed(&client).await, [r#"{"paid":1}"#]);
@@ -75,7 +66,7 @@ async fn webhook_is_exempt_only_when_xsrf_exempt_says_so() {
     assert_eq!(comments.all(), [r#"{"paid":1}"#]);
 
     // Without the setting, the same webhook is a forged post.
-    let (client, comments) = demo!(&[]);
+    let (client, comments) = demo(&[]).await;
     let r = client.send(hook("/webhooks/stripe", "forged")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     // Even with no Origin at all (a non-browser client): a token is needed.
@@ -102,10 +93,11 @@ async fn webhook_is_exempt_only_when_xsrf_exempt_says_so() {
 
 #[actix_web::test]
 async fn trusted_origins_accept_wildcards() {
-    let (client, comments) = demo!(&[(
+    let (client, comments) = demo(&[(
         "XSRF_TRUSTED_ORIGINS",
         " https://*.example.com , https://partner.example ",
-    )]);
+    )])
+    .await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = page.header("x-xsrf-token").expect("token").to_owned();
     let from = |origin: &str, body: &str| {
@@ -138,11 +130,11 @@ async fn send_cookie_and_cookie_storage() {
             .filter_map(|c| c.split_once('=').map(|(n, _)| n.to_owned()))
             .collect()
     };
-    let (client, _) = demo!(&[]);
+    let (client, _) = demo(&[]).await;
     let r = client.send(TestRequest::get().uri("/")).await;
     assert_eq!(cookie_names(&r), ["id"]);
 
-    let (client, comments) = demo!(&[("XSRF_SEND_COOKIE", "1"), ("XSRF_STORAGE", "cookie")]);
+    let (client, comments) = demo(&[("XSRF_SEND_COOKIE", "1"), ("XSRF_STORAGE", "cookie")]).await;
     let r = client.send(TestRequest::get().uri("/")).await;
     let mut names = cookie_names(&r);
     names.sort();
@@ -160,7 +152,7 @@ async fn send_cookie_and_cookie_storage() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(comments.all(), ["cookie mode"]);
 
-    let (client, _) = demo!(&[("XSRF_SEND_COOKIE", "0"), ("XSRF_STORAGE", "session")]);
+    let (client, _) = demo(&[("XSRF_SEND_COOKIE", "0"), ("XSRF_STORAGE", "session")]).await;
     let r = client.send(TestRequest::get().uri("/")).await;
     assert_eq!(cookie_names(&r), ["id"]);
 }

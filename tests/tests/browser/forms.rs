@@ -308,6 +308,7 @@ async fn spa_posts_through_its_script(c: &Client, spa: &ExampleServer) {
 
 #[actix_web::test]
 async fn browser_end_to_end() {
+    let _one = crate::ONE_BROWSER.lock().await;
     let started = Instant::now();
     let (chromium, driver_bin) = browser_binaries();
     let scratch =

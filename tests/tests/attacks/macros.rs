@@ -3,8 +3,8 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::test::{self, TestRequest};
-use actix_web::{App, HttpResponse, Responder, get, post, web};
+use actix_web::test::TestRequest;
+use actix_web::{HttpResponse, Responder, get, post, web};
 use futures_util::StreamExt as _;
 use xsrf_actix::{handle_token, send_token};
 use xsrf_tests::fixture::*;
@@ -80,31 +80,26 @@ async fn parse_number(
     Ok(n.to_string())
 }
 
-macro_rules! app {
-    () => {{
-        let log = Log::default();
-        let xsrf = builder(&clock()).build().expect("xsrf");
-        let svc = test::init_service(
-            App::new()
-                .app_data(web::Data::new(log.clone()))
-                .wrap(xsrf)
-                .wrap(session_middleware())
-                .service(page)
-                .service(delete_page)
-                .service(comment)
-                .service(delete)
-                .service(web::resource("/header-only").route(web::post().to(header_only)))
-                .route("/upload", web::post().to(upload))
-                .route("/number", web::post().to(parse_number)),
-        )
-        .await;
-        (Client::new(svc), log)
-    }};
+/// The macro-annotated handlers behind the middleware, and the log.
+async fn app() -> (Client<impl AppService>, Log) {
+    let log = Log::default();
+    let xsrf = builder(&clock()).build().expect("xsrf");
+    let client = start_with(xsrf, &log, |cfg| {
+        cfg.service(page)
+            .service(delete_page)
+            .service(comment)
+            .service(delete)
+            .service(web::resource("/header-only").route(web::post().to(header_only)))
+            .route("/upload", web::post().to(upload))
+            .route("/number", web::post().to(parse_number));
+    })
+    .await;
+    (client, log)
 }
 
 #[actix_web::test]
 async fn send_token_puts_a_token_in_the_header() {
-    let (c, _) = app!();
+    let (c, _) = app().await;
     let r = c.send(TestRequest::get().uri("/page")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body, "page");
@@ -116,7 +111,7 @@ async fn send_token_puts_a_token_in_the_header() {
 
 #[actix_web::test]
 async fn handle_token_accepts_valid_and_refuses_missing_or_wrong_tokens() {
-    let (c, log) = app!();
+    let (c, log) = app().await;
     let t = c
         .send(TestRequest::get().uri("/page"))
         .await
@@ -139,7 +134,7 @@ async fn handle_token_accepts_valid_and_refuses_missing_or_wrong_tokens() {
 
 #[actix_web::test]
 async fn handle_token_action_needs_a_token_for_that_action() {
-    let (c, log) = app!();
+    let (c, log) = app().await;
     let plain = c
         .send(TestRequest::get().uri("/page"))
         .await
@@ -166,7 +161,7 @@ async fn handle_token_action_needs_a_token_for_that_action() {
 
 #[actix_web::test]
 async fn handle_token_source_and_resource_registration() {
-    let (c, log) = app!();
+    let (c, log) = app().await;
     let t = c.token_via("/page").await;
     let r = c
         .send(form_post("/header-only", &format!("xsrf_token={t}")))
@@ -181,7 +176,7 @@ async fn handle_token_source_and_resource_registration() {
 
 #[actix_web::test]
 async fn handle_token_keeps_multipart_and_question_mark_working() {
-    let (c, log) = app!();
+    let (c, log) = app().await;
     let t = c.token_via("/page").await;
     let file = vec![7u8; 200 * 1024];
     let body = multipart_body("XX", &[("xsrf_token", t.as_bytes()), ("file", &file)]);

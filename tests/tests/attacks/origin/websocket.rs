@@ -9,6 +9,7 @@ use actix_web::{cookie, web};
 use xsrf_actix::{SigningKey, Xsrf, XsrfBuilder};
 use xsrf_examples::chat::{self, Accepted};
 use xsrf_examples::forms;
+use xsrf_tests::fixture::AppService;
 
 fn builder(site: &str) -> XsrfBuilder {
     Xsrf::builder()
@@ -16,14 +17,14 @@ fn builder(site: &str) -> XsrfBuilder {
         .site_origin(site)
 }
 
-macro_rules! chat {
-    ($xsrf:expr) => {{
-        let xsrf = $xsrf;
-        let accepted = web::Data::new(Accepted::default());
-        let sessions = forms::cookie_sessions(&xsrf, cookie::Key::from(&[0x17; 64]));
-        let svc = test::init_service(chat::app(xsrf, accepted.clone(), sessions)).await;
-        (svc, accepted)
-    }};
+/// The chat example protected by `xsrf`, as a test service, and its count
+/// of accepted sockets. (Raw service calls, not a `Client`: the body of a
+/// 101 never ends.)
+async fn chat(xsrf: Xsrf) -> (impl AppService, web::Data<Accepted>) {
+    let accepted = web::Data::new(Accepted::default());
+    let sessions = forms::cookie_sessions(&xsrf, cookie::Key::from(&[0x17; 64]));
+    let svc = test::init_service(chat::app(xsrf, accepted.clone(), sessions)).await;
+    (svc, accepted)
 }
 
 /// A handshake as a browser sends it, plus `extra` headers.
@@ -43,7 +44,7 @@ fn handshake(extra: &[(&str, &str)]) -> TestRequest {
 
 #[actix_web::test]
 async fn o14_foreign_websocket_handshakes_are_refused_before_the_upgrade() {
-    let (app, accepted) = chat!(builder("http://127.0.0.1:8080").build().expect("settings"));
+    let (app, accepted) = chat(builder("http://127.0.0.1:8080").build().expect("settings")).await;
     let refused: &[&[(&str, &str)]] = &[
         &[("origin", "http://127.0.0.1:9999")],
         &[("origin", "http://localhost:8080")],
@@ -93,12 +94,13 @@ async fn o14_foreign_websocket_handshakes_are_refused_before_the_upgrade() {
 
 #[actix_web::test]
 async fn o14_https_site_needs_an_origin_on_handshakes_as_on_posts() {
-    let (app, accepted) = chat!(
+    let (app, accepted) = chat(
         builder("https://chat.example")
             .trusted_origin("https://*.chat.example")
             .build()
-            .expect("settings")
-    );
+            .expect("settings"),
+    )
+    .await;
     let res = test::call_service(&app, handshake(&[]).to_request()).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(accepted.count(), 0);
@@ -113,7 +115,7 @@ async fn o14_https_site_needs_an_origin_on_handshakes_as_on_posts() {
 async fn o14_plain_gets_and_the_switch_off() {
     // A plain GET of another origin is never blocked (row O12), only
     // handshakes are.
-    let (app, accepted) = chat!(builder("http://127.0.0.1:8080").build().expect("settings"));
+    let (app, accepted) = chat(builder("http://127.0.0.1:8080").build().expect("settings")).await;
     let page = TestRequest::get()
         .uri("/stats")
         .insert_header(("origin", "https://evil.example"))
@@ -127,24 +129,26 @@ async fn o14_plain_gets_and_the_switch_off() {
 
     // Turned off, a foreign handshake is upgraded: the check above is what
     // refused it.
-    let (app, accepted) = chat!(
+    let (app, accepted) = chat(
         builder("http://127.0.0.1:8080")
             .websocket_origin_check(false)
             .build()
-            .expect("settings")
-    );
+            .expect("settings"),
+    )
+    .await;
     let evil = handshake(&[("origin", "https://evil.example")]).to_request();
     let res = test::call_service(&app, evil).await;
     assert_eq!(res.status(), StatusCode::SWITCHING_PROTOCOLS);
     assert_eq!(accepted.count(), 1);
 
     // An exemption covers a socket route like any other.
-    let (app, accepted) = chat!(
+    let (app, accepted) = chat(
         builder("http://127.0.0.1:8080")
             .exempt("GET /ws")
             .build()
-            .expect("settings")
-    );
+            .expect("settings"),
+    )
+    .await;
     let evil = handshake(&[("origin", "https://evil.example")]).to_request();
     let res = test::call_service(&app, evil).await;
     assert_eq!(res.status(), StatusCode::SWITCHING_PROTOCOLS);

@@ -171,6 +171,7 @@ async fn hijack_fails(c: &Client, chat: &Chat, attacker: SocketAddr, host: &str)
 
 #[actix_web::test]
 async fn o14_browser_websocket_from_own_page_works_and_from_others_fails() {
+    let _one = crate::ONE_BROWSER.lock().await;
     let (chromium, driver_bin) = browser_binaries();
     let scratch =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("browser-ws-{}", std::process::id()));

@@ -15,8 +15,10 @@ use actix_web::test::{self, TestRequest};
 use actix_web::{cookie, web};
 use xsrf_actix::{SigningKey, Xsrf};
 use xsrf_examples::forms::{self, Comments, MAX_BODY, MAX_COMMENTS};
-use xsrf_tests::fixture::{Client, multipart_body};
+use xsrf_tests::fixture::{AppService, Client, client_of, multipart_body};
 use xsrf_tests::server::{ExampleServer, RawClient, start_example};
+
+mod settings;
 
 const SITE: &str = "http://127.0.0.1:8080";
 
@@ -34,14 +36,11 @@ fn sessions(xsrf: &Xsrf) -> SessionMiddleware<CookieSessionStore> {
 }
 
 /// A client of a fresh demo, and the demo's comments.
-macro_rules! demo {
-    () => {{
-        let xsrf = xsrf();
-        let comments = web::Data::new(Comments::default());
-        let svc =
-            test::init_service(forms::app(xsrf.clone(), comments.clone(), sessions(&xsrf))).await;
-        (Client::new(svc), comments)
-    }};
+async fn demo() -> (Client<impl AppService>, web::Data<Comments>) {
+    let xsrf = xsrf();
+    let comments = web::Data::new(Comments::default());
+    let client = client_of(forms::app(xsrf.clone(), comments.clone(), sessions(&xsrf))).await;
+    (client, comments)
 }
 
 /// The value of the hidden `xsrf_token` field of a page.
@@ -98,7 +97,7 @@ fn form_value(s: &str) -> String {
 
 #[actix_web::test]
 async fn index_sends_the_header_the_hidden_field_and_the_session_cookie() {
-    let (client, _) = demo!();
+    let (client, _) = demo().await;
     let r = client.send(TestRequest::get().uri("/")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(
@@ -124,7 +123,7 @@ async fn index_sends_the_header_the_hidden_field_and_the_session_cookie() {
 
 #[actix_web::test]
 async fn urlencoded_post_with_the_token_is_stored_and_redirected() {
-    let (client, comments) = demo!();
+    let (client, comments) = demo().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = hidden_token(&page.body);
     let r = client
@@ -149,7 +148,7 @@ async fn urlencoded_post_with_the_token_is_stored_and_redirected() {
 
 #[actix_web::test]
 async fn the_header_token_works_for_forms_too() {
-    let (client, comments) = demo!();
+    let (client, comments) = demo().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = page.header("x-xsrf-token").expect("header").to_owned();
     let r = client
@@ -161,7 +160,7 @@ async fn the_header_token_works_for_forms_too() {
 
 #[actix_web::test]
 async fn multipart_post_with_the_token_is_stored_and_redirected() {
-    let (client, comments) = demo!();
+    let (client, comments) = demo().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = hidden_token(&page.body);
     let r = client
@@ -180,7 +179,7 @@ async fn multipart_post_with_the_token_is_stored_and_redirected() {
 
 #[actix_web::test]
 async fn posts_without_a_valid_token_are_refused_and_store_nothing() {
-    let (client, comments) = demo!();
+    let (client, comments) = demo().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = hidden_token(&page.body);
     let mut tampered = token.clone().into_bytes();
@@ -241,7 +240,7 @@ async fn posts_without_a_valid_token_are_refused_and_store_nothing() {
     }
 
     // Another visitor's token (another session) is no good either.
-    let (other, _) = demo!();
+    let (other, _) = demo().await;
     let theirs = hidden_token(&other.send(TestRequest::get().uri("/")).await.body);
     let r = client
         .send(urlencoded(
@@ -266,7 +265,7 @@ async fn posts_without_a_valid_token_are_refused_and_store_nothing() {
 
 #[actix_web::test]
 async fn json_api_needs_the_token_header() {
-    let (client, comments) = demo!();
+    let (client, comments) = demo().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = page.header("x-xsrf-token").expect("header").to_owned();
 
@@ -299,7 +298,7 @@ async fn json_api_needs_the_token_header() {
 
 #[actix_web::test]
 async fn api_lists_comments_oldest_first() {
-    let (client, comments) = demo!();
+    let (client, comments) = demo().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = page.header("x-xsrf-token").expect("header").to_owned();
     let empty = client.send(TestRequest::get().uri("/api/comments")).await;
@@ -329,7 +328,7 @@ async fn api_lists_comments_oldest_first() {
 
 #[actix_web::test]
 async fn reset_link_works_once() {
-    let (client, _) = demo!();
+    let (client, _) = demo().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = hidden_token(&page.body);
 
@@ -391,7 +390,7 @@ async fn reset_link_is_not_bound_to_the_session() {
 
 #[actix_web::test]
 async fn memory_is_bounded() {
-    let (client, comments) = demo!();
+    let (client, comments) = demo().await;
     let page = client.send(TestRequest::get().uri("/")).await;
     let token = hidden_token(&page.body);
     let long = "x".repeat(MAX_BODY + 1);

@@ -9,15 +9,9 @@ use xsrf_actix::{Rejection, ValidXsrf, XsrfError};
 use xsrf_tests::fixture::*;
 
 /// The fixture routes with session-less cookie storage: no SessionMiddleware.
-async fn cookie_storage_app(
-    log: &Log,
-) -> impl actix_web::dev::Service<
-    actix_http::Request,
-    Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-    Error = actix_web::Error,
-> {
+async fn cookie_storage_app(log: &Log) -> Client<impl AppService> {
     let xsrf = builder(&clock()).cookie_storage().build().expect("xsrf");
-    test::init_service(
+    client_of(
         App::new()
             .app_data(web::Data::new(log.clone()))
             .wrap(xsrf)
@@ -29,7 +23,7 @@ async fn cookie_storage_app(
 #[actix_web::test]
 async fn cookie_storage_works_without_any_session_middleware() {
     let log = Log::default();
-    let c = Client::new(cookie_storage_app(&log).await);
+    let c = cookie_storage_app(&log).await;
     let t = c.token().await;
     let jar = c.cookies();
     let state = jar.get("xsrf-state").cloned().expect("state cookie");
@@ -67,7 +61,7 @@ async fn cookie_storage_works_without_any_session_middleware() {
 #[actix_web::test]
 async fn rotation_in_cookie_storage_kills_old_tokens() {
     let log = Log::default();
-    let c = Client::new(cookie_storage_app(&log).await);
+    let c = cookie_storage_app(&log).await;
     let before = c.token().await;
     let r = c
         .send(post("/login").insert_header(("x-xsrf-token", before.as_str())))

@@ -7,23 +7,9 @@ use actix_web::test::TestRequest;
 use time::Duration;
 use xsrf_tests::fixture::*;
 
-macro_rules! app {
-    ($clock:expr) => {{
-        let log = Log::default();
-        let xsrf = builder(&$clock).build().expect("xsrf");
-        (service(xsrf, log.clone()).await, log)
-    }};
-}
+mod flood;
 
-async fn create_key<S, B>(c: &Client<S>) -> String
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn create_key(c: &Client<impl AppService>) -> String {
     let t = c.token().await;
     let r = c
         .send(post("/one-time").insert_header(("x-xsrf-token", t)))
@@ -39,8 +25,7 @@ fn use_key(key: &str) -> TestRequest {
 #[actix_web::test]
 async fn k1_key_used_twice_is_accepted_then_refused() {
     let clock = clock();
-    let (svc, log) = app!(clock);
-    let c = Client::new(svc);
+    let (c, log) = start(builder(&clock)).await;
     let key = create_key(&c).await;
     let r = c.send(use_key(&key)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -53,8 +38,7 @@ async fn k1_key_used_twice_is_accepted_then_refused() {
 #[actix_web::test]
 async fn k1_handle_token_one_time_burns_the_key() {
     let clock = clock();
-    let (svc, log) = app!(clock);
-    let c = Client::new(svc);
+    let (c, log) = start(builder(&clock)).await;
     let key = create_key(&c).await;
     let burn = || post("/one-time/burn").insert_header(("x-xsrf-token", key.as_str()));
     assert_eq!(c.send(burn()).await.status, StatusCode::OK);
@@ -71,8 +55,7 @@ async fn k1_handle_token_one_time_burns_the_key() {
 #[actix_web::test]
 async fn k3_key_from_another_session_is_refused_and_not_burnt() {
     let clock = clock();
-    let (svc, log) = app!(clock);
-    let c = Client::new(svc);
+    let (c, log) = start(builder(&clock)).await;
     let key = create_key(&c).await;
     let owner = c.cookies();
     c.set_cookies(Default::default());
@@ -90,8 +73,7 @@ async fn k3_key_from_another_session_is_refused_and_not_burnt() {
 #[actix_web::test]
 async fn k4_expired_key_is_refused() {
     let clock = clock();
-    let (svc, log) = app!(clock);
-    let c = Client::new(svc);
+    let (c, log) = start(builder(&clock)).await;
     let key = create_key(&c).await;
     clock.advance(Duration::minutes(11));
     let r = c.send(use_key(&key)).await;
@@ -103,8 +85,7 @@ async fn k4_expired_key_is_refused() {
 #[actix_web::test]
 async fn k5_key_after_logout_is_refused() {
     let clock = clock();
-    let (svc, log) = app!(clock);
-    let c = Client::new(svc);
+    let (c, log) = start(builder(&clock)).await;
     let key = create_key(&c).await;
     let t = c.token().await;
     let r = c
@@ -119,8 +100,7 @@ async fn k5_key_after_logout_is_refused() {
 #[actix_web::test]
 async fn k7_static_session_key_only_for_the_client_that_got_it() {
     let clock = clock();
-    let (svc, log) = app!(clock);
-    let c = Client::new(svc);
+    let (c, log) = start(builder(&clock)).await;
     let t = c.token().await;
     let r = c
         .send(post("/static-login").insert_header(("x-xsrf-token", t)))

@@ -1,7 +1,8 @@
 //! Token lifecycle (rows L1–L3 of `ATTACKS.md`) through real apps: tokens
 //! refreshed on the way so a client in use never holds an expired one,
 //! secret rotation that keeps every client working in both storages, and
-//! a missing `SessionMiddleware` answered with a 500 naming the fix.
+//! a missing `SessionMiddleware` answered with a 500 naming the fix. Row
+//! L4 (`#[handle_token]` checks first) in `handle_token`.
 
 use std::collections::BTreeMap;
 
@@ -11,9 +12,11 @@ use actix_web::{App, web};
 use time::Duration;
 use xsrf_actix::{KeyRing, XsrfBuilder};
 use xsrf_tests::fixture::{
-    Client, Log, Resp, builder, builder_with_ring, clock, form_post, key_a, key_b, post, routes,
-    service, session_middleware,
+    AppService, Client, Log, Resp, builder, builder_with_ring, clock, form_post, key_a, key_b,
+    post, routes, service, session_middleware,
 };
+
+mod handle_token;
 
 fn storages(b: XsrfBuilder, cookie_storage: bool) -> XsrfBuilder {
     if cookie_storage {
@@ -32,15 +35,7 @@ fn mode(cookie_storage: bool) -> &'static str {
 }
 
 /// A header-token POST of a comment.
-async fn post_with_header<S, B>(c: &Client<S>, token: &str, body: &str) -> Resp
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn post_with_header(c: &Client<impl AppService>, token: &str, body: &str) -> Resp {
     c.send(
         post("/comments")
             .insert_header(("X-XSRF-Token", token))

@@ -10,21 +10,6 @@ use actix_web::test::TestRequest;
 use bytes::Bytes;
 use xsrf_tests::fixture::*;
 
-async fn setup() -> (
-    Client<
-        impl actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-            Error = actix_web::Error,
-        >,
-    >,
-    Log,
-) {
-    let log = Log::default();
-    let xsrf = builder(&clock()).build().expect("xsrf");
-    (Client::new(service(xsrf, log.clone()).await), log)
-}
-
 const CONFLICT: &str = "XSRF tokens in the request disagree";
 
 /// The three body shapes that can carry a token field.
@@ -100,7 +85,7 @@ fn split_at(body: &[u8], at: usize) -> Vec<Bytes> {
 
 #[actix_web::test]
 async fn t17_duplicate_token_fields_conflict_in_every_shape_and_transport() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t1 = c.token().await;
     let t2 = c.token().await;
     // Same token twice, two valid tokens, junk first or second.
@@ -149,7 +134,7 @@ async fn t17_duplicate_token_fields_conflict_in_every_shape_and_transport() {
 
 #[actix_web::test]
 async fn t17_a_second_token_counts_within_the_scan_limit_only() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t = c.token().await;
     let upload = |file_len: usize| {
         multipart_body(
@@ -195,7 +180,7 @@ async fn t17_a_second_token_counts_within_the_scan_limit_only() {
 
 #[actix_web::test]
 async fn t17_more_than_one_token_header_is_a_conflict_even_when_equal() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t1 = c.token().await;
     let t2 = c.token().await;
     for (a, b) in [(&t1, &t1), (&t1, &t2)] {
@@ -230,7 +215,7 @@ fn json_escaped(s: &str) -> String {
 
 #[actix_web::test]
 async fn t18_top_level_json_token_field_is_accepted_and_the_handler_sees_the_whole_body() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t = c.token().await;
     let json =
         |ct: &str| post("/api/comments").insert_header((header::CONTENT_TYPE, ct.to_owned()));
@@ -281,7 +266,7 @@ async fn t18_top_level_json_token_field_is_accepted_and_the_handler_sees_the_who
 
 #[actix_web::test]
 async fn t18_json_variants_without_a_top_level_token_are_refused_consistently() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t = c.token().await;
     let refused = [
         // Only nested copies.
@@ -358,7 +343,7 @@ async fn t18_json_variants_without_a_top_level_token_are_refused_consistently() 
 
 #[actix_web::test]
 async fn t20_one_byte_chunks_are_answered_as_one_piece_through_the_app() {
-    let (c, log) = setup().await;
+    let (c, log) = start(builder(&clock())).await;
     let t = c.token().await;
     // The attack from the issue: one part header growing to 64 KB, one
     // byte per chunk. Refused once the header block passes 8 KiB.
