@@ -1,6 +1,6 @@
 //! Attack matrix, one-time key rows K1, K3, K4, K5 and K7, through a real
 //! actix-web app with the in-process store. (K2 races over real sockets in
-//! `real_server.rs`; K6 needs Redis, in `redis_store.rs`.)
+//! the `sockets` binary; K6 needs Redis, in `redis_stores`. K8 in `flood`.)
 
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;

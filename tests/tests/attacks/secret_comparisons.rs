@@ -3,7 +3,7 @@
 //! each site and fail if a plain `==` / `!=` (or `.eq(` / `.ne(`) touches
 //! one of the secret values there, or if the site stops calling the helper.
 //! Redis is never asked to compare a session: keys live under the
-//! session's digest, checked against a real server in `redis_store.rs`
+//! session's digest, checked against a real server in the `redis_stores` test binary
 //! (`the_session_reaches_redis_only_as_a_digest`).
 
 const EXTRACT: &str = include_str!("../../../xsrf-actix/src/extract.rs");

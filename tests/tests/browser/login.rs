@@ -1,4 +1,4 @@
-//! Logins in a real browser (headless Chromium, as in `browser.rs`): the
+//! Logins in a real browser (headless Chromium, as in `forms.rs`): the
 //! `login` example with actix-identity.
 //!
 //! 1. Login CSRF: an attacker page on another origin (another port of

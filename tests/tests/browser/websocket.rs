@@ -6,7 +6,7 @@
 //! server answered the handshake `403` and its counter of accepted sockets
 //! does not move.
 //!
-//! Needs Chromium and chromedriver like `browser.rs` (a missing one is a
+//! Needs Chromium and chromedriver like `forms.rs` (a missing one is a
 //! failure, never a skip).
 
 use std::net::SocketAddr;

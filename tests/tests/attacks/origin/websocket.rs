@@ -1,6 +1,6 @@
 //! Row O14: WebSocket handshakes (`GET` + `Upgrade: websocket`) get the
 //! origin policy of an unsafe method, through the chat example app. The
-//! headless-Chromium side of the row is in `browser_ws.rs`.
+//! headless-Chromium side of the row is in the `browser` test binary (`websocket.rs`).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
