@@ -501,6 +501,14 @@ pub fn bare_post(token: &str, headers: &[(&str, &str)]) -> TestRequest {
     req
 }
 
+/// A same-origin JSON comment to `/api/comments` with `token` in the
+/// header.
+pub fn api_post(token: &str, body: &str) -> TestRequest {
+    post("/api/comments")
+        .insert_header(("x-xsrf-token", token))
+        .set_json(serde_json::json!({ "body": body }))
+}
+
 /// An urlencoded body request.
 pub fn form_post(path: &str, body: &str) -> TestRequest {
     post(path)

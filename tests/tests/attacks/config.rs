@@ -141,13 +141,7 @@ async fn body_token_without_the_middleware_is_a_clear_error_not_a_silent_400() {
         r.body
     );
     // The header still works without the middleware.
-    let r = c
-        .send(
-            post("/api/comments")
-                .insert_header(("x-xsrf-token", t))
-                .set_json(serde_json::json!({"body": "h"})),
-        )
-        .await;
+    let r = c.send(api_post(&t, "h")).await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(log.entries(), ["api:h"]);
 }
@@ -189,13 +183,7 @@ async fn xsrf_token_extractor_gives_an_escaped_hidden_input_and_json() {
     let t = v["token"].as_str().expect("token string").to_owned();
     assert_eq!(t.len(), 82);
     // The JSON token works like any other.
-    let r = c
-        .send(
-            post("/api/comments")
-                .insert_header(("x-xsrf-token", t))
-                .set_json(serde_json::json!({"body": "j"})),
-        )
-        .await;
+    let r = c.send(api_post(&t, "j")).await;
     assert_eq!(r.status, StatusCode::CREATED);
 
     async fn page(token: xsrf_actix::XsrfToken) -> HttpResponse {

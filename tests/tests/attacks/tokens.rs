@@ -35,13 +35,7 @@ async fn t2_empty_and_whitespace_tokens_are_refused() {
     let (c, log) = start(builder(&clock())).await;
     c.token().await;
     for bad in ["", " ", "   \t"] {
-        let r = c
-            .send(
-                post("/api/comments")
-                    .insert_header(("x-xsrf-token", bad))
-                    .set_json(serde_json::json!({"body": "x"})),
-            )
-            .await;
+        let r = c.send(api_post(bad, "x")).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{bad:?}");
         let r = c
             .send(form_post("/comments", &format!("xsrf_token={bad}&body=x")))
@@ -64,13 +58,7 @@ async fn t3_malformed_tokens_are_refused_without_panic() {
         URL_SAFE_NO_PAD.encode(&unknown_version),
     ];
     for bad in &cases {
-        let r = c
-            .send(
-                post("/api/comments")
-                    .insert_header(("x-xsrf-token", bad.as_str()))
-                    .set_json(serde_json::json!({"body": "x"})),
-            )
-            .await;
+        let r = c.send(api_post(bad.as_str(), "x")).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{bad:.20}");
         assert!(r.body.contains("malformed"), "{}", r.body);
     }
@@ -97,24 +85,12 @@ async fn t4_one_flipped_bit_in_mac_nonce_or_time_is_refused() {
     for byte in [6, 12, 13, 28, 29, 45, 60] {
         let mut t = raw.clone();
         t[byte] ^= 0x01;
-        let r = c
-            .send(
-                post("/api/comments")
-                    .insert_header(("x-xsrf-token", URL_SAFE_NO_PAD.encode(&t)))
-                    .set_json(serde_json::json!({"body": "x"})),
-            )
-            .await;
+        let r = c.send(api_post(&URL_SAFE_NO_PAD.encode(&t), "x")).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "byte {byte}");
     }
     assert!(log.is_empty());
     // The untouched token still works: the refusals were about the bit.
-    let r = c
-        .send(
-            post("/api/comments")
-                .insert_header(("x-xsrf-token", good))
-                .set_json(serde_json::json!({"body": "ok"})),
-        )
-        .await;
+    let r = c.send(api_post(&good, "ok")).await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(log.entries(), ["api:ok"]);
 }
@@ -196,25 +172,13 @@ async fn t7_expired_and_future_tokens_are_refused() {
     let c = Client::new(service(xsrf, log.clone()).await);
     let token = c.token().await;
     clock.advance(Duration::minutes(31));
-    let r = c
-        .send(
-            post("/api/comments")
-                .insert_header(("x-xsrf-token", token.as_str()))
-                .set_json(serde_json::json!({"body": "x"})),
-        )
-        .await;
+    let r = c.send(api_post(token.as_str(), "x")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.body.trim(), "XSRF token expired");
     // Issued "in the future" (a clock set back by more than the skew).
     let future = c.token().await;
     clock.advance(Duration::minutes(-5));
-    let r = c
-        .send(
-            post("/api/comments")
-                .insert_header(("x-xsrf-token", future))
-                .set_json(serde_json::json!({"body": "x"})),
-        )
-        .await;
+    let r = c.send(api_post(&future, "x")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.body.trim(), "XSRF token issued in the future");
     assert!(log.is_empty());
@@ -233,26 +197,14 @@ async fn t8_t9_retired_keys_are_refused_and_fallback_keys_accepted() {
     let rotated = builder_with_ring(&clock, KeyRing::new(key_b()).with_fallback(key_a()));
     let c = Client::new(service(rotated.build().expect("xsrf"), log.clone()).await);
     c.set_cookies(jar.clone());
-    let r = c
-        .send(
-            post("/api/comments")
-                .insert_header(("x-xsrf-token", token.as_str()))
-                .set_json(serde_json::json!({"body": "t9"})),
-        )
-        .await;
+    let r = c.send(api_post(token.as_str(), "t9")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 
     // T8: A retired: refused.
     let retired = builder_with_ring(&clock, KeyRing::new(key_b()));
     let c = Client::new(service(retired.build().expect("xsrf"), log.clone()).await);
     c.set_cookies(jar);
-    let r = c
-        .send(
-            post("/api/comments")
-                .insert_header(("x-xsrf-token", token.as_str()))
-                .set_json(serde_json::json!({"body": "t8"})),
-        )
-        .await;
+    let r = c.send(api_post(token.as_str(), "t8")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
         r.body.trim(),
