@@ -20,11 +20,14 @@ use actix_web::{App, HttpRequest, HttpResponse, cookie, web};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use serde::Deserialize;
+use time::OffsetDateTime;
 use time::macros::datetime;
+use xsrf_actix::core::store::{KeyDigest, Quota, StoredKey, Taken};
 use xsrf_actix::{
-    Check, CreateOptions, KeyRing, ManualClock, Redeemed, SigningKey, Source, ValidXsrf, WithToken,
-    Xsrf, XsrfBuilder, XsrfError, XsrfToken,
+    Check, CreateOptions, KeyRing, KeyStore, ManualClock, MemoryStore, Redeemed, SigningKey,
+    Source, ValidXsrf, WithToken, Xsrf, XsrfBuilder, XsrfError, XsrfToken,
 };
+use xsrf_core::StoreFuture;
 
 /// The origin the test site is configured with.
 pub const SITE: &str = "http://localhost:8080";
@@ -55,6 +58,65 @@ impl Log {
     /// Whether nothing happened.
     pub fn is_empty(&self) -> bool {
         self.entries().is_empty()
+    }
+}
+
+/// A one-time key store over a [`MemoryStore`] that records every call
+/// reaching it, so a test can show what was (or was not) asked of the
+/// store.
+#[derive(Clone, Default)]
+pub struct CountingStore {
+    /// The store the calls go on to.
+    pub inner: Arc<MemoryStore>,
+    calls: Arc<Mutex<Vec<&'static str>>>,
+}
+
+impl CountingStore {
+    /// The calls so far, by method name, in order.
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn record(&self, call: &'static str) {
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(call);
+    }
+}
+
+impl KeyStore for CountingStore {
+    fn put<'a>(
+        &'a self,
+        digest: KeyDigest,
+        entry: StoredKey,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, ()> {
+        self.record("put");
+        self.inner.put(digest, entry, now)
+    }
+    fn take<'a>(
+        &'a self,
+        digest: KeyDigest,
+        session: Option<&'a str>,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, Taken> {
+        self.record("take");
+        self.inner.take(digest, session, now)
+    }
+    fn purge_expired(&self, now: OffsetDateTime) -> StoreFuture<'_, usize> {
+        self.record("purge_expired");
+        self.inner.purge_expired(now)
+    }
+    fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize> {
+        self.record("clear_session");
+        self.inner.clear_session(session)
+    }
+    fn quota(&self) -> Option<Quota> {
+        self.inner.quota()
     }
 }
 

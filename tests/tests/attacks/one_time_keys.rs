@@ -85,16 +85,71 @@ async fn k4_expired_key_is_refused() {
 #[actix_web::test]
 async fn k5_key_after_logout_is_refused() {
     let clock = clock();
-    let (c, log) = start(builder(&clock)).await;
+    let store = CountingStore::default();
+    let (c, log) = start(builder(&clock).one_time_store(store.clone())).await;
     let key = create_key(&c).await;
+    assert_eq!(store.inner.len(), 1, "the key is stored");
     let t = c.token().await;
     let r = c
         .send(post("/logout").insert_header(("x-xsrf-token", t)))
         .await;
     assert_eq!(r.status, StatusCode::OK);
+    // Logging out deleted the session's keys from the store itself.
+    assert!(
+        store.calls().contains(&"clear_session"),
+        "{:?}",
+        store.calls()
+    );
+    assert_eq!(store.inner.len(), 0, "the key is gone from the store");
     let r = c.send(use_key(&key)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(log.is_empty());
+    // A deleted key and a used one give the same answer: the store keeps
+    // no trace of either.
+    assert_eq!(r.header("x-xsrf-rejection"), Some("already-used"));
+    assert_eq!(r.body.trim(), "one-time key unknown or already used");
+    assert!(log.is_empty(), "the handler ran: {:?}", log.entries());
+}
+
+#[actix_web::test]
+async fn junk_keys_are_refused_before_the_store() {
+    let clock = clock();
+    let store = CountingStore::default();
+    let (c, log) = start(builder(&clock).one_time_store(store.clone())).await;
+    c.token().await; // a session, so only the key is wrong
+    let long = "A".repeat(1 << 20);
+    for junk in [
+        "",
+        "   ",
+        "short",
+        long.as_str(),
+        "ABCDEFGHIJK/+=",
+        "ÄÄÄÄÄÄÄÄÄÄÄÄ",
+    ] {
+        let r = c.send(use_key(junk)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{junk:.20}: {}", r.body);
+        let r = c
+            .send(form_post(
+                "/one-time/use",
+                &format!("xsrf_token={}", junk.replace(' ', "+")),
+            ))
+            .await;
+        // 1 MB of junk in the body is over the scan limit: 413.
+        assert!(
+            matches!(
+                r.status,
+                StatusCode::FORBIDDEN | StatusCode::PAYLOAD_TOO_LARGE
+            ),
+            "{junk:.20}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    assert!(log.is_empty(), "the handler ran: {:?}", log.entries());
+    assert_eq!(store.calls(), Vec::<&str>::new(), "junk reached the store");
+    // The count is live: a well-formed key is looked up, once.
+    let key = create_key(&c).await;
+    assert_eq!(c.send(use_key(&key)).await.status, StatusCode::OK);
+    assert_eq!(store.calls(), ["put", "take"]);
 }
 
 #[actix_web::test]
