@@ -191,26 +191,26 @@ async fn xsrf_token_extractor_gives_an_escaped_hidden_input_and_json() {
     }
     let xsrf = builder(&clock()).field_name("csrf\"><script>").build();
     assert!(xsrf.is_err(), "names with quotes are refused at build time");
-    let xsrf = builder(&clock()).build().expect("xsrf");
-    let svc = test::init_service(
-        App::new()
-            .wrap(xsrf)
-            .wrap(session_middleware())
-            .route("/", web::get().to(page)),
-    )
+    // `&` is a legal name character and markup in HTML: `xsrf&amp` must be
+    // written `xsrf&amp;amp`, or a browser reads the name as `xsrf&` and
+    // posts the token under a name nobody looks for.
+    let log = Log::default();
+    let xsrf = builder(&clock())
+        .field_name("xsrf&amp")
+        .build()
+        .expect("xsrf");
+    let c = start_with(xsrf, &log, |cfg| {
+        routes(cfg);
+        cfg.route("/", web::get().to(page));
+    })
     .await;
-    let res = test::call_service(&svc, TestRequest::get().uri("/").to_request()).await;
-    let vary = res
-        .headers()
-        .get(header::VARY)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let html = String::from_utf8(test::read_body(res).await.to_vec()).expect("utf-8");
+    let res = c.send(TestRequest::get().uri("/")).await;
+    let vary = res.header("vary").unwrap_or("").to_owned();
+    let html = res.body;
     let value = html
-        .strip_prefix(r#"<input type="hidden" name="xsrf_token" value=""#)
+        .strip_prefix(r#"<input type="hidden" name="xsrf&amp;amp" value=""#)
         .and_then(|rest| rest.strip_suffix(r#"">"#))
-        .expect("hidden input shape");
+        .unwrap_or_else(|| panic!("hidden input not escaped as expected: {html}"));
     assert_eq!(value.len(), 82, "{html}");
     assert!(
         value
@@ -218,6 +218,166 @@ async fn xsrf_token_extractor_gives_an_escaped_hidden_input_and_json() {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     );
     assert!(vary.contains("Cookie"), "{vary}");
+    // The form a browser posts from that input (the name unescaped, then
+    // urlencoded) is accepted.
+    let r = c
+        .send(form_post(
+            "/comments",
+            &format!("xsrf%26amp={value}&body=escaped"),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(log.entries(), ["comment:escaped"]);
+}
+
+#[actix_web::test]
+async fn custom_header_and_field_names_are_read_and_the_default_names_are_not() {
+    let (c, log) = start(
+        builder(&clock())
+            .header_name("X-CSRF-Guard")
+            .field_name("csrf"),
+    )
+    .await;
+    let page = c.send(TestRequest::get().uri("/form")).await;
+    let t = page
+        .header("x-csrf-guard")
+        .expect("token sent in the custom header")
+        .to_owned();
+    assert!(
+        page.header("x-xsrf-token").is_none(),
+        "sent in the default header"
+    );
+    let header = |name: &str, body: &str| {
+        post("/api/comments")
+            .insert_header((name.to_owned(), t.clone()))
+            .set_json(serde_json::json!({ "body": body }))
+    };
+    // Accepted under the custom names: header, urlencoded, multipart, JSON.
+    let r = c.send(header("X-CSRF-Guard", "header")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = c
+        .send(form_post("/comments", &format!("csrf={t}&body=form")))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mp = multipart_body("B0undary", &[("csrf", t.as_bytes()), ("file", b"data")]);
+    let r = c.send(multipart_post("/upload", "B0undary", mp)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = c
+        .send(
+            post("/api/comments")
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .set_payload(format!(r#"{{"csrf":"{t}","body":"json"}}"#)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let accepted = [
+        "api:header".to_owned(),
+        "comment:form".to_owned(),
+        format!("upload:csrf={},file=4", t.len()),
+        "api:json".to_owned(),
+    ];
+    assert_eq!(log.entries(), accepted);
+    // The default names carry nothing where custom ones are configured.
+    let r = c.send(header("X-XSRF-Token", "default header")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body.trim(), "XSRF token missing");
+    let r = c
+        .send(form_post("/comments", &format!("xsrf_token={t}&body=x")))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body.trim(), "XSRF token missing");
+    let mp = multipart_body("B0undary", &[("xsrf_token", t.as_bytes())]);
+    let r = c.send(multipart_post("/upload", "B0undary", mp)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c
+        .send(
+            post("/api/comments")
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .set_payload(format!(r#"{{"xsrf_token":"{t}","body":"x"}}"#)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body.trim(), "XSRF token missing");
+    assert_eq!(log.entries(), accepted, "a default name got through");
+}
+
+/// A handler with no token check of its own: with the middleware's origin
+/// check off, nothing stands between it and another site.
+async fn unchecked(log: web::Data<Log>) -> HttpResponse {
+    log.push("unchecked");
+    HttpResponse::Ok().finish()
+}
+
+/// A forged POST: another site's page, the victim's cookies.
+fn cross_site(req: TestRequest) -> TestRequest {
+    req.insert_header((header::ORIGIN, "https://evil.example"))
+        .insert_header(("sec-fetch-site", "cross-site"))
+}
+
+#[actix_web::test]
+async fn origin_check_off_in_the_middleware_leaves_it_to_valid_xsrf() {
+    let unchecked_route = |cfg: &mut web::ServiceConfig| {
+        routes(cfg);
+        cfg.route("/unchecked", web::post().to(unchecked));
+    };
+    // With the default (on), the middleware refuses the forgery before the
+    // handler without a check runs.
+    let log = Log::default();
+    let on = start_with(
+        builder(&clock()).build().expect("xsrf"),
+        &log,
+        unchecked_route,
+    )
+    .await;
+    on.token().await;
+    let r = on
+        .send(cross_site(TestRequest::post().uri("/unchecked")))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(log.is_empty(), "{:?}", log.entries());
+
+    // Off: as documented (`enforce_origin_in_middleware`: "ValidXsrf
+    // checks origins either way"), the middleware lets unsafe cross-origin
+    // requests through, so a handler that checks nothing runs. That is the
+    // setting's purpose, and why it is on by default.
+    let xsrf = builder(&clock())
+        .enforce_origin_in_middleware(false)
+        .build()
+        .expect("xsrf");
+    let off = start_with(xsrf, &log, unchecked_route).await;
+    let t = off.token().await;
+    let r = off
+        .send(cross_site(TestRequest::post().uri("/unchecked")))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(log.entries(), ["unchecked"]);
+
+    // A handler with ValidXsrf still refuses it, even with a valid token,
+    // for its origin: the side effect does not happen.
+    let r = off
+        .send(cross_site(form_post(
+            "/comments",
+            &format!("xsrf_token={t}&body=forged"),
+        )))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(r.header("x-xsrf-rejection"), Some("origin"));
+    assert_eq!(
+        r.body.trim(),
+        "cross-origin request refused: Sec-Fetch-Site is cross-site"
+    );
+    assert_eq!(
+        log.entries(),
+        ["unchecked"],
+        "the forged comment was stored"
+    );
+    // The same token from the site itself is accepted: the refusal was
+    // about the origin.
+    let r = off
+        .send(form_post("/comments", &format!("xsrf_token={t}&body=own")))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(log.entries(), ["unchecked", "comment:own"]);
 }
 
 #[actix_web::test]
