@@ -1,5 +1,5 @@
 //! Compile-time checks of `#[send_token]` / `#[handle_token]`: each misuse
-//! is an error at the offending tokens (`tests/ui/*-fail.rs` with the
+//! is an error at the offending tokens (`ui/*-fail.rs` with the
 //! expected `.stderr` beside it), and correct uses compile.
 
 #[test]
