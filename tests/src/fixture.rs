@@ -69,9 +69,19 @@ pub struct CountingStore {
     /// The store the calls go on to.
     pub inner: Arc<MemoryStore>,
     calls: Arc<Mutex<Vec<&'static str>>>,
+    pending_take: bool,
 }
 
 impl CountingStore {
+    /// A store whose `take` is not ready at the first poll, as a network
+    /// store never is.
+    pub fn pending_at_first_take() -> Self {
+        Self {
+            pending_take: true,
+            ..Self::default()
+        }
+    }
+
     /// The calls so far, by method name, in order.
     pub fn calls(&self) -> Vec<&'static str> {
         self.calls
@@ -105,7 +115,13 @@ impl KeyStore for CountingStore {
         now: OffsetDateTime,
     ) -> StoreFuture<'a, Taken> {
         self.record("take");
-        self.inner.take(digest, session, now)
+        let pending = self.pending_take;
+        Box::pin(async move {
+            if pending {
+                tokio::task::yield_now().await;
+            }
+            self.inner.take(digest, session, now).await
+        })
     }
     fn purge_expired(&self, now: OffsetDateTime) -> StoreFuture<'_, usize> {
         self.record("purge_expired");

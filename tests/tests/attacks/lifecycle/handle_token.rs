@@ -6,18 +6,16 @@
 //! one-time key on a store that makes the check wait.
 
 use std::future::{Ready, ready};
-use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder, post, web};
 use serde::Deserialize;
-use time::OffsetDateTime;
-use xsrf_actix::core::store::{KeyDigest, StoredKey, Taken};
-use xsrf_actix::{CreateOptions, KeyStore, MemoryStore, Redeemed, Xsrf, XsrfError, handle_token};
-use xsrf_core::StoreFuture;
-use xsrf_tests::fixture::{AppService, Client, Log, builder, clock, form_post, post, start_with};
+use xsrf_actix::{CreateOptions, Redeemed, Xsrf, XsrfError, handle_token};
+use xsrf_tests::fixture::{
+    AppService, Client, CountingStore, Log, builder, clock, form_post, post, start_with,
+};
 
 /// An extractor with a side effect in `from_request` itself: it records
 /// that it ran before anything is polled.
@@ -85,40 +83,7 @@ async fn new_key(req: HttpRequest, xsrf: Xsrf) -> Result<HttpResponse, XsrfError
     Ok(HttpResponse::Ok().body(key.into_string()))
 }
 
-/// A memory store whose `take` is not ready at the first poll, as a
-/// network store never is: the check is pending while actix-web would go
-/// on to poll the next argument.
-struct Slow(Arc<MemoryStore>);
-
-impl KeyStore for Slow {
-    fn put<'a>(
-        &'a self,
-        digest: KeyDigest,
-        entry: StoredKey,
-        now: OffsetDateTime,
-    ) -> StoreFuture<'a, ()> {
-        self.0.put(digest, entry, now)
-    }
-    fn take<'a>(
-        &'a self,
-        digest: KeyDigest,
-        session: Option<&'a str>,
-        now: OffsetDateTime,
-    ) -> StoreFuture<'a, Taken> {
-        Box::pin(async move {
-            tokio::task::yield_now().await;
-            self.0.take(digest, session, now).await
-        })
-    }
-    fn purge_expired(&self, now: OffsetDateTime) -> StoreFuture<'_, usize> {
-        self.0.purge_expired(now)
-    }
-    fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize> {
-        self.0.clear_session(session)
-    }
-}
-
-async fn client(store: Option<Slow>) -> (Client<impl AppService>, Log) {
+async fn client(store: Option<CountingStore>) -> (Client<impl AppService>, Log) {
     let log = Log::default();
     let mut b = builder(&clock());
     if let Some(store) = store {
@@ -237,7 +202,7 @@ async fn l4_valid_requests_still_reach_every_extractor() {
 
 #[actix_web::test]
 async fn l4_one_time_check_that_waits_still_runs_first() {
-    for store in [None, Some(Slow(Arc::new(MemoryStore::default())))] {
+    for store in [None, Some(CountingStore::pending_at_first_take())] {
         let slow = store.is_some();
         let (c, log) = client(store).await;
         let key = c.send(TestRequest::get().uri("/key")).await.body;
