@@ -24,3 +24,6 @@ mod logins;
 mod macros;
 mod secret_comparisons;
 mod templates;
+
+// The index of the matrix: every row has a test named after it.
+mod row_index;
