@@ -22,4 +22,25 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
     fi
 fi
 
-cargo test --workspace --all-features
+# Build every test first, once.
+cargo test --workspace --all-features --no-run
+
+# The trybuild cases (tests/macros-ui) are a compiler run of their own, in
+# trybuild's own target directory: after a change to xsrf-actix it rebuilds
+# that crate and checks each case (~20 s). It runs beside the rest of the
+# suite, which spends much of its time waiting on sockets, Redis and the
+# browser, at a lower priority so the tests that measure time (the load
+# run, the 1-second answers of T19) keep the cores they need.
+ui_log=$(mktemp)
+trap 'rm -f "$ui_log"' EXIT
+nice -n 10 cargo test -p xsrf-macros-ui --test macros_ui >"$ui_log" 2>&1 &
+ui_pid=$!
+
+status=0
+cargo test --workspace --all-features --exclude xsrf-macros-ui || status=$?
+if ! wait "$ui_pid"; then
+    status=1
+fi
+echo "--- trybuild cases (xsrf-macros-ui) ---"
+cat "$ui_log"
+exit "$status"

@@ -12,7 +12,7 @@ use actix_multipart::Multipart;
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::test::{self, TestRequest};
@@ -20,14 +20,21 @@ use actix_web::{App, HttpRequest, HttpResponse, cookie, web};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use serde::Deserialize;
+use time::OffsetDateTime;
 use time::macros::datetime;
+use xsrf_actix::core::store::{KeyDigest, Quota, StoredKey, Taken};
 use xsrf_actix::{
-    Check, CreateOptions, KeyRing, ManualClock, Redeemed, SigningKey, Source, ValidXsrf, WithToken,
-    Xsrf, XsrfBuilder, XsrfError, XsrfToken,
+    Check, CreateOptions, KeyRing, KeyStore, ManualClock, MemoryStore, Redeemed, SigningKey,
+    Source, ValidXsrf, WithToken, Xsrf, XsrfBuilder, XsrfError, XsrfToken,
 };
+use xsrf_core::StoreFuture;
 
 /// The origin the test site is configured with.
 pub const SITE: &str = "http://localhost:8080";
+
+/// An https site, for the rules that only hold there (Referer required,
+/// `__Host-` cookies).
+pub const HTTPS_SITE: &str = "https://shop.example";
 
 /// What handlers did, in order.
 #[derive(Clone, Default)]
@@ -51,6 +58,81 @@ impl Log {
     /// Whether nothing happened.
     pub fn is_empty(&self) -> bool {
         self.entries().is_empty()
+    }
+}
+
+/// A one-time key store over a [`MemoryStore`] that records every call
+/// reaching it, so a test can show what was (or was not) asked of the
+/// store.
+#[derive(Clone, Default)]
+pub struct CountingStore {
+    /// The store the calls go on to.
+    pub inner: Arc<MemoryStore>,
+    calls: Arc<Mutex<Vec<&'static str>>>,
+    pending_take: bool,
+}
+
+impl CountingStore {
+    /// A store whose `take` is not ready at the first poll, as a network
+    /// store never is.
+    pub fn pending_at_first_take() -> Self {
+        Self {
+            pending_take: true,
+            ..Self::default()
+        }
+    }
+
+    /// The calls so far, by method name, in order.
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn record(&self, call: &'static str) {
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(call);
+    }
+}
+
+impl KeyStore for CountingStore {
+    fn put<'a>(
+        &'a self,
+        digest: KeyDigest,
+        entry: StoredKey,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, ()> {
+        self.record("put");
+        self.inner.put(digest, entry, now)
+    }
+    fn take<'a>(
+        &'a self,
+        digest: KeyDigest,
+        session: Option<&'a str>,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, Taken> {
+        self.record("take");
+        let pending = self.pending_take;
+        Box::pin(async move {
+            if pending {
+                tokio::task::yield_now().await;
+            }
+            self.inner.take(digest, session, now).await
+        })
+    }
+    fn purge_expired(&self, now: OffsetDateTime) -> StoreFuture<'_, usize> {
+        self.record("purge_expired");
+        self.inner.purge_expired(now)
+    }
+    fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize> {
+        self.record("clear_session");
+        self.inner.clear_session(session)
+    }
+    fn quota(&self) -> Option<Quota> {
+        self.inner.quota()
     }
 }
 
@@ -83,6 +165,15 @@ pub fn builder(clock: &ManualClock) -> XsrfBuilder {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         })
+}
+
+/// A builder for the site at `origin`: key A and the manual clock, no
+/// user (every visitor anonymous).
+pub fn builder_for(origin: &str) -> XsrfBuilder {
+    Xsrf::builder()
+        .secret(key_a())
+        .clock(clock())
+        .site_origin(origin)
 }
 
 /// A builder signing with `ring`.
@@ -245,6 +336,65 @@ pub fn session_middleware() -> SessionMiddleware<CookieSessionStore> {
     SessionMiddleware::builder(CookieSessionStore::default(), session_key())
         .cookie_secure(false)
         .build()
+}
+
+/// Any started test app a [`Client`] can drive: what `test::init_service`
+/// returns, named once so helpers taking a client need no five-line
+/// `where` clause.
+pub trait AppService:
+    Service<actix_http::Request, Response = ServiceResponse<Self::Body>, Error = actix_web::Error>
+{
+    /// The response body type.
+    type Body: MessageBody;
+}
+
+impl<S, B> AppService for S
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    type Body = B;
+}
+
+/// A client of `app`, started as an actix test service (for the example
+/// apps, which come as a whole `App`).
+pub async fn client_of<T, B>(app: App<T>) -> Client<impl AppService>
+where
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: MessageBody,
+{
+    Client::new(test::init_service(app).await)
+}
+
+/// The fixture app ([`routes`]) protected by what `builder` builds, a
+/// client of it and its log: the usual start of an attack test.
+pub async fn start(builder: XsrfBuilder) -> (Client<impl AppService>, Log) {
+    let log = Log::default();
+    let xsrf = builder.build().expect("xsrf settings");
+    (Client::new(service(xsrf, log.clone()).await), log)
+}
+
+/// A client of an app with the test's own `routes` (handlers, exemptions,
+/// a default service) set up as the fixture app is: `xsrf` inside cookie
+/// sessions, `log` as app data.
+pub async fn start_with<F>(xsrf: Xsrf, log: &Log, routes: F) -> Client<impl AppService + use<F>>
+where
+    F: FnOnce(&mut web::ServiceConfig),
+{
+    client_of(
+        App::new()
+            .app_data(web::Data::new(log.clone()))
+            .wrap(xsrf)
+            .wrap(session_middleware())
+            .configure(routes),
+    )
+    .await
 }
 
 /// The app under test, as an actix test service.
@@ -415,6 +565,28 @@ pub fn same_origin(req: TestRequest) -> TestRequest {
         .insert_header(("sec-fetch-site", "same-origin"))
 }
 
+/// A JSON POST to `/api/comments` with `token` in the header and only the
+/// given extra headers (no default `Origin` or `Sec-Fetch-Site`): what the
+/// origin rows vary.
+pub fn bare_post(token: &str, headers: &[(&str, &str)]) -> TestRequest {
+    let mut req = TestRequest::post()
+        .uri("/api/comments")
+        .insert_header(("x-xsrf-token", token))
+        .set_json(serde_json::json!({"body": "x"}));
+    for (k, v) in headers {
+        req = req.append_header((*k, *v));
+    }
+    req
+}
+
+/// A same-origin JSON comment to `/api/comments` with `token` in the
+/// header.
+pub fn api_post(token: &str, body: &str) -> TestRequest {
+    post("/api/comments")
+        .insert_header(("x-xsrf-token", token))
+        .set_json(serde_json::json!({ "body": body }))
+}
+
 /// An urlencoded body request.
 pub fn form_post(path: &str, body: &str) -> TestRequest {
     post(path)
@@ -446,4 +618,20 @@ pub fn multipart_post(path: &str, boundary: &str, body: Vec<u8>) -> TestRequest 
             format!("multipart/form-data; boundary={boundary}"),
         ))
         .set_payload(body)
+}
+
+/// The value of the counter `name` in a Prometheus text `scrape`, summed
+/// over its lines whose labels include every `labels` pair (0 when none
+/// does): `scraped(text, "xsrf_checks_total", &[("outcome", "refused")])`.
+pub fn scraped(scrape: &str, name: &str, labels: &[(&str, &str)]) -> u64 {
+    scrape
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
 }

@@ -11,7 +11,7 @@
 //! [`Report::violations`] is the verdict.
 //!
 //! `cargo run --release -p xsrf-bench soak --minutes N [--cluster]` and
-//! `tests/tests/soak.rs` (20 s) run this same code.
+//! `tests/tests/redis_restart_under_load.rs` (20 s) run this same code.
 //!
 //! ```no_run
 //! use std::time::Duration;

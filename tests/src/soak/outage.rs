@@ -7,7 +7,7 @@ use crate::redis_server::{RedisCluster, RedisServer};
 
 /// One node, or a cluster of 3 primaries without replicas (so a dead
 /// primary takes its slots down until it is back, as in
-/// `tests/tests/redis_cluster.rs`).
+/// `tests/tests/redis_stores/cluster.rs`).
 #[derive(Debug)]
 pub(crate) enum SharedRedis {
     Single(RedisServer),

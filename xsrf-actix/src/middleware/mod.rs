@@ -194,7 +194,7 @@ where
             safe && x.inner.origin.websocket_check && is_websocket_upgrade(req.headers());
         let guarded = !safe || websocket;
         if guarded && let Some(rule) = x.exemption(req.request()) {
-            tracing::debug!(%rule, method = %req.method(), path = req.path(), "XSRF checks skipped: exempt");
+            tracing::debug!(%rule, method = %req.method(), route = %labels::route(req.request()), "XSRF checks skipped: exempt");
             req.add_data_container(self.marks.get(OriginMark::Exempt, session));
             counters::check(Verdict::Exempt);
             return self.pass(req, session, Tally::Done);

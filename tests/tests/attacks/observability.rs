@@ -1,0 +1,310 @@
+//! Rows M1 and M2: what operators see. Every unsafe request and WebSocket
+//! upgrade the protection checks is counted exactly once by outcome and
+//! reason (a Prometheus recorder scraped after a known concurrent mix,
+//! through the middleware, `ValidXsrf` and `Check`), one-time keys by
+//! outcome; and no log line carries a token, key or cookie value.
+
+use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use actix_web::http::{StatusCode, header};
+use actix_web::test::TestRequest;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::future::join_all;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use xsrf_actix::{Check, ValidXsrf, XsrfBuilder, XsrfError};
+use xsrf_tests::fixture::{
+    AppService, Client, Log, builder, clock, form_post, post, routes, scraped, start_with,
+};
+
+async fn hook(log: web::Data<Log>) -> HttpResponse {
+    log.push("hook");
+    HttpResponse::Ok().finish()
+}
+
+/// Checked twice (the guard, then `Check`): still one request.
+async fn twice(
+    req: HttpRequest,
+    _: ValidXsrf,
+    log: web::Data<Log>,
+) -> Result<HttpResponse, XsrfError> {
+    Check::new().run(&req).await?;
+    log.push("twice");
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn socket(log: web::Data<Log>) -> HttpResponse {
+    log.push("socket");
+    HttpResponse::Ok().finish()
+}
+
+async fn app(b: XsrfBuilder, log: Log) -> Client<impl AppService> {
+    let xsrf = b.build().expect("xsrf");
+    start_with(xsrf, &log, |cfg| {
+        routes(cfg);
+        cfg.route("/hook", web::post().to(hook))
+            .route("/twice", web::post().to(twice))
+            .route("/socket", web::get().to(socket));
+    })
+    .await
+}
+
+/// A recorder of our own for this test's thread: `#[actix_web::test]`
+/// runs the app on it, so no other test's requests are counted.
+fn recorder() -> (
+    metrics_exporter_prometheus::PrometheusRecorder,
+    PrometheusHandle,
+) {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    (recorder, handle)
+}
+
+#[actix_web::test]
+async fn m1_each_checked_request_is_counted_once_by_outcome_and_reason() {
+    let (recorder, handle) = recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let log = Log::default();
+    let clock = clock();
+    let c = app(
+        builder(&clock).report_only_path("/api/").exempt("/hook"),
+        log.clone(),
+    )
+    .await;
+    let token = c.token().await;
+    let t = token.as_str();
+    const N: usize = 7;
+    let mut mix = Vec::new();
+    for i in 0..N {
+        // accepted: a form with its token, and a request checked twice
+        mix.push(form_post(
+            "/comments",
+            &format!("body=ok{i}&xsrf_token={t}"),
+        ));
+        mix.push(post("/twice").insert_header(("X-XSRF-Token", t)));
+        // refused: no token; a foreign origin (refused by the middleware)
+        mix.push(form_post("/comments", &format!("body=none{i}")));
+        mix.push(
+            form_post("/comments", &format!("body=evil{i}&xsrf_token={t}"))
+                .insert_header((header::ORIGIN, "https://evil.example"))
+                .insert_header(("sec-fetch-site", "cross-site")),
+        );
+        // reported: no token under /api/
+        mix.push(
+            post("/api/comments")
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .set_payload(format!(r#"{{"body":"r{i}"}}"#)),
+        );
+        // exempt
+        mix.push(post("/hook"));
+        // a foreign WebSocket upgrade: refused by the middleware
+        mix.push(
+            TestRequest::get()
+                .uri("/socket")
+                .insert_header((header::UPGRADE, "websocket"))
+                .insert_header((header::CONNECTION, "Upgrade"))
+                .insert_header((header::ORIGIN, "https://evil.example")),
+        );
+        // safe requests: never counted
+        mix.push(TestRequest::get().uri("/comments"));
+    }
+    let answers = join_all(mix.into_iter().map(|r| c.send(r))).await;
+    let refused = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::FORBIDDEN)
+        .count();
+    assert_eq!(refused, 3 * N, "refusals");
+    let scrape = handle.render();
+    let checks = "xsrf_checks_total";
+    // `c.token()` was a GET: not counted. The two accepted kinds, N each.
+    assert_eq!(
+        scraped(&scrape, checks, &[("outcome", "accepted")]),
+        2 * N as u64,
+        "{scrape}"
+    );
+    assert_eq!(
+        scraped(
+            &scrape,
+            checks,
+            &[("outcome", "refused"), ("reason", "missing")]
+        ),
+        N as u64,
+        "{scrape}"
+    );
+    assert_eq!(
+        scraped(
+            &scrape,
+            checks,
+            &[("outcome", "refused"), ("reason", "origin")]
+        ),
+        2 * N as u64,
+        "{scrape}"
+    );
+    assert_eq!(
+        scraped(
+            &scrape,
+            checks,
+            &[("outcome", "reported"), ("reason", "missing")]
+        ),
+        N as u64,
+        "{scrape}"
+    );
+    assert_eq!(
+        scraped(&scrape, checks, &[("outcome", "exempt")]),
+        N as u64,
+        "{scrape}"
+    );
+    // 2N accepted + N missing + 2N origin + N reported + N exempt.
+    assert_eq!(
+        scraped(&scrape, checks, &[]),
+        7 * N as u64,
+        "one count per checked request: {scrape}"
+    );
+    // The handlers' side effects match the counts.
+    let entries = log.entries();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.starts_with("comment:ok"))
+            .count(),
+        N
+    );
+    assert_eq!(entries.iter().filter(|e| e.starts_with("api:r")).count(), N);
+    assert!(
+        !entries.iter().any(|e| e.starts_with("comment:none")
+            || e.starts_with("comment:evil")
+            || *e == "socket")
+    );
+}
+
+#[actix_web::test]
+async fn m1_one_time_keys_are_counted_by_outcome() {
+    let (recorder, handle) = recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let clock = clock();
+    let c = app(builder(&clock), Log::default()).await;
+    let token = c.token().await;
+    let mut keys = Vec::new();
+    for _ in 0..3 {
+        let r = c
+            .send(post("/one-time").insert_header(("X-XSRF-Token", token.as_str())))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        keys.push(r.body);
+    }
+    for key in [&keys[0], &keys[1], &keys[0]] {
+        c.send(post("/one-time/burn").insert_header(("X-XSRF-Token", key.as_str())))
+            .await;
+    }
+    let scrape = handle.render();
+    let keys_total = "xsrf_one_time_keys_total";
+    assert_eq!(
+        scraped(&scrape, keys_total, &[("outcome", "created")]),
+        3,
+        "{scrape}"
+    );
+    assert_eq!(
+        scraped(&scrape, keys_total, &[("outcome", "redeemed")]),
+        2,
+        "{scrape}"
+    );
+    assert_eq!(
+        scraped(&scrape, keys_total, &[("outcome", "refused")]),
+        1,
+        "{scrape}"
+    );
+    assert_eq!(
+        scraped(&scrape, keys_total, &[("outcome", "store-error")]),
+        0,
+        "{scrape}"
+    );
+    // The label values come from fixed lists: nothing of a key in them.
+    for key in &keys {
+        assert!(!scrape.contains(key.as_str()));
+    }
+    assert!(!scrape.contains(token.as_str()));
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+}
+
+#[actix_web::test]
+async fn m2_logs_name_reason_method_and_route_never_a_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let clock = clock();
+    for report in [false, true] {
+        let c = app(builder(&clock).report_only(report), Log::default()).await;
+        let token = c.token().await;
+        let t = token.as_str();
+        let key = c
+            .send(post("/one-time").insert_header(("X-XSRF-Token", t)))
+            .await
+            .body;
+        let broken = format!("{}x", &t[..t.len() - 1]);
+        for req in [
+            form_post("/comments", &format!("body=ok&xsrf_token={t}")),
+            form_post("/comments", &format!("body=bad&xsrf_token={broken}")),
+            form_post("/comments", "body=none"),
+            post("/comments")
+                .insert_header(("X-XSRF-Token", t))
+                .insert_header((header::ORIGIN, "https://evil.example"))
+                .insert_header(("sec-fetch-site", "cross-site")),
+            post("/one-time/burn").insert_header(("X-XSRF-Token", key.as_str())),
+            post("/one-time/burn").insert_header(("X-XSRF-Token", key.as_str())),
+            post(&format!("/one-time/use?k={key}")).insert_header(("X-XSRF-Token", key.as_str())),
+        ] {
+            c.send(req).await;
+        }
+        let logs = captured.text();
+        let mut secrets = vec![token.clone(), broken, key.clone()];
+        secrets.extend(c.cookies().into_values().filter(|v| v.len() >= 8));
+        for s in &secrets {
+            assert!(
+                !logs.contains(s.as_str()),
+                "a secret in the logs (report={report}): {s}\n{logs}"
+            );
+        }
+        assert!(!logs.contains("k="), "a raw path in the logs:\n{logs}");
+    }
+    let logs = captured.text();
+    for field in [
+        "reason=\"missing\"",
+        "reason=\"origin\"",
+        "reason=\"already-used\"",
+        "method=POST",
+        "route=/comments",
+    ] {
+        assert!(
+            logs.contains(field) || logs.contains(&field.replace('"', "")),
+            "no {field} in\n{logs}"
+        );
+    }
+    assert!(logs.contains("report-only"), "{logs}");
+}
