@@ -29,11 +29,14 @@
 //! because it arrived early; every buffer is capped (a field name at three
 //! times the field's length, a part's header block at
 //! [`MAX_PART_HEADERS`], a token value and everything else at the scan
-//! limit). Each scanner counts the bytes it examines
-//! ([`Scanner::examined`]); per body byte that is 1 for urlencoded and
-//! JSON bodies and at most 3 for multipart whatever the chunking (1 in the
-//! usual case of large chunks), which the tests check against a one-chunk
-//! run (attack row T20).
+//! limit). Each scanner counts its looks at body bytes
+//! ([`Scanner::examined`]), vectorised ones included; per body byte that
+//! is at most 1 for urlencoded bodies, 2 for JSON (a block of a string
+//! looked at whole, then stepped through by hand when it holds the
+//! string's end or an escape) and 3 for multipart, whatever the chunking
+//! (about 1 in the usual case). The tests check these bounds for every
+//! scanner state, one chunk and one byte per chunk, and that a chunked
+//! run examines at most 3x what the one-chunk run does (attack row T20).
 
 mod json;
 mod multipart;
@@ -122,6 +125,12 @@ impl Seen {
         } else {
             self.found = Some(value());
         }
+    }
+
+    /// Whether a token field was already recorded (a next one is a
+    /// conflict).
+    pub(super) fn has_one(&self) -> bool {
+        self.found.is_some()
     }
 
     /// The answer once the body ended or the limit was reached.
