@@ -169,6 +169,21 @@ pub(crate) enum BodyKind {
 impl BodyKind {
     pub(crate) const FORM: &'static str = "application/x-www-form-urlencoded";
 
+    /// A `Content-Type` value that is exactly a form or JSON media type,
+    /// without parameters, in any letter case (what browsers send for a
+    /// form and most clients for JSON): known without parsing a MIME type.
+    /// Anything else is `None`, to be parsed and passed to [`Self::of`].
+    pub(crate) fn bare(value: &[u8]) -> Option<Self> {
+        let value = value.trim_ascii();
+        if value.eq_ignore_ascii_case(Self::FORM.as_bytes()) {
+            Some(Self::Form)
+        } else if value.eq_ignore_ascii_case(b"application/json") {
+            Some(Self::Json)
+        } else {
+            None
+        }
+    }
+
     /// By the media type's essence (`type/subtype`, parameters left out),
     /// in any letter case: the middleware and `ValidXsrf` hand in what
     /// actix parsed, so this module needs no actix type.

@@ -747,3 +747,27 @@ fn body_kind_by_essence_in_any_case() {
     assert_eq!(BodyKind::of("text/plain"), None);
     assert_eq!(BodyKind::of("json"), None);
 }
+
+#[test]
+fn body_kind_of_a_bare_content_type_agrees_with_the_parsed_essence() {
+    for value in [
+        "application/json",
+        " Application/JSON ",
+        "application/x-www-form-urlencoded",
+        "APPLICATION/X-WWW-FORM-URLENCODED",
+    ] {
+        let bare = BodyKind::bare(value.as_bytes());
+        assert!(bare.is_some(), "{value}");
+        assert_eq!(bare, BodyKind::of(value.trim()), "{value}");
+    }
+    // With parameters, or another type: left to the parser.
+    for value in [
+        "application/json; charset=utf-8",
+        "application/vnd.api+json",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+        "",
+    ] {
+        assert_eq!(BodyKind::bare(value.as_bytes()), None, "{value}");
+    }
+}
