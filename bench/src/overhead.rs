@@ -294,15 +294,7 @@ fn maker(row: Row, c: &Creds) -> Box<dyn Fn() -> Request> {
             })
         }
         Row::PostJsonFirst | Row::PostJsonLast => {
-            // The token as a top-level string field, no token header.
-            let token = format!(r#""{}":"{}""#, c.field, c.token);
-            let payload = format!(r#""payload":"{}""#, "x".repeat(1024));
-            let fields = if row == Row::PostJsonFirst {
-                [token, payload]
-            } else {
-                [payload, token]
-            };
-            let bytes = Bytes::from(format!("{{{}}}", fields.join(",")));
+            let bytes = json_body(&c, row == Row::PostJsonFirst);
             Box::new(move || {
                 post(&c)
                     .insert_header((header::CONTENT_TYPE, "application/json"))
@@ -312,6 +304,19 @@ fn maker(row: Row, c: &Creds) -> Box<dyn Fn() -> Request> {
         }
         Row::Skipped => Box::new(|| test::TestRequest::get().uri(SKIP_PATH).to_request()),
     }
+}
+
+/// A 1 KB JSON body with the token as a top-level string field, first or
+/// last (the JSON rows send no token header).
+pub(crate) fn json_body(c: &Creds, token_first: bool) -> Bytes {
+    let token = format!(r#""{}":"{}""#, c.field, c.token);
+    let payload = format!(r#""payload":"{}""#, "x".repeat(1024));
+    let fields = if token_first {
+        [token, payload]
+    } else {
+        [payload, token]
+    };
+    Bytes::from(format!("{{{}}}", fields.join(",")))
 }
 
 /// Gets a returning visitor's cookies and token from `GET /form`.

@@ -20,10 +20,10 @@ use stats_alloc::Region;
 
 use crate::GLOBAL;
 use crate::apps::{self, Handler, StateIn};
-use crate::overhead::{Creds, prime};
+use crate::overhead::{Creds, json_body, prime};
 
 /// The scenarios: `<app>-<request>`.
-pub(crate) const SCENARIOS: [&str; 15] = [
+pub(crate) const SCENARIOS: [&str; 25] = [
     "plain-header",
     "plain-form",
     "plainsession-header",
@@ -40,6 +40,17 @@ pub(crate) const SCENARIOS: [&str; 15] = [
     "ours-get",
     "ourscookie-get",
     "peersession-get",
+    // The overhead part's 1 KB JSON body, token first or last, no header.
+    "plain-jsonfirst",
+    "plain-jsonlast",
+    "ours-jsonfirst",
+    "ours-jsonlast",
+    "ourscookie-jsonfirst",
+    "ourscookie-jsonlast",
+    "peersession-jsonfirst",
+    "peersession-jsonlast",
+    "peermw-jsonfirst",
+    "peermw-jsonlast",
 ];
 
 const ORIGIN: &str = "http://localhost:8080";
@@ -58,6 +69,10 @@ fn request(what: &str, c: &Creds) -> Request {
     }
     if what == "header" {
         r.insert_header((c.header(), c.token.clone())).to_request()
+    } else if let Some(first) = what.strip_prefix("json") {
+        r.insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(json_body(c, first == "first"))
+            .to_request()
     } else {
         r.insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
             .set_payload(Bytes::from(format!("{}={}&body=hello", c.field(), c.token)))
@@ -104,28 +119,35 @@ where
 /// The measured loop, a plain function so that an instruction counter can
 /// count only inside it (`valgrind --tool=callgrind
 /// --toggle-collect='*profile::measured*'`): requests are built before.
-/// Every app here answers without waiting, so each future is polled once.
+/// Every app here answers without waiting on anything outside it (the peer
+/// middleware wakes itself between body chunks), so each future is polled
+/// here until it is ready.
 #[inline(never)]
 fn measured<S, B>(srv: &S, batch: Vec<Request>) -> usize
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: actix_web::body::MessageBody,
 {
-    use futures_util::FutureExt as _;
     let mut failures = 0usize;
     for req in batch {
-        let res = srv
-            .call(req)
-            .now_or_never()
-            .expect("the app answers without waiting")
-            .expect("call");
+        let res = ready(srv.call(req)).expect("call");
         failures += usize::from(!res.status().is_success());
         // Read the body as the HTTP layer would.
-        let _ = test::read_body(res)
-            .now_or_never()
-            .expect("the body is ready");
+        let _ = ready(test::read_body(res));
     }
     failures
+}
+
+/// Polls `fut` until it is ready; it must not wait on another task.
+fn ready<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for _ in 0..1000 {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+    panic!("the app waits on something outside it");
 }
 
 /// Runs the scenario named by `PROFILE_SCENARIO`, `PROFILE_N` times.
@@ -177,6 +199,13 @@ pub(crate) fn run() {
                 )
                 .await;
                 drive(&srv, what, ours_h, ours_f, n).await;
+            }
+            // actix-csrf-middleware with its double-submit cookie.
+            "peermw" => {
+                let srv =
+                    test::init_service(apps::peer_middleware(handler).wrap(apps::sessions(&key)))
+                        .await;
+                drive(&srv, what, peer_h, peer_f, n).await;
             }
             "peercookie" => {
                 let srv =

@@ -223,17 +223,17 @@
 //! * Linear work: every search keeps its position across chunks (a
 //!   `memchr` `Finder` built once per request plus a small automaton for
 //!   what crosses a chunk border), so a body sent one byte per chunk costs
-//!   what it costs in one piece: one look per byte for urlencoded and JSON,
-//!   at most three for multipart. Every buffer is capped; a multipart
-//!   part's header block (a few hundred bytes from browsers) at 8 KiB,
-//!   beyond which the body is refused with `400 Bad Request`.
+//!   what it costs in one piece: one look per byte for urlencoded, at
+//!   most two for JSON and three for multipart. Every buffer is capped; a
+//!   multipart part's header block (a few hundred bytes from browsers) at
+//!   8 KiB, beyond which the body is refused with `400 Bad Request`.
 //!
 //! # Dependencies
 //!
 //! actix-web and actix-session (the framework and its sessions), ring
 //! (HMAC for the state cookie), serde/serde_json (session state), base64,
 //! arrayvec (session ids kept inline), memchr and percent-encoding (body
-//! scanning), actson (push-fed JSON parser for tokens in JSON bodies),
+//! scanning; JSON bodies go through a recogniser of our own),
 //! futures-util and bytes (payload streams), time, thiserror,
 //! tracing (refusals are logged with their reason), html-escape, redis
 //! (feature `redis`: its connection manager for one node and its async

@@ -30,14 +30,18 @@ type BoxedPayloadStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>
 pub(super) fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
     let limit = x.inner.transport.scan_limit;
     let field = &x.inner.transport.field;
-    // What browsers send for a form: decided without parsing a MIME type.
-    let plain_form = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
-        v.as_bytes()
-            .trim_ascii()
-            .eq_ignore_ascii_case(BodyKind::FORM.as_bytes())
-    });
-    if plain_form && req.headers().get(header::CONTENT_ENCODING).is_none() {
-        return Ok(form_scanner(x));
+    // What browsers send for a form, and most clients for JSON: decided
+    // without parsing a MIME type.
+    let bare = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| BodyKind::bare(v.as_bytes()));
+    if bare.is_some() && req.headers().get(header::CONTENT_ENCODING).is_none() {
+        return match bare {
+            Some(BodyKind::Json) if sends_token_header(req, x) => Err(BodyToken::NotScanned),
+            Some(BodyKind::Json) => Ok(json_scanner(x)),
+            _ => Ok(form_scanner(x)),
+        };
     }
     let mime = match req.mime_type() {
         Ok(Some(m)) => m,
@@ -46,12 +50,7 @@ pub(super) fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, Bo
     };
     let kind = BodyKind::of(mime.essence_str());
     let form = kind == Some(BodyKind::Form);
-    // A JSON client sending the token header is not scanned (the header
-    // decides, as with actix-csrf-middleware): the field in the body is
-    // for clients that cannot set headers, or that migrate from a peer.
-    let json = kind == Some(BodyKind::Json)
-        && !req.headers().contains_key(&x.inner.transport.header)
-        && !req.headers().contains_key(&x.inner.transport.static_header);
+    let json = kind == Some(BodyKind::Json) && !sends_token_header(req, x);
     if !form && !json && kind != Some(BodyKind::Multipart) {
         return Err(BodyToken::NotScanned);
     }
@@ -76,10 +75,7 @@ pub(super) fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, Bo
     if form {
         Ok(form_scanner(x))
     } else if json {
-        Ok(Scanner::Json(Box::new(JsonScanner::new(
-            Arc::clone(field),
-            limit,
-        ))))
+        Ok(json_scanner(x))
     } else {
         let boundary = mime
             .get_param("boundary")
@@ -88,6 +84,21 @@ pub(super) fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, Bo
             .map(|s| Scanner::Multipart(Box::new(s)))
             .map_err(|_| BodyToken::Unreadable(BodyProblem::ContentType))
     }
+}
+
+/// A JSON client sending the token header is not scanned (the header
+/// decides, as with actix-csrf-middleware): the field in the body is for
+/// clients that cannot set headers, or that migrate from a peer.
+fn sends_token_header(req: &ServiceRequest, x: &Xsrf) -> bool {
+    req.headers().contains_key(&x.inner.transport.header)
+        || req.headers().contains_key(&x.inner.transport.static_header)
+}
+
+fn json_scanner(x: &Xsrf) -> Scanner {
+    Scanner::Json(Box::new(JsonScanner::new(
+        Arc::clone(&x.inner.transport.field),
+        x.inner.transport.scan_limit,
+    )))
 }
 
 /// The whole body is read up to the limit whatever its declared length, so

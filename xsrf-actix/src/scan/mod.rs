@@ -29,11 +29,14 @@
 //! because it arrived early; every buffer is capped (a field name at three
 //! times the field's length, a part's header block at
 //! [`MAX_PART_HEADERS`], a token value and everything else at the scan
-//! limit). Each scanner counts the bytes it examines
-//! ([`Scanner::examined`]); per body byte that is 1 for urlencoded and
-//! JSON bodies and at most 3 for multipart whatever the chunking (1 in the
-//! usual case of large chunks), which the tests check against a one-chunk
-//! run (attack row T20).
+//! limit). Each scanner counts its looks at body bytes
+//! ([`Scanner::examined`]), vectorised ones included; per body byte that
+//! is at most 1 for urlencoded bodies, 2 for JSON (a block of a string
+//! looked at whole, then stepped through by hand when it holds the
+//! string's end or an escape) and 3 for multipart, whatever the chunking
+//! (about 1 in the usual case). The tests check these bounds for every
+//! scanner state, one chunk and one byte per chunk, and that a chunked
+//! run examines at most 3x what the one-chunk run does (attack row T20).
 
 mod json;
 mod multipart;
@@ -124,6 +127,12 @@ impl Seen {
         }
     }
 
+    /// Whether a token field was already recorded (a next one is a
+    /// conflict).
+    pub(super) fn has_one(&self) -> bool {
+        self.found.is_some()
+    }
+
     /// The answer once the body ended or the limit was reached.
     pub(super) fn verdict(&self, limit_reached: bool) -> BodyToken {
         match &self.found {
@@ -159,6 +168,21 @@ pub(crate) enum BodyKind {
 
 impl BodyKind {
     pub(crate) const FORM: &'static str = "application/x-www-form-urlencoded";
+
+    /// A `Content-Type` value that is exactly a form or JSON media type,
+    /// without parameters, in any letter case (what browsers send for a
+    /// form and most clients for JSON): known without parsing a MIME type.
+    /// Anything else is `None`, to be parsed and passed to [`Self::of`].
+    pub(crate) fn bare(value: &[u8]) -> Option<Self> {
+        let value = value.trim_ascii();
+        if value.eq_ignore_ascii_case(Self::FORM.as_bytes()) {
+            Some(Self::Form)
+        } else if value.eq_ignore_ascii_case(b"application/json") {
+            Some(Self::Json)
+        } else {
+            None
+        }
+    }
 
     /// By the media type's essence (`type/subtype`, parameters left out),
     /// in any letter case: the middleware and `ValidXsrf` hand in what
