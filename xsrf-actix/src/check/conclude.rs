@@ -10,7 +10,7 @@ use crate::config::Xsrf;
 use crate::counters::{self, Verdict};
 use crate::error::XsrfError;
 use crate::labels;
-use crate::state::{PerRequest, middleware_config};
+use crate::state::{OriginMark, PerRequest, Ran};
 
 /// What was checked: a token (or the static key), or a one-time key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,10 +64,16 @@ pub(crate) fn conclude(
 /// With the middleware, the verdict waits in the request for its count on
 /// the way out (a request checked twice is counted once); without it, an
 /// unsafe request is counted here.
+///
+/// An accepted check of a request whose origin the middleware checked is
+/// not noted at all: the middleware counts such a request as accepted
+/// unless something else was noted, and the usual protected request then
+/// costs no per-request entry (no allocation).
 fn note(req: &HttpRequest, verdict: Verdict) {
-    if middleware_config(req).is_some() {
-        PerRequest::note(req, verdict);
-    } else if !xsrf_core::is_safe_method(req.method().as_str()) {
-        counters::check(verdict);
+    match req.app_data::<Ran>() {
+        Some(ran) if verdict == Verdict::Accepted && ran.origin == OriginMark::Checked => {}
+        Some(_) => PerRequest::note(req, verdict),
+        None if !xsrf_core::is_safe_method(req.method().as_str()) => counters::check(verdict),
+        None => {}
     }
 }
