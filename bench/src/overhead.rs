@@ -77,6 +77,8 @@ struct Delta {
 #[derive(Debug, Default)]
 struct Rounds {
     best_ns: Option<f64>,
+    /// Each round's time per request, in order.
+    per_round: Vec<f64>,
     allocs: usize,
     bytes: isize,
     calls: usize,
@@ -112,6 +114,7 @@ impl Rounds {
         let st = region.change();
         let ns = elapsed.as_nanos() as f64 / calls as f64;
         self.best_ns = Some(self.best_ns.map_or(ns, |best| best.min(ns)));
+        self.per_round.push(ns);
         self.allocs += st.allocations + st.reallocations;
         // Growth by reallocation is already in bytes_allocated.
         self.bytes += st.bytes_allocated as isize;
@@ -469,36 +472,76 @@ pub(crate) fn run() {
     println!(
         "(peer: actix-csrf-middleware. session: state in actix-session (ours: default; peer: synchronizer token), vs the plain app behind the same session middleware. cookie: no session (ours: `.cookie_storage()`; peer: double-submit cookie), vs the bare app, as the peer publishes.)"
     );
-    let (off, on) = metrics;
+    let MetricsCost {
+        off,
+        on,
+        median_ns,
+        control_ns,
+    } = metrics;
     println!(
-        "\nfeature `metrics`, POST with the token in a header, ours in session storage, rounds interleaved in this run:\n  no recorder installed: {:.0} ns/request, {:.1} allocations\n  Prometheus recorder installed: {:.0} ns/request, {:.1} allocations\n  the counters add {} / {}",
+        "\nfeature `metrics`, POST with the token in a header, ours in session storage, {METRICS_ROUNDS} rounds interleaved in this run:\n  no recorder installed: {:.0} ns/request (best round), {:.1} allocations\n  Prometheus recorder installed: {:.0} ns/request (best round), {:.1} allocations\n  the counters add {} / {} (median of paired rounds; the same request without a recorder in a third round of each: {})",
         off.ns,
         off.allocs,
         on.ns,
         on.allocs,
-        report::delta_time(on.ns - off.ns),
-        report::delta_count(on.allocs - off.allocs)
+        report::delta_time(median_ns),
+        report::delta_count(on.allocs - off.allocs),
+        report::delta_time(control_ns),
     );
 }
 
-/// The header POST on `srv` with no `metrics` recorder and with a
-/// Prometheus recorder installed (for this thread), rounds interleaved.
-async fn with_and_without_recorder<S, B>(srv: &S, creds: &Creds) -> (Sample, Sample)
+/// Rounds of the metrics comparison: short and many, so that the median
+/// of paired differences sees past the machine's drift.
+const METRICS_ROUNDS: usize = 40;
+
+/// What the counters of feature `metrics` cost: the header POST on `srv`
+/// with no `metrics` recorder and with a Prometheus recorder installed
+/// (for this thread), rounds interleaved, a second recorder-less round in
+/// each as the control.
+struct MetricsCost {
+    off: Sample,
+    on: Sample,
+    /// Median over rounds of (on − off), ns per request.
+    median_ns: f64,
+    /// The same for the control (off again − off): the noise floor.
+    control_ns: f64,
+}
+
+async fn with_and_without_recorder<S, B>(srv: &S, creds: &Creds) -> MetricsCost
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
     let make = maker(Row::PostHeader, creds);
-    let (mut off, mut on) = (Rounds::default(), Rounds::default());
+    let (mut off, mut on, mut control) = (Rounds::default(), Rounds::default(), Rounds::default());
     off.warm_up(srv, make.as_ref(), WARMUP).await;
     {
         let _installed = metrics::set_default_local_recorder(&recorder);
         on.warm_up(srv, make.as_ref(), WARMUP).await;
     }
-    for _ in 0..ROUNDS {
-        off.round(srv, make.as_ref(), ITERS.div_ceil(ROUNDS)).await;
-        let _installed = metrics::set_default_local_recorder(&recorder);
-        on.round(srv, make.as_ref(), ITERS.div_ceil(ROUNDS)).await;
+    let calls = ITERS.div_ceil(METRICS_ROUNDS);
+    for _ in 0..METRICS_ROUNDS {
+        off.round(srv, make.as_ref(), calls).await;
+        {
+            let _installed = metrics::set_default_local_recorder(&recorder);
+            on.round(srv, make.as_ref(), calls).await;
+        }
+        control.round(srv, make.as_ref(), calls).await;
     }
-    (off.sample(), on.sample())
+    let median_diff = |a: &Rounds, b: &Rounds| {
+        let mut d: Vec<f64> = a
+            .per_round
+            .iter()
+            .zip(&b.per_round)
+            .map(|(a, b)| a - b)
+            .collect();
+        d.sort_by(f64::total_cmp);
+        d[d.len() / 2]
+    };
+    MetricsCost {
+        median_ns: median_diff(&on, &off),
+        control_ns: median_diff(&control, &off),
+        off: off.sample(),
+        on: on.sample(),
+    }
 }

@@ -174,6 +174,23 @@ pub(crate) fn run() {
         actix_csrf_middleware::DEFAULT_CSRF_TOKEN_HEADER,
         actix_csrf_middleware::DEFAULT_CSRF_TOKEN_FIELD,
     );
+    // `PROFILE_RECORDER=prometheus`: the counters of feature `metrics`
+    // go to a Prometheus recorder installed for the whole process, as an
+    // app installs it (else to no recorder).
+    match std::env::var("PROFILE_RECORDER").as_deref() {
+        Ok("prometheus") => {
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            if metrics::set_global_recorder(recorder).is_err() {
+                eprintln!("a metrics recorder was installed already");
+                std::process::exit(2);
+            }
+        }
+        Ok(other) if !other.is_empty() => {
+            eprintln!("PROFILE_RECORDER must be `prometheus` or unset");
+            std::process::exit(2);
+        }
+        _ => {}
+    }
     actix_web::rt::System::new().block_on(async {
         let key = cookie::Key::generate();
         match app {

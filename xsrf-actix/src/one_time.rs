@@ -11,7 +11,7 @@ use xsrf_core::{CreateError, CreateOptions, OneTimeKey, Rejection, StoreError};
 
 use crate::check::origin::check_origin;
 use crate::config::Xsrf;
-use crate::counters::{self, KeyEvent};
+use crate::counters::KeyEvent;
 use crate::error::XsrfError;
 use crate::state;
 
@@ -36,8 +36,8 @@ impl Xsrf {
             .keys
             .create(&options, data, self.inner.clock.now())
             .await
-            .map(counted_creation)
-            .map_err(|e| self.error(req, create_error(e, "session-bound")))
+            .map(|key| self.counted_creation(key))
+            .map_err(|e| self.error(req, self.create_error(e, "session-bound")))
     }
 
     /// Creates a one-time key usable from any session (a link sent by
@@ -52,8 +52,8 @@ impl Xsrf {
             .keys
             .create(&options.maybe_bound_to(None), data, self.inner.clock.now())
             .await
-            .map(counted_creation)
-            .map_err(|e| create_error(e, "unbound"))
+            .map(|key| self.counted_creation(key))
+            .map_err(|e| self.create_error(e, "unbound"))
     }
 
     /// Accepts a one-time key once, from this request's session, and
@@ -119,7 +119,9 @@ impl Xsrf {
             .keys
             .validate::<T>(key, Some(session.as_str()), self.inner.clock.now())
             .await;
-        counters::one_time(KeyEvent::of_redemption(data.as_ref().err().copied()));
+        self.inner
+            .counters
+            .one_time(KeyEvent::of_redemption(data.as_ref().err().copied()));
         data.map_err(|r| {
             tracing::warn!(reason = r.code(), detail = %r, "one-time key refused");
             r.into()
@@ -178,27 +180,29 @@ impl std::fmt::Debug for OneTimeSession {
     }
 }
 
-fn counted_creation(key: OneTimeKey) -> OneTimeKey {
-    counters::one_time(KeyEvent::Created);
-    key
-}
-
-fn create_error(e: CreateError, kind: &'static str) -> XsrfError {
-    if matches!(e, CreateError::Store(_)) {
-        counters::one_time(KeyEvent::StoreError);
+impl Xsrf {
+    fn counted_creation(&self, key: OneTimeKey) -> OneTimeKey {
+        self.inner.counters.one_time(KeyEvent::Created);
+        key
     }
-    match e {
-        CreateError::Store(StoreError::Full) => {
-            // Someone may be flooding a route that creates keys: tell the
-            // operator, who can rate-limit it (see the README).
-            tracing::warn!(
-                keys = kind,
-                "one-time key store full: new {kind} keys are refused with 503 until keys expire or are used; rate-limit the routes that create them"
-            );
-            Rejection::StoreFull.into()
+
+    fn create_error(&self, e: CreateError, kind: &'static str) -> XsrfError {
+        if matches!(e, CreateError::Store(_)) {
+            self.inner.counters.one_time(KeyEvent::StoreError);
         }
-        CreateError::Store(_) => Rejection::StoreUnavailable.into(),
-        other => XsrfError::session(other),
+        match e {
+            CreateError::Store(StoreError::Full) => {
+                // Someone may be flooding a route that creates keys: tell the
+                // operator, who can rate-limit it (see the README).
+                tracing::warn!(
+                    keys = kind,
+                    "one-time key store full: new {kind} keys are refused with 503 until keys expire or are used; rate-limit the routes that create them"
+                );
+                Rejection::StoreFull.into()
+            }
+            CreateError::Store(_) => Rejection::StoreUnavailable.into(),
+            other => XsrfError::session(other),
+        }
     }
 }
 
@@ -222,6 +226,8 @@ pub(crate) async fn redeem_in_request<T: DeserializeOwned>(
         .keys
         .validate::<T>(key, salt, x.inner.clock.now())
         .await;
-    counters::one_time(KeyEvent::of_redemption(data.as_ref().err().copied()));
+    x.inner
+        .counters
+        .one_time(KeyEvent::of_redemption(data.as_ref().err().copied()));
     Ok(data?)
 }

@@ -225,6 +225,46 @@ async fn m1_one_time_keys_are_counted_by_outcome() {
     assert!(!scrape.contains(token.as_str()));
 }
 
+/// The counter handles are kept per recorder: an app whose recorder
+/// changes between requests (installed after the first ones, or a test's
+/// local recorder) still counts every request under the recorder current
+/// when it was checked, on the way there and back.
+#[actix_web::test]
+async fn m1_counts_follow_the_current_recorder() {
+    let (first, first_scrape) = recorder();
+    let (second, second_scrape) = recorder();
+    let clock = clock();
+    let c = app(builder(&clock), Log::default()).await;
+    let token = c.token().await;
+    let t = token.as_str();
+    let accepted = || form_post("/comments", &format!("body=ok&xsrf_token={t}"));
+    let refused = || form_post("/comments", "body=none");
+    for (recorder, sends) in [(&first, 2), (&second, 3), (&first, 1)] {
+        let _local = metrics::set_default_local_recorder(recorder);
+        for _ in 0..sends {
+            assert_eq!(c.send(accepted()).await.status, StatusCode::SEE_OTHER);
+            assert_eq!(c.send(refused()).await.status, StatusCode::FORBIDDEN);
+        }
+    }
+    let checks = "xsrf_checks_total";
+    for (scrape, n) in [(first_scrape.render(), 3), (second_scrape.render(), 3)] {
+        assert_eq!(
+            scraped(&scrape, checks, &[("outcome", "accepted")]),
+            n,
+            "{scrape}"
+        );
+        assert_eq!(
+            scraped(
+                &scrape,
+                checks,
+                &[("outcome", "refused"), ("reason", "missing")]
+            ),
+            n,
+            "{scrape}"
+        );
+    }
+}
+
 /// A `tracing` writer into a shared buffer.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

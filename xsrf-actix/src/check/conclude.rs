@@ -7,7 +7,7 @@ use actix_web::HttpRequest;
 use xsrf_core::Rejection;
 
 use crate::config::Xsrf;
-use crate::counters::{self, Verdict};
+use crate::counters::Verdict;
 use crate::error::XsrfError;
 use crate::labels;
 use crate::state::{OriginMark, PerRequest, Ran};
@@ -41,7 +41,7 @@ pub(crate) fn conclude(
 ) -> Result<(), XsrfError> {
     let e = match outcome {
         Ok(()) => {
-            note(req, Verdict::Accepted);
+            note(x, req, Verdict::Accepted);
             return Ok(());
         }
         Err(e) => e,
@@ -53,11 +53,11 @@ pub(crate) fn conclude(
     };
     if what.may_report(r) && x.inner.rollout.reports(req) {
         tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, "XSRF check would refuse the request (report-only: let through)");
-        note(req, Verdict::Reported(r));
+        note(x, req, Verdict::Reported(r));
         return Ok(());
     }
     tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, "XSRF check refused the request");
-    note(req, Verdict::Refused(r));
+    note(x, req, Verdict::Refused(r));
     Err(x.error(req, e))
 }
 
@@ -69,11 +69,13 @@ pub(crate) fn conclude(
 /// not noted at all: the middleware counts such a request as accepted
 /// unless something else was noted, and the usual protected request then
 /// costs no per-request entry (no allocation).
-fn note(req: &HttpRequest, verdict: Verdict) {
+fn note(x: &Xsrf, req: &HttpRequest, verdict: Verdict) {
     match req.app_data::<Ran>() {
         Some(ran) if verdict == Verdict::Accepted && ran.origin == OriginMark::Checked => {}
         Some(_) => PerRequest::note(req, verdict),
-        None if !xsrf_core::is_safe_method(req.method().as_str()) => counters::check(verdict),
+        None if !xsrf_core::is_safe_method(req.method().as_str()) => {
+            x.inner.counters.check(verdict)
+        }
         None => {}
     }
 }

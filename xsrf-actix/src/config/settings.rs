@@ -34,6 +34,8 @@ pub(crate) struct Inner {
     pub(crate) one_time: OneTime,
     /// Read where a check concludes: enforce, or report only.
     pub(crate) rollout: Rollout,
+    /// Where checks and one-time keys are counted (feature `metrics`).
+    pub(crate) counters: crate::counters::Counters,
     pub(crate) error_handler: Option<Arc<ErrorHandler>>,
 }
 

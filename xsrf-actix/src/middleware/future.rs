@@ -15,7 +15,7 @@ use super::body::BodyScan;
 use super::drain::Drain;
 use super::session_probe::session_state_unstored;
 use crate::config::Xsrf;
-use crate::counters::{self, Verdict};
+use crate::counters::Verdict;
 use crate::error::XsrfError;
 use crate::state::{OriginMark, PerRequest, Ran, SessionAtEntry, apply_pending};
 use crate::{labels, messages};
@@ -158,13 +158,14 @@ pub(crate) enum Tally {
 /// accepted if the middleware checked its origin; a request nothing
 /// checked (origin left to handlers that took no token) is not counted.
 fn count(req: &HttpRequest) {
-    let noted = PerRequest::read(req, |p| p.verdict).flatten();
-    let origin_checked = req
-        .app_data::<Ran>()
-        .is_some_and(|r| r.origin == OriginMark::Checked);
-    match noted {
-        Some(verdict) => counters::check(verdict),
-        None if origin_checked => counters::check(Verdict::Accepted),
+    // Only requests the middleware saw are counted here, and it left `Ran`.
+    let Some(ran) = req.app_data::<Ran>() else {
+        return;
+    };
+    let counters = &ran.xsrf.inner.counters;
+    match PerRequest::read(req, |p| p.verdict).flatten() {
+        Some(verdict) => counters.check(verdict),
+        None if ran.origin == OriginMark::Checked => counters.check(Verdict::Accepted),
         None => {}
     }
 }

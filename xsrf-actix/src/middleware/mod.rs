@@ -41,7 +41,7 @@ use self::future::{Step, Tally};
 use self::session_probe::session_present;
 use crate::check::origin::{check_origin_facts, is_websocket_upgrade};
 use crate::config::{Storage, Xsrf};
-use crate::counters::{self, Verdict};
+use crate::counters::Verdict;
 use crate::scan::BodyToken;
 use crate::state::{OriginMark, PerRequest, Ran, SessionAtEntry};
 use crate::{labels, messages};
@@ -196,7 +196,7 @@ where
         if guarded && let Some(rule) = x.exemption(req.request()) {
             tracing::debug!(%rule, method = %req.method(), route = %labels::route(req.request()), "XSRF checks skipped: exempt");
             req.add_data_container(self.marks.get(OriginMark::Exempt, session));
-            counters::check(Verdict::Exempt);
+            x.inner.counters.check(Verdict::Exempt);
             return self.pass(req, session, Tally::Done);
         }
         if !self.routes_checked.replace(true) {
@@ -222,7 +222,7 @@ where
                     PerRequest::note(req.request(), Verdict::Reported(r));
                 } else {
                     tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, websocket, "XSRF origin check refused the request");
-                    counters::check(Verdict::Refused(r));
+                    x.inner.counters.check(Verdict::Refused(r));
                     let res = x.error(req.request(), r).error_response();
                     // Read a small body first, so the connection is kept.
                     let drain = Drain::of(&mut req).map(Box::new);

@@ -267,6 +267,7 @@ impl XsrfBuilder {
                     bound_keys_seen: std::sync::atomic::AtomicBool::new(false),
                 },
                 rollout,
+                counters: crate::counters::Counters::default(),
                 error_handler: self.error_handler,
             }),
         })
