@@ -4,6 +4,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use time::Duration;
+use xsrf_core::__private::Secret;
 use xsrf_core::StaticKey;
 
 use crate::config::Xsrf;
@@ -75,7 +76,7 @@ impl Xsrf {
     ) -> Result<(HeaderName, HeaderValue), XsrfError> {
         let mut s = state::load_or_create(self, req).map_err(|e| self.error(req, e))?;
         let key = StaticKey::generate();
-        s.static_key = Some(key.as_str().to_owned());
+        s.static_key = Some(Secret::new(key.as_str().to_owned()));
         state::save(self, req, s).map_err(|e| self.error(req, e))?;
         let value = HeaderValue::from_str(key.as_str())
             .map_err(|_| self.error(req, XsrfError::session("static key is not a header value")))?;

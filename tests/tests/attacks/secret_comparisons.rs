@@ -145,3 +145,42 @@ fn static_key_compares_in_constant_time() {
         1,
     );
 }
+
+const RECORD: &str = include_str!("../../../xsrf-actix/src/state/record.rs");
+
+/// The attributes and the head of the item `head` (e.g. `pub(crate) struct
+/// Id`) in `source`: what it derives.
+fn derives_of<'s>(source: &'s str, head: &str) -> &'s str {
+    let at = source.find(head).unwrap_or_else(|| panic!("no {head}"));
+    // The derive sits in the lines just above the item.
+    let from = source[..at].rfind("\n\n").map_or(0, |i| i + 2);
+    &source[from..at]
+}
+
+#[test]
+fn secrets_held_by_xsrf_actix_cannot_be_compared_with_eq() {
+    // The salt and anonymous id (`Id`), the token as found in a request
+    // (`Found`): no `PartialEq`, so `==` on them does not compile; `Found`
+    // has no `Deref` to `str` either (read through `expose`).
+    for (source, head) in [
+        (RECORD, "pub(crate) struct Id("),
+        (GATHER, "pub(crate) enum Found<'r>"),
+    ] {
+        let attrs = derives_of(source, head);
+        let derive = attrs
+            .lines()
+            .filter(|l| l.trim_start().starts_with("#[derive("))
+            .collect::<String>();
+        assert!(
+            !derive.contains("PartialEq") && !derive.contains("Eq"),
+            "{head} derives a compare: {derive}"
+        );
+    }
+    assert!(!GATHER.contains("impl Deref for Found"));
+    assert!(!GATHER.contains("impl PartialEq"));
+    // The static key is held in the one secret newtype.
+    assert!(
+        RECORD.contains("pub(crate) static_key: Option<Secret<String>>"),
+        "State::static_key is not a Secret"
+    );
+}

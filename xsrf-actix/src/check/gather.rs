@@ -2,7 +2,6 @@
 //! body scan, the double-submit cookie. One token, or a reason there is
 //! none; a second, different one is a conflict.
 
-use std::ops::Deref;
 use std::rc::Rc;
 
 use actix_web::http::header::{self, HeaderMap};
@@ -33,7 +32,7 @@ impl Check {
         let mut found: Option<Found<'r>> = None;
         let mut offer = |candidate: Found<'r>| -> Result<(), Rejection> {
             match &found {
-                Some(prev) if !secret_eq(prev.as_bytes(), candidate.as_bytes()) => {
+                Some(prev) if !secret_eq(prev.expose(), candidate.expose()) => {
                     Err(Rejection::Conflicting)
                 }
                 _ => {
@@ -76,7 +75,7 @@ impl Check {
                 state::cookie_value(req, &x.inner.token_cookie.name).ok_or(Rejection::Missing)?;
             match &found {
                 None => return Err(Rejection::Missing.into()),
-                Some(t) if !secret_eq(t.as_bytes(), cookie.as_bytes()) => {
+                Some(t) if !secret_eq(t.expose(), cookie.as_bytes()) => {
                     return Err(Rejection::Conflicting.into());
                 }
                 Some(_) => {}
@@ -92,15 +91,16 @@ impl Check {
 
 /// A token as found in the request: borrowed from a header, or shared with
 /// what the middleware's body scan found.
+///
+/// No `PartialEq` and no `Deref`: the token is read through
+/// [`Found::expose`], to verify it or to compare it through `secret_eq`.
 pub(crate) enum Found<'r> {
     Header(&'r str),
     Body(Rc<str>),
 }
 
-impl Deref for Found<'_> {
-    type Target = str;
-
-    fn deref(&self) -> &str {
+impl Found<'_> {
+    pub(crate) fn expose(&self) -> &str {
         match self {
             Found::Header(t) => t,
             Found::Body(t) => t,

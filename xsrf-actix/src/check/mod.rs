@@ -99,7 +99,7 @@ impl Check {
             return Ok(());
         };
         // The one redemption path, shared with `Xsrf::redeem`.
-        let data = redeem_in_request::<serde_json::Value>(x, req, &key).await?;
+        let data = redeem_in_request::<serde_json::Value>(x, req, key.expose()).await?;
         // For a `Redeemed<T>` argument of the handler: the key is burnt now.
         state::PerRequest::write(req, |p| p.redeemed = Some(data));
         Ok(())
@@ -120,7 +120,7 @@ impl Check {
         let verified = x
             .inner
             .tokens
-            .verify(&token, &binding, x.inner.clock.now())?;
+            .verify(token.expose(), &binding, x.inner.clock.now())?;
         if verified.refresh_due {
             // Past half its life, or signed by a fallback key: the answer
             // carries a fresh one, so a client in use never holds an
@@ -136,7 +136,7 @@ impl Check {
     fn admit<'r>(&self, x: &Xsrf, req: &'r HttpRequest) -> Result<Option<Found<'r>>, XsrfError> {
         refuse_exempt(x, req)?;
         let token = self.find_token(x, req)?;
-        if &*token == STATIC_KEY_MARKER {
+        if token.expose() == STATIC_KEY_MARKER {
             return check_static_key(x, req).map(|()| None);
         }
         Ok(Some(token))
@@ -165,9 +165,9 @@ fn check_static_key(x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
     let state = state::load(x, req)?.ok_or(Rejection::StaticKeyMismatch)?;
     let stored = state
         .static_key
-        .as_deref()
+        .as_ref()
         .ok_or(Rejection::StaticKeyMismatch)?;
-    if StaticKey::from_stored(stored).matches(presented) {
+    if StaticKey::from_stored(stored.expose()).matches(presented) {
         Ok(())
     } else {
         Err(Rejection::StaticKeyMismatch.into())

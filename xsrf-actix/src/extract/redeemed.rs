@@ -81,7 +81,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Redeemed<T> {
             let key = Check::new()
                 .find_token(&x, &req)
                 .map_err(|e| x.error(&req, e))?;
-            x.redeem::<T>(&req, &key).await.map(Redeemed)
+            x.redeem::<T>(&req, key.expose()).await.map(Redeemed)
         })
     }
 }

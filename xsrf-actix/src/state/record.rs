@@ -6,6 +6,7 @@ use arrayvec::ArrayString;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use xsrf_core::__private::Secret;
 use xsrf_core::{Entropy as _, SystemEntropy};
 
 use crate::error::XsrfError;
@@ -24,7 +25,10 @@ pub(super) const MAX_STATIC_KEY: usize = 128;
 
 /// A random id (16 bytes, 22 base64url characters), held inline: reading
 /// state from a session or cookie allocates nothing for it.
-#[derive(Clone, Copy, PartialEq, Eq)]
+///
+/// No `PartialEq`: a salt is secret material, so `==` on ids does not
+/// compile; compare [`Id::as_str`] through `xsrf_core::secret_eq`.
+#[derive(Clone, Copy)]
 pub(crate) struct Id(ArrayString<ID_LEN>);
 
 impl Id {
@@ -81,6 +85,29 @@ impl<'de> Deserialize<'de> for Id {
     }
 }
 
+/// Serde for an optional [`Secret`] string: the text as it is.
+mod secret_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use xsrf_core::__private::Secret;
+
+    #[allow(clippy::ref_option)] // the signature serde's `with` calls
+    pub(super) fn serialize<S: Serializer>(
+        value: &Option<Secret<String>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => s.serialize_some(v.expose()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Secret<String>>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.map(Secret::new))
+    }
+}
+
 /// What a session carries for this crate. Serialized into the session as
 /// `{"anon":"…","salt":"…"}` (plus `"static_key"` once revealed).
 #[derive(Clone, Serialize, Deserialize)]
@@ -89,8 +116,9 @@ pub(crate) struct State {
     pub(crate) anon: Id,
     /// Changes on every rotation, so older tokens stop verifying.
     pub(crate) salt: Id,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) static_key: Option<String>,
+    /// Held as a [`Secret`]: no `==` on it compiles.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "secret_text")]
+    pub(crate) static_key: Option<Secret<String>>,
     /// One-time keys were bound to this session (its salt): rotation must
     /// find the salt to delete them, even after the session was purged.
     /// Only kept in session storage (the state cookie outlives a purge).

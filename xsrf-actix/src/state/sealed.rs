@@ -5,19 +5,24 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::record::{ID_LEN, Id, MAX_STATIC_KEY, State, is_base64url};
+use xsrf_core::__private::Secret;
+
 use crate::config::Xsrf;
 
 /// `anon.salt[.static_key].tag`, the tag an HMAC-SHA256 (base64url) of all
 /// that precedes it. Every part is base64url, so `.` separates unambiguously.
 pub(crate) fn seal_cookie(x: &Xsrf, state: &State) -> String {
-    let static_len = state.static_key.as_ref().map_or(0, |k| k.len() + 1);
+    let static_len = state
+        .static_key
+        .as_ref()
+        .map_or(0, |k| k.expose().len() + 1);
     let mut value = String::with_capacity(2 * ID_LEN + 1 + static_len + 1 + 43);
     value.push_str(state.anon.as_str());
     value.push('.');
     value.push_str(state.salt.as_str());
     if let Some(k) = &state.static_key {
         value.push('.');
-        value.push_str(k);
+        value.push_str(k.expose());
     }
     let tag = ring::hmac::sign(&x.inner.state.key, value.as_bytes());
     value.push('.');
@@ -63,7 +68,7 @@ pub(crate) fn open_cookie(x: &Xsrf, value: &str) -> Option<(State, Signer)> {
     let static_key = match b.get(2 * ID_LEN + 1..)? {
         [] => None,
         [b'.', k @ ..] if k.len() <= MAX_STATIC_KEY && k.iter().all(|&c| is_base64url(c)) => {
-            Some(body[2 * ID_LEN + 2..].to_owned())
+            Some(Secret::new(body[2 * ID_LEN + 2..].to_owned()))
         }
         _ => return None,
     };

@@ -8,15 +8,28 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use super::cookies::cookie_value;
 use super::record::{ID_LEN, Id, MAX_STATIC_KEY, State, Subject, is_base64url};
 use super::sealed::{Signer, open_cookie, seal_cookie};
+use xsrf_core::__private::Secret;
+use xsrf_core::secret_eq;
+
 use crate::config::Xsrf;
+
+/// Ids have no `==` (salts are secret): tests compare them as secrets too.
+fn same(a: &Id, b: &Id) -> bool {
+    secret_eq(a.as_str(), b.as_str())
+}
+
+/// The text of an optional static key, to compare in an assertion.
+fn shown(k: &Option<Secret<String>>) -> Option<&str> {
+    k.as_ref().map(|k| k.expose().as_str())
+}
 
 #[test]
 fn ids_are_22_base64url_characters_and_differ() {
     let (a, b) = (Id::random().expect("id"), Id::random().expect("id"));
     assert_eq!(a.as_str().len(), ID_LEN);
     assert!(a.as_str().bytes().all(is_base64url));
-    assert!(a != b);
-    assert!(Id::parse(a.as_str().as_bytes()) == Some(a));
+    assert!(!same(&a, &b));
+    assert!(Id::parse(a.as_str().as_bytes()).is_some_and(|p| same(&p, &a)));
 }
 
 #[test]
@@ -42,7 +55,7 @@ fn state_keeps_its_session_json_shape() {
         )
     );
     let back: State = serde_json::from_str(&json).expect("deserializes");
-    assert!(back.anon == s.anon && back.salt == s.salt && back.static_key.is_none());
+    assert!(same(&back.anon, &s.anon) && same(&back.salt, &s.salt) && back.static_key.is_none());
     assert!(serde_json::from_str::<State>(r#"{"anon":"short","salt":"x"}"#).is_err());
 }
 
@@ -51,7 +64,7 @@ fn reading_a_session_value_agrees_with_serde_json() {
     let s = State::fresh().expect("fresh state");
     let (a, b) = (s.anon.as_str(), s.salt.as_str());
     let with_key = State {
-        static_key: Some("k".repeat(43)),
+        static_key: Some(Secret::new("k".repeat(43))),
         keys: true,
         ..s.clone()
     };
@@ -77,7 +90,7 @@ fn reading_a_session_value_agrees_with_serde_json() {
                 (
                     st.anon.as_str().to_owned(),
                     st.salt.as_str().to_owned(),
-                    st.static_key,
+                    shown(&st.static_key).map(str::to_owned),
                     st.keys,
                 )
             })
@@ -131,15 +144,15 @@ fn sealed_cookies_open_and_nothing_else_does() {
         .expect("xsrf");
     let plain = State::fresh().expect("state");
     let keyed = State {
-        static_key: Some("K".repeat(43)),
+        static_key: Some(Secret::new("K".repeat(43))),
         ..plain.clone()
     };
     for state in [&plain, &keyed] {
         let sealed = seal_cookie(&x, state);
         let (opened, signer) = open_cookie(&x, &sealed).expect("opens");
         assert_eq!(signer, Signer::Current);
-        assert!(opened.anon == state.anon && opened.salt == state.salt);
-        assert_eq!(opened.static_key, state.static_key);
+        assert!(same(&opened.anon, &state.anon) && same(&opened.salt, &state.salt));
+        assert_eq!(shown(&opened.static_key), shown(&state.static_key));
         // Any change of a part, a separator or the tag: refused.
         for i in 0..sealed.len() {
             let mut bytes = sealed.clone().into_bytes();
