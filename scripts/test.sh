@@ -22,25 +22,74 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
     fi
 fi
 
-# Build every test first, once.
-cargo test --workspace --all-features --no-run
+# What `cargo test --workspace --all-features` runs, minus the trybuild
+# cases (below). Every step names the same packages and features, so the
+# build is shared: another selection would unify other features and build
+# everything again.
+selection=(--workspace --all-features --exclude xsrf-macros-ui)
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+# Build every test once, and learn where each test binary is. A binary is
+# run as cargo runs it: from its package's directory.
+cargo test "${selection[@]}" --no-run --message-format=json-render-diagnostics >"$logs/build.json"
+sed -n 's/.*"manifest_path":"\([^"]*\)\/Cargo.toml".*"profile":{[^}]*"test":true[^}]*}.*"executable":"\([^"]*\)".*/\1\t\2/p' \
+    "$logs/build.json" >"$logs/binaries"
+if [ ! -s "$logs/binaries" ]; then
+    echo "found no test binaries in cargo's build output" >&2
+    exit 1
+fi
+
+# The binaries that spend most of their time waiting (on Redis, the
+# browser, a soak's clock) run side by side with everything else; their
+# output is shown at the end. The rest run one after the other.
+waiting='/(browser|redis_stores|redis_restart_under_load)-[0-9a-f]+$'
+
+pids=()
+names=()
+background() {
+    local name=$1
+    shift
+    "$@" >"$logs/$name.log" 2>&1 &
+    pids+=($!)
+    names+=("$name")
+}
+
+run_binary() {
+    local dir=$1 exe=$2
+    (cd "$dir" && CARGO_MANIFEST_DIR="$dir" "$exe")
+}
 
 # The trybuild cases (tests/macros-ui) are a compiler run of their own, in
 # trybuild's own target directory: after a change to xsrf-actix it rebuilds
-# that crate and checks each case (~20 s). It runs beside the rest of the
-# suite, which spends much of its time waiting on sockets, Redis and the
-# browser, at a lower priority so the tests that measure time (the load
-# run, the 1-second answers of T19) keep the cores they need.
-ui_log=$(mktemp)
-trap 'rm -f "$ui_log"' EXIT
-nice -n 10 cargo test -p xsrf-macros-ui --test macros_ui >"$ui_log" 2>&1 &
-ui_pid=$!
+# that crate and checks each case (~20 s). At a lower priority, so the tests
+# that measure time (the soak, the 1-second answers of T19) keep the cores
+# they need.
+background trybuild nice -n 10 cargo test -p xsrf-macros-ui --test macros_ui
+
+while IFS=$'\t' read -r dir exe; do
+    if [[ "$exe" =~ $waiting ]]; then
+        background "$(basename "$exe")" run_binary "$dir" "$exe"
+    fi
+done <"$logs/binaries"
 
 status=0
-cargo test --workspace --all-features --exclude xsrf-macros-ui || status=$?
-if ! wait "$ui_pid"; then
-    status=1
-fi
-echo "--- trybuild cases (xsrf-macros-ui) ---"
-cat "$ui_log"
+while IFS=$'\t' read -r dir exe; do
+    if [[ ! "$exe" =~ $waiting ]]; then
+        echo "--- $(basename "$exe") ---"
+        run_binary "$dir" "$exe" || status=1
+    fi
+done <"$logs/binaries"
+echo "--- doc tests ---"
+cargo test "${selection[@]}" --doc || status=1
+
+for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then
+        status=1
+        echo "FAILED: ${names[$i]}"
+    fi
+    echo "--- ${names[$i]} ---"
+    cat "$logs/${names[$i]}.log"
+done
 exit "$status"

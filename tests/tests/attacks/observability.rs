@@ -288,8 +288,47 @@ impl Captured {
     }
 }
 
+/// Sends M2's mix (accepted, broken, missing and cross-site tokens, a key
+/// used twice, a key in the query) to a new app; returns the secrets it
+/// saw (tokens, the key, cookie values).
+async fn m2_mix(report: bool) -> Vec<String> {
+    let clock = clock();
+    let c = app(builder(&clock).report_only(report), Log::default()).await;
+    let token = c.token().await;
+    let t = token.as_str();
+    let key = c
+        .send(post("/one-time").insert_header(("X-XSRF-Token", t)))
+        .await
+        .body;
+    let broken = format!("{}x", &t[..t.len() - 1]);
+    for req in [
+        form_post("/comments", &format!("body=ok&xsrf_token={t}")),
+        form_post("/comments", &format!("body=bad&xsrf_token={broken}")),
+        form_post("/comments", "body=none"),
+        post("/comments")
+            .insert_header(("X-XSRF-Token", t))
+            .insert_header((header::ORIGIN, "https://evil.example"))
+            .insert_header(("sec-fetch-site", "cross-site")),
+        post("/one-time/burn").insert_header(("X-XSRF-Token", key.as_str())),
+        post("/one-time/burn").insert_header(("X-XSRF-Token", key.as_str())),
+        post(&format!("/one-time/use?k={key}")).insert_header(("X-XSRF-Token", key.as_str())),
+    ] {
+        c.send(req).await;
+    }
+    let mut secrets = vec![token.clone(), broken, key];
+    secrets.extend(c.cookies().into_values().filter(|v| v.len() >= 8));
+    secrets
+}
+
 #[actix_web::test]
 async fn m2_logs_name_reason_method_and_route_never_a_secret() {
+    // `tracing` caches, per log statement, whether anyone listens, and
+    // while one subscriber exists it asks the thread that reaches the
+    // statement first: a test thread without a subscriber caches "never"
+    // for the whole process, and this test's scoped subscriber would miss
+    // those events (tracing-core's `Rebuilder::JustOne`). A global
+    // subscriber that keeps nothing keeps every statement's interest open.
+    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -298,33 +337,21 @@ async fn m2_logs_name_reason_method_and_route_never_a_secret() {
         .with_writer(move || writer.clone())
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
-    let clock = clock();
+    // The race made certain: a thread without a subscriber reaches every
+    // statement of the mix first.
+    std::thread::spawn(|| {
+        actix_web::rt::System::new().block_on(async {
+            for report in [false, true] {
+                m2_mix(report).await;
+            }
+        });
+    })
+    .join()
+    .expect("the mix on a thread without a subscriber");
+    assert!(captured.text().is_empty(), "{}", captured.text());
     for report in [false, true] {
-        let c = app(builder(&clock).report_only(report), Log::default()).await;
-        let token = c.token().await;
-        let t = token.as_str();
-        let key = c
-            .send(post("/one-time").insert_header(("X-XSRF-Token", t)))
-            .await
-            .body;
-        let broken = format!("{}x", &t[..t.len() - 1]);
-        for req in [
-            form_post("/comments", &format!("body=ok&xsrf_token={t}")),
-            form_post("/comments", &format!("body=bad&xsrf_token={broken}")),
-            form_post("/comments", "body=none"),
-            post("/comments")
-                .insert_header(("X-XSRF-Token", t))
-                .insert_header((header::ORIGIN, "https://evil.example"))
-                .insert_header(("sec-fetch-site", "cross-site")),
-            post("/one-time/burn").insert_header(("X-XSRF-Token", key.as_str())),
-            post("/one-time/burn").insert_header(("X-XSRF-Token", key.as_str())),
-            post(&format!("/one-time/use?k={key}")).insert_header(("X-XSRF-Token", key.as_str())),
-        ] {
-            c.send(req).await;
-        }
+        let secrets = m2_mix(report).await;
         let logs = captured.text();
-        let mut secrets = vec![token.clone(), broken, key.clone()];
-        secrets.extend(c.cookies().into_values().filter(|v| v.len() >= 8));
         for s in &secrets {
             assert!(
                 !logs.contains(s.as_str()),
