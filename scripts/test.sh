@@ -56,6 +56,12 @@ background() {
     names+=("$name")
 }
 
+# A proc-macro crate's tests link the standard library dynamically: as
+# cargo does, put the toolchain's libraries on the loader's path.
+sysroot=$(rustc --print sysroot)
+host=$(rustc -vV | sed -n 's/^host: //p')
+export LD_LIBRARY_PATH="$sysroot/lib:$sysroot/lib/rustlib/$host/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
 run_binary() {
     local dir=$1 exe=$2
     (cd "$dir" && CARGO_MANIFEST_DIR="$dir" "$exe")
