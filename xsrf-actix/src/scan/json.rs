@@ -16,9 +16,9 @@
 //!
 //! Longer than the crate's other files (about 670 lines) for one concern:
 //! the states of the grammar and the steps between them are one machine,
-//! read and checked together (the fuzz target `scan_json` compares every
-//! chunking of an input with serde_json's verdict); split in two, each
-//! half would only make sense beside the other.
+//! read and checked together (the fuzz target `scan_json` holds every
+//! chunking of an input to the one-chunk answer); split in two, each half
+//! would only make sense beside the other.
 
 use std::fmt;
 use std::rc::Rc;
