@@ -22,11 +22,10 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
     fi
 fi
 
-# What `cargo test --workspace --all-features` runs, minus the trybuild
-# cases (below). Every step names the same packages and features, so the
-# build is shared: another selection would unify other features and build
-# everything again.
-selection=(--workspace --all-features --exclude xsrf-macros-ui)
+# What `cargo test --workspace --all-features` runs. Every step names the
+# same packages and features, so the build is shared: another selection
+# would unify other features and build much of it again.
+selection=(--workspace --all-features)
 
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
@@ -36,8 +35,9 @@ trap 'rm -rf "$logs"' EXIT
 cargo test "${selection[@]}" --no-run --message-format=json-render-diagnostics >"$logs/build.json"
 sed -n 's/.*"manifest_path":"\([^"]*\)\/Cargo.toml".*"profile":{[^}]*"test":true[^}]*}.*"executable":"\([^"]*\)".*/\1\t\2/p' \
     "$logs/build.json" >"$logs/binaries"
-if [ ! -s "$logs/binaries" ]; then
-    echo "found no test binaries in cargo's build output" >&2
+built=$(grep -c '"profile":{[^}]*"test":true[^}]*}.*"executable":"/' "$logs/build.json" || true)
+if [ ! -s "$logs/binaries" ] || [ "$(wc -l <"$logs/binaries")" -ne "$built" ]; then
+    echo "could not read every test binary from cargo's build output" >&2
     exit 1
 fi
 
@@ -45,6 +45,11 @@ fi
 # browser, a soak's clock) run side by side with everything else; their
 # output is shown at the end. The rest run one after the other.
 waiting='/(browser|redis_stores|redis_restart_under_load)-[0-9a-f]+$'
+# The trybuild cases (tests/macros-ui) are a compiler run of their own, in
+# trybuild's own target directory (a `cargo check` of the cases and what
+# they use): beside the rest too, at a lower priority, so the tests that
+# measure time (the soak, the 1-second answers of T19) keep the cores.
+compiling='/macros_ui-[0-9a-f]+$'
 
 pids=()
 names=()
@@ -62,27 +67,24 @@ sysroot=$(rustc --print sysroot)
 host=$(rustc -vV | sed -n 's/^host: //p')
 export LD_LIBRARY_PATH="$sysroot/lib:$sysroot/lib/rustlib/$host/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
+# run_binary DIR EXE [PREFIX...]: EXE from DIR, behind PREFIX (e.g. nice).
 run_binary() {
     local dir=$1 exe=$2
-    (cd "$dir" && CARGO_MANIFEST_DIR="$dir" "$exe")
+    shift 2
+    (cd "$dir" && CARGO_MANIFEST_DIR="$dir" "$@" "$exe")
 }
-
-# The trybuild cases (tests/macros-ui) are a compiler run of their own, in
-# trybuild's own target directory: after a change to xsrf-actix it rebuilds
-# that crate and checks each case (~20 s). At a lower priority, so the tests
-# that measure time (the soak, the 1-second answers of T19) keep the cores
-# they need.
-background trybuild nice -n 10 cargo test -p xsrf-macros-ui --test macros_ui
 
 while IFS=$'\t' read -r dir exe; do
     if [[ "$exe" =~ $waiting ]]; then
         background "$(basename "$exe")" run_binary "$dir" "$exe"
+    elif [[ "$exe" =~ $compiling ]]; then
+        background "$(basename "$exe")" run_binary "$dir" "$exe" nice -n 10
     fi
 done <"$logs/binaries"
 
 status=0
 while IFS=$'\t' read -r dir exe; do
-    if [[ ! "$exe" =~ $waiting ]]; then
+    if [[ ! "$exe" =~ $waiting && ! "$exe" =~ $compiling ]]; then
         echo "--- $(basename "$exe") ---"
         run_binary "$dir" "$exe" || status=1
     fi

@@ -1,3 +1,7 @@
+//! `#[send_token]` / `#[handle_token]` above or below a route macro, with
+//! and without options. Documentation is not this case's subject.
+#![allow(missing_docs)]
+
 use actix_multipart::Multipart;
 use actix_web::{App, HttpResponse, Responder, get, post, web};
 use xsrf_actix::{handle_token, send_token};
@@ -30,7 +34,7 @@ async fn comment(web::Form(form): web::Form<Comment>) -> Result<HttpResponse, ac
 #[handle_token(action = "delete", source = "header")]
 #[post("/delete")]
 async fn delete() -> impl Responder {
-    HttpResponse::NoContent()
+    HttpResponse::NoContent().finish()
 }
 
 #[handle_token(one_time)]
@@ -45,7 +49,7 @@ async fn both() -> &'static str {
     "both"
 }
 
-fn main() {
+pub fn main() {
     let _ = App::new()
         .service(index)
         .service(delete_page)

@@ -25,7 +25,8 @@ pub async fn form() -> HttpResponse {
     HttpResponse::Ok().finish()
 }
 
-fn main() {
+/// Builds an app of the handlers above.
+pub fn main() {
     let _ = App::new()
         .route("/", web::get().to(page))
         .route("/save", web::post().to(save))

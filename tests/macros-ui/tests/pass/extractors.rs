@@ -1,5 +1,7 @@
 //! Handlers keep their extractors, patterns, `mut`, generics and `?`.
 #![deny(warnings)]
+// Documentation is not this case's subject (`doc_comment` is).
+#![allow(missing_docs)]
 
 use actix_multipart::Multipart;
 use actix_web::{App, HttpRequest, HttpResponse, Responder, web};
@@ -17,7 +19,11 @@ struct Comment {
 async fn comment(
     web::Form(Comment { body }): web::Form<Comment>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let n: usize = body.len().to_string().parse().map_err(actix_web::error::ErrorBadRequest)?;
+    let n: usize = body
+        .len()
+        .to_string()
+        .parse()
+        .map_err(actix_web::error::ErrorBadRequest)?;
     Ok(HttpResponse::Ok().body(n.to_string()))
 }
 
@@ -53,7 +59,7 @@ async fn both(data: web::Data<u32>) -> String {
     data.to_string()
 }
 
-fn main() {
+pub fn main() {
     let _ = App::new()
         .app_data(web::Data::new(1_u32))
         .service(web::resource("/comment").route(web::post().to(comment)))
