@@ -197,8 +197,10 @@
 //!   used as given ([`XsrfBuilder::cookie_name`]).
 //! * Trusted origins are exact unless written as a wildcard over
 //!   subdomains (`https://*.example.com`, [`XsrfBuilder::trusted_origin`]).
-//! * Refusals are `403` with one line of text saying why, `413` for an
-//!   over-limit body, `503` when the key store is down (fail closed).
+//! * Refusals are `403` saying why (a short HTML page for a browser, JSON
+//!   for `application/json`, a line of text otherwise; the reason code in
+//!   `X-XSRF-Rejection`), `413` for an over-limit body, `503` when the key
+//!   store is down (fail closed).
 //!
 //! # Body scanning
 //!

@@ -292,3 +292,123 @@ async fn r5_prefixed_cookies_are_read_back_on_https() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert_eq!(log.entries(), ["bytes:2"]);
 }
+
+/// What a browser's navigation sends, what `fetch` sends, and an API's.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+#[actix_web::test]
+async fn r4_the_refusal_takes_the_form_accept_asks_for_and_still_echoes_nothing() {
+    let (c, log) = start(builder(&clock())).await;
+    let t = c.token().await;
+    let session = c.cookies().get("id").cloned().expect("session");
+    let mut bad = t.clone();
+    bad.replace_range(40..41, if &t[40..41] == "A" { "B" } else { "A" });
+    for (accept, content_type) in [
+        (Some(BROWSER_ACCEPT), "text/html; charset=utf-8"),
+        (Some("application/json"), "application/json"),
+        (Some("*/*"), "text/plain; charset=utf-8"),
+        (None, "text/plain; charset=utf-8"),
+    ] {
+        for (req, code) in [
+            (
+                form_post("/comments", &format!("body=forged&xsrf_token={bad}")),
+                "bad-signature",
+            ),
+            (
+                form_post("/comments", &format!("body=forged&xsrf_token={t}"))
+                    .insert_header(("sec-fetch-site", "cross-site")),
+                "origin",
+            ),
+            (form_post("/comments", "body=forged"), "missing"),
+        ] {
+            let req = match accept {
+                Some(a) => req.insert_header((header::ACCEPT, a)),
+                None => req,
+            };
+            let r = c.send(req).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{accept:?} {code}");
+            assert_eq!(r.header("content-type"), Some(content_type), "{accept:?}");
+            assert_eq!(r.header("x-xsrf-rejection"), Some(code));
+            assert_eq!(r.header("cache-control"), Some("no-store"));
+            assert!(r.header("vary").is_some_and(|v| v.contains("Accept")));
+            for secret in [&t, &bad, &session] {
+                assert!(!r.body.contains(secret.as_str()), "{}", r.body);
+            }
+            assert!(
+                !r.body.contains("forged"),
+                "the fields are never echoed: {}",
+                r.body
+            );
+            match content_type {
+                "text/html; charset=utf-8" => {
+                    assert!(r.body.starts_with("<!doctype html>"), "{}", r.body);
+                    assert!(
+                        r.body.contains(&format!("<code>{code}</code>")),
+                        "{}",
+                        r.body
+                    );
+                    assert!(r.body.contains("try again"), "{}", r.body);
+                }
+                "application/json" => {
+                    let v: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+                    assert_eq!(v["error"], code);
+                    assert_eq!(v["status"], 403);
+                }
+                _ => assert!(
+                    r.body.lines().count() == 1 && r.body.len() < 100,
+                    "{}",
+                    r.body
+                ),
+            }
+        }
+    }
+    assert!(
+        log.is_empty(),
+        "a refused post reached the handler: {:?}",
+        log.entries()
+    );
+}
+
+#[actix_web::test]
+async fn r4_a_custom_refusal_keeps_the_reason_header_vary_and_no_store() {
+    fn page(err: &xsrf_actix::XsrfError, _: &actix_web::HttpRequest) -> actix_web::HttpResponse {
+        use actix_web::ResponseError as _;
+        actix_web::HttpResponse::build(err.status_code())
+            .content_type("text/html")
+            .body("<h1>Our own page</h1>")
+    }
+    fn own_headers(
+        err: &xsrf_actix::XsrfError,
+        _: &actix_web::HttpRequest,
+    ) -> actix_web::HttpResponse {
+        use actix_web::ResponseError as _;
+        actix_web::HttpResponse::build(err.status_code())
+            .insert_header((header::CACHE_CONTROL, "private, max-age=0"))
+            .insert_header(("x-xsrf-rejection", "ours"))
+            .body("ours")
+    }
+    let (c, log) = start(builder(&clock()).error_handler(page)).await;
+    let r = c.send(form_post("/comments", "body=forged")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body, "<h1>Our own page</h1>");
+    assert_eq!(r.header("x-xsrf-rejection"), Some("missing"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(r.header("vary").is_some_and(|v| v.contains("Origin")));
+    // Refused by the middleware's origin check, before any handler.
+    let cross =
+        form_post("/comments", "body=forged").insert_header(("sec-fetch-site", "cross-site"));
+    let r = c.send(cross).await;
+    assert_eq!(r.header("x-xsrf-rejection"), Some("origin"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+
+    // A header the handler set itself is its own.
+    let (c, own_log) = start(builder(&clock()).error_handler(own_headers)).await;
+    let r = c.send(form_post("/comments", "body=forged")).await;
+    assert_eq!(r.header("x-xsrf-rejection"), Some("ours"));
+    assert_eq!(r.header("cache-control"), Some("private, max-age=0"));
+    assert!(r.header("vary").is_some());
+    assert!(
+        log.is_empty() && own_log.is_empty(),
+        "a refused post reached the handler"
+    );
+}

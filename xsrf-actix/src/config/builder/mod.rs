@@ -97,35 +97,30 @@ impl Xsrf {
 
 impl XsrfBuilder {
     /// A custom response for refusals and misconfigurations, in place of
-    /// the one line of text. It gets the error ([`XsrfError::rejection`]
+    /// the default (an HTML page, JSON or a line of text, by `Accept`:
+    /// see [`XsrfError`]). It gets the error ([`XsrfError::rejection`]
     /// tells why; [`XsrfError::default_response`] is the response it
-    /// replaces) and the request, so it can answer each client in its own
-    /// terms: JSON to `Accept: application/json`, a page otherwise.
+    /// replaces) and the request, so it can answer in the app's own look.
     ///
     /// It runs when the error is raised, and its response must have a
-    /// complete body (a `String`, `Bytes`, `.json(..)`), not a stream. The
-    /// [`Rejection`](xsrf_core::Rejection) is added to the response's
+    /// complete body (a `String`, `Bytes`, `.json(..)`), not a stream.
+    /// What code reads is added to its response unless it set its own:
+    /// `X-XSRF-Rejection` (the htmx and SPA retry on `expired` needs it),
+    /// `Cache-Control: no-store` and `Vary`; and the
+    /// [`Rejection`](xsrf_core::Rejection) goes in the response's
     /// extensions either way.
     ///
     /// ```
     /// use actix_web::{HttpRequest, HttpResponse, ResponseError as _};
-    /// use xsrf_actix::{SigningKey, Xsrf, XsrfError};
+    /// use xsrf_actix::{Rejection, SigningKey, Xsrf, XsrfError};
     ///
-    /// fn refusal(err: &XsrfError, req: &HttpRequest) -> HttpResponse {
-    ///     let wants_json = req
-    ///         .headers()
-    ///         .get("accept")
-    ///         .and_then(|v| v.to_str().ok())
-    ///         .is_some_and(|a| a.contains("application/json"));
-    ///     let reason = err.rejection().map_or("error", |r| r.code());
-    ///     if wants_json {
-    ///         HttpResponse::build(err.status_code())
-    ///             .json(serde_json::json!({ "error": "xsrf", "reason": reason }))
-    ///     } else {
-    ///         HttpResponse::build(err.status_code()).content_type("text/html").body(
-    ///             "<h1>This form has expired</h1><p><a href=\"/\">Reload the page</a> and try again.</p>",
-    ///         )
-    ///     }
+    /// fn refusal(err: &XsrfError, _req: &HttpRequest) -> HttpResponse {
+    ///     let page = match err.rejection() {
+    ///         Some(Rejection::Expired) => "<h1>This form has expired</h1><p><a href=\"/\">Reload the page</a> and try again.</p>",
+    ///         _ => "<h1>We could not accept this request</h1><p>Go back, reload and try again.</p>",
+    ///     };
+    ///     // `X-XSRF-Rejection`, `Vary` and `Cache-Control` are added after this.
+    ///     HttpResponse::build(err.status_code()).content_type("text/html").body(page)
     /// }
     ///
     /// let xsrf = Xsrf::builder()

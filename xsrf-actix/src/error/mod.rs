@@ -1,5 +1,7 @@
 //! The error every refusal becomes, and how it turns into a response.
 
+mod answer;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -10,9 +12,14 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use bytes::Bytes;
 use xsrf_core::{BodyProblem, Rejection};
 
+use self::answer::Format;
+
 /// The header of a default refusal naming its reason for code
 /// ([`Rejection::code`]): `X-XSRF-Rejection: expired`.
 pub const REJECTION_HEADER: &str = "X-XSRF-Rejection";
+
+/// [`REJECTION_HEADER`] as `http` wants a static name: lower case.
+const REJECTION_HEADER_LOWER: &str = "x-xsrf-rejection";
 
 /// The header a response gets in report-only mode
 /// ([`XsrfBuilder::report_only`](crate::XsrfBuilder::report_only)) when
@@ -31,10 +38,17 @@ pub type ErrorHandler = dyn Fn(&XsrfError, &HttpRequest) -> HttpResponse + Send 
 /// `413 Payload Too Large` for a body over the scan limit, `400 Bad
 /// Request` for a multipart part whose header block exceeds 8 KiB, and
 /// `503 Service Unavailable` when the one-time key store is down. A
-/// misconfiguration answers `500` with a message that names the fix. The
-/// body is one short line of plain text; it never contains a token, a key
-/// or a session id. The response carries the [`Rejection`] in its
-/// extensions, for logging middleware.
+/// misconfiguration answers `500` with a message that names the fix.
+///
+/// The body takes the form the request asks for in `Accept`: a small HTML
+/// page for a browser's `text/html` (what happened and what to do, in
+/// words for the site's visitors), JSON (`{"error": "expired", "message":
+/// …, "status": 403}`) for `application/json`, and one short line of
+/// plain text otherwise (`*/*`, curl). It never contains a token, a key,
+/// a cookie or a session id. Every refusal, a custom
+/// [`error_handler`](crate::XsrfBuilder::error_handler)'s included,
+/// carries [`REJECTION_HEADER`], `Cache-Control: no-store` and `Vary`,
+/// and the [`Rejection`] in its extensions, for logging middleware.
 ///
 /// ```
 /// use actix_web::{ResponseError, http::StatusCode};
@@ -48,6 +62,9 @@ pub type ErrorHandler = dyn Fn(&XsrfError, &HttpRequest) -> HttpResponse + Send 
 #[derive(Clone)]
 pub struct XsrfError {
     kind: Kind,
+    /// The form of the default body, from the request's `Accept` (known
+    /// only where the error meets its request).
+    format: Format,
     /// The custom handler's response, made when the error was raised
     /// (the only time the request is at hand). Kept as parts, not as an
     /// `HttpResponse`, so the error stays `Send + Sync` (for `anyhow` and
@@ -72,6 +89,7 @@ impl XsrfError {
     pub(crate) fn misconfigured(fix: &'static str) -> Self {
         Self {
             kind: Kind::Misconfigured(fix),
+            format: Format::Text,
             custom: None,
         }
     }
@@ -79,26 +97,38 @@ impl XsrfError {
     pub(crate) fn session(reason: impl fmt::Display) -> Self {
         Self {
             kind: Kind::Session(reason.to_string()),
+            format: Format::Text,
             custom: None,
         }
     }
 
-    /// Runs the configured handler for this error and `req` now, and keeps
-    /// its response for [`ResponseError::error_response`].
+    /// Meets the request: picks the default body's form from its
+    /// `Accept`, then runs the configured handler for this error and `req`
+    /// now, and keeps its response for [`ResponseError::error_response`].
     pub(crate) fn with_handler(
         mut self,
         handler: Option<&ErrorHandler>,
         req: &HttpRequest,
     ) -> Self {
+        self.format = Format::of(req);
         let Some(handler) = handler else {
             return self;
         };
         let (head, body) = handler(&self, req).into_parts();
         match body.try_into_bytes() {
             Ok(body) => {
+                let mut headers = head.headers().clone();
+                // What code reads (the htmx and SPA retry on `expired`,
+                // caches) survives a handler that only meant to change
+                // the page; a header the handler set itself stays.
+                for (name, value) in self.machine_headers() {
+                    if !headers.contains_key(&name) {
+                        headers.insert(name, value);
+                    }
+                }
                 self.custom = Some(Arc::new(Custom {
                     status: head.status(),
-                    headers: head.headers().clone(),
+                    headers,
                     body,
                 }));
             }
@@ -139,26 +169,46 @@ impl XsrfError {
         }
     }
 
-    /// The response this error gives without a custom handler.
+    /// The headers every refusal carries, the custom handler's included.
+    fn machine_headers(&self) -> impl Iterator<Item = (header::HeaderName, HeaderValue)> {
+        [
+            // The outcome depends on these request headers (and the body's
+            // form on `Accept`); caches must not hand one client's refusal
+            // to another.
+            Some((
+                header::VARY,
+                HeaderValue::from_static("Origin, Sec-Fetch-Site, Cookie, Accept"),
+            )),
+            Some((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))),
+            // The reason for code, as `Rejection::code` names it: an SPA
+            // seeing `expired` fetches a fresh token and retries once.
+            self.rejection().map(|r| {
+                (
+                    header::HeaderName::from_static(REJECTION_HEADER_LOWER),
+                    HeaderValue::from_static(r.code()),
+                )
+            }),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// The response this error gives without a custom handler, in the
+    /// form the request's `Accept` asked for.
     pub fn default_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.default_status());
-        res.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        ));
-        // The outcome depends on these request headers; caches must not
-        // hand one client's refusal to another.
-        res.insert_header((
-            header::VARY,
-            HeaderValue::from_static("Origin, Sec-Fetch-Site, Cookie"),
-        ));
-        res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        // The reason for code, as `Rejection::code` names it: an SPA seeing
-        // `expired` fetches a fresh token and retries once.
-        if let Some(r) = self.rejection() {
-            res.insert_header((REJECTION_HEADER, HeaderValue::from_static(r.code())));
+        let status = self.default_status();
+        let mut res = HttpResponse::build(status);
+        res.insert_header((header::CONTENT_TYPE, self.format.content_type()));
+        for pair in self.machine_headers() {
+            res.insert_header(pair);
         }
-        let mut res = res.body(format!("{}\n", self));
+        let body = answer::body(
+            self.format,
+            self.rejection(),
+            &self.to_string(),
+            status.as_u16(),
+        );
+        let mut res = res.body(body);
         if let Some(r) = self.rejection() {
             res.extensions_mut().insert(r);
         }
@@ -170,6 +220,7 @@ impl From<Rejection> for XsrfError {
     fn from(r: Rejection) -> Self {
         Self {
             kind: Kind::Rejected(r),
+            format: Format::Text,
             custom: None,
         }
     }
