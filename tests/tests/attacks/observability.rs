@@ -282,6 +282,20 @@ impl io::Write for Captured {
     }
 }
 
+/// Captures this thread's log lines from now until the guard drops (see
+/// the test below for why a global subscriber is set first).
+fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
 impl Captured {
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
@@ -328,15 +342,7 @@ async fn m2_logs_name_reason_method_and_route_never_a_secret() {
     // for the whole process, and this test's scoped subscriber would miss
     // those events (tracing-core's `Rebuilder::JustOne`). A global
     // subscriber that keeps nothing keeps every statement's interest open.
-    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = capture_logs();
     // The race made certain: a thread without a subscriber reaches every
     // statement of the mix first.
     std::thread::spawn(|| {
@@ -374,4 +380,73 @@ async fn m2_logs_name_reason_method_and_route_never_a_secret() {
         );
     }
     assert!(logs.contains("report-only"), "{logs}");
+}
+
+#[actix_web::test]
+async fn l5_m1_one_request_logs_one_line_naming_every_reason_and_what_was_compared() {
+    let (captured, _default) = capture_logs();
+    let clock = clock();
+    // Report-only: a forged form post fails the origin check, then the
+    // token check; it is let through, counted once, and logged once.
+    let log = Log::default();
+    let c = app(builder(&clock).report_only(true), log.clone()).await;
+    let forged = form_post("/comments", "body=forged")
+        .insert_header((header::ORIGIN, "https://evil.example"))
+        .insert_header(("sec-fetch-site", "cross-site"))
+        .insert_header((header::REFERER, "https://evil.example/reset/SECRETKEY?k=1"));
+    let r = c.send(forged).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("x-xsrf-report-only"), Some("origin"));
+    assert_eq!(log.entries(), ["comment:forged"]);
+    let logs = captured.text();
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains("the request")).collect();
+    assert_eq!(lines.len(), 1, "one request, one line:\n{logs}");
+    let line = lines[0];
+    for part in [
+        "report-only",
+        "reason=\"origin\"",
+        "reasons=origin, missing",
+        "route=/comments",
+        "received Origin https://evil.example",
+        "Sec-Fetch-Site cross-site",
+        // The fixture's site origin, the only thing the request was compared with.
+        "site origins configured: http://localhost:8080",
+    ] {
+        assert!(line.contains(part), "no {part} in\n{line}");
+    }
+    assert!(
+        !line.contains("SECRETKEY"),
+        "a Referer's path in the log: {line}"
+    );
+
+    // Enforced, without a site origin: the line says the Host was compared
+    // and how to fix a proxy that rewrites it.
+    let before = captured.text().len();
+    let log = Log::default();
+    let c = app(
+        xsrf_actix::Xsrf::builder()
+            .secret(xsrf_tests::fixture::key_a())
+            .clock(clock.clone()),
+        log.clone(),
+    )
+    .await;
+    let forged = form_post("/comments", "body=forged")
+        .insert_header((header::HOST, "internal:3000"))
+        .insert_header((header::ORIGIN, "https://shop.example"))
+        .insert_header(("sec-fetch-site", "same-origin-ish"));
+    let r = c.send(forged).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(log.is_empty(), "the refused post reached the handler");
+    let logs = captured.text()[before..].to_owned();
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains("the request")).collect();
+    assert_eq!(lines.len(), 1, "{logs}");
+    for part in [
+        "refused the request",
+        "reason=\"origin\"",
+        "received Origin https://shop.example",
+        "compared with Host internal:3000",
+        "set site_origin",
+    ] {
+        assert!(lines[0].contains(part), "no {part} in\n{}", lines[0]);
+    }
 }

@@ -2,10 +2,17 @@
 //! error through the app's error handler) or, in report-only mode,
 //! reported and let through; logged with structured fields (reason code,
 //! method, route pattern) and counted once.
+//!
+//! One request, one log line: with the middleware, the reasons a
+//! request's checks find are noted and [`log_findings`] writes them as one
+//! line when the answer passes on the way out (report-only mode lets a
+//! forged request through to a second check, and counting lines must count
+//! it once); without the middleware, the one check logs its own line.
 
 use actix_web::HttpRequest;
 use xsrf_core::Rejection;
 
+use super::origin::compared;
 use crate::config::Xsrf;
 use crate::counters::Verdict;
 use crate::error::XsrfError;
@@ -51,14 +58,68 @@ pub(crate) fn conclude(
         tracing::error!(error = %e, method = %req.method(), %route, "XSRF check failed");
         return Err(x.error(req, e));
     };
-    if what.may_report(r) && x.inner.rollout.reports(req) {
-        tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, "XSRF check would refuse the request (report-only: let through)");
-        note(x, req, Verdict::Reported(r));
-        return Ok(());
+    let verdict = if what.may_report(r) && x.inner.rollout.reports(req) {
+        Verdict::Reported(r)
+    } else {
+        Verdict::Refused(r)
+    };
+    let seen = matches!(r, Rejection::Origin(_)).then(|| compared(x, req.headers()));
+    if req.app_data::<Ran>().is_some() {
+        PerRequest::found(req, r, seen);
+    } else {
+        log(req, verdict, &[r], seen.as_deref());
     }
-    tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, "XSRF check refused the request");
-    note(x, req, Verdict::Refused(r));
-    Err(x.error(req, e))
+    note(x, req, verdict);
+    match verdict {
+        Verdict::Refused(_) => Err(x.error(req, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Writes the one line of a request the middleware saw, from what its
+/// checks found (nothing found: no line). `verdict` is what the request
+/// was counted as.
+pub(crate) fn log_findings(req: &HttpRequest) {
+    let Some((reasons, seen, verdict)) = PerRequest::write_if_present(req, |p| {
+        (
+            std::mem::take(&mut p.findings.reasons),
+            p.findings.compared.take(),
+            p.verdict,
+        )
+    }) else {
+        return;
+    };
+    let (Some(verdict), false) = (verdict, reasons.is_empty()) else {
+        return;
+    };
+    log(req, verdict, &reasons, seen.as_deref());
+}
+
+/// The line itself: `reason` is the code the answer carries (the first
+/// reason found, or the refusal), `reasons` every one found.
+pub(crate) fn log(
+    req: &HttpRequest,
+    verdict: Verdict,
+    reasons: &[Rejection],
+    compared: Option<&str>,
+) {
+    let (primary, reported) = match verdict {
+        Verdict::Refused(r) => (r, false),
+        Verdict::Reported(r) => (r, true),
+        Verdict::Accepted | Verdict::Exempt => return,
+    };
+    let all = reasons
+        .iter()
+        .map(|r| r.code())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let route = labels::route(req);
+    let compared = compared.unwrap_or("");
+    if reported {
+        tracing::warn!(reason = primary.code(), reasons = %all, detail = %primary, method = %req.method(), %route, compared, "XSRF check would refuse the request (report-only: let through)");
+    } else {
+        tracing::warn!(reason = primary.code(), reasons = %all, detail = %primary, method = %req.method(), %route, compared, "XSRF check refused the request");
+    }
 }
 
 /// With the middleware, the verdict waits in the request for its count on

@@ -69,3 +69,69 @@ pub(crate) fn is_websocket_upgrade(headers: &actix_web::http::header::HeaderMap)
             .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"websocket"))
     })
 }
+
+/// What an origin refusal compared, for its log line: the `Origin` (or
+/// the origin of the `Referer`) and `Sec-Fetch-Site` received, against
+/// the site origins configured, or the `Host` when none is; with the fix
+/// when the `Host` was all there was to compare with.
+///
+/// Origins are not secrets, but a `Referer`'s path and query can hold a
+/// one-time key, and any header can hold what an attacker wrote: only
+/// parsed origins and short, escaped header values are written, never a
+/// path.
+pub(crate) fn compared(x: &Xsrf, headers: &HeaderMap) -> String {
+    use std::fmt::Write as _;
+    let text = |name: header::HeaderName| headers.get(name).map(|v| v.as_bytes());
+    let mut out = String::new();
+    match (text(header::ORIGIN), text(header::REFERER)) {
+        (Some(origin), _) => {
+            let _ = write!(out, "received Origin {}", shown_origin(origin));
+        }
+        (None, Some(referer)) => {
+            let _ = write!(out, "received Referer from {}", shown_origin(referer));
+        }
+        (None, None) => out.push_str("received neither Origin nor Referer"),
+    }
+    if let Some(site) = text(SEC_FETCH_SITE) {
+        let _ = write!(out, ", Sec-Fetch-Site {}", shown_value(site));
+    }
+    let site = x.inner.origin.policy.site_origins();
+    if site.is_empty() {
+        let host = text(header::HOST).map_or_else(|| "(none)".to_owned(), shown_value);
+        let _ = write!(
+            out,
+            "; no site_origin configured, so compared with Host {host} (behind a proxy that rewrites Host, set site_origin to the address visitors use)"
+        );
+    } else {
+        let list: Vec<String> = site.iter().map(ToString::to_string).collect();
+        let _ = write!(out, "; site origins configured: {}", list.join(", "));
+    }
+    out
+}
+
+/// The origin of an `Origin` or `Referer` value (`scheme://host:port`, no
+/// path), `null`, or a note that it does not parse.
+fn shown_origin(value: &[u8]) -> String {
+    let Ok(text) = std::str::from_utf8(value) else {
+        return "(not UTF-8)".to_owned();
+    };
+    let text = text.trim();
+    if text == "null" {
+        return "null".to_owned();
+    }
+    match url::Url::parse(text) {
+        Ok(url) if url.has_host() => url.origin().ascii_serialization(),
+        _ => format!("(unparseable, {} bytes)", text.len()),
+    }
+}
+
+/// A short header value, escaped (no line breaks or controls reach a log).
+fn shown_value(value: &[u8]) -> String {
+    const MAX: usize = 64;
+    let shown = String::from_utf8_lossy(&value[..value.len().min(MAX)]);
+    let mut out: String = shown.escape_debug().collect();
+    if value.len() > MAX {
+        out.push('…');
+    }
+    out
+}

@@ -14,6 +14,7 @@ use actix_web::{Error, HttpRequest, ResponseError as _};
 use super::body::BodyScan;
 use super::drain::Drain;
 use super::session_probe::session_state_unstored;
+use crate::check::conclude;
 use crate::config::Xsrf;
 use crate::counters::Verdict;
 use crate::error::XsrfError;
@@ -130,6 +131,7 @@ fn finish<B>(res: Inner<B>, session: SessionAtEntry, tally: Tally) -> Outer<B> {
     let (req, mut response) = res?.into_parts();
     if tally == Tally::AtFinish {
         count(&req);
+        conclude::log_findings(&req);
     }
     if session == SessionAtEntry::Absent && session_state_unstored(&req) {
         let err = XsrfError::misconfigured(messages::NO_SESSION_MIDDLEWARE);

@@ -39,7 +39,8 @@ use self::drain::Drain;
 pub use self::future::XsrfFuture;
 use self::future::{Step, Tally};
 use self::session_probe::session_present;
-use crate::check::origin::{check_origin_facts, is_websocket_upgrade};
+use crate::check::conclude;
+use crate::check::origin::{check_origin_facts, compared, is_websocket_upgrade};
 use crate::config::{Storage, Xsrf};
 use crate::counters::Verdict;
 use crate::scan::BodyToken;
@@ -215,13 +216,14 @@ where
             }
             let verdict = check_origin_facts(x, facts, req.headers());
             if let Err(r) = verdict {
-                // The route pattern, not the path (paths can carry keys).
-                let route = labels::route(req.request());
+                let seen = compared(x, req.headers());
                 if x.inner.rollout.reports(req.request()) {
-                    tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, websocket, "XSRF origin check would refuse the request (report-only: let through)");
+                    // Logged with whatever else the request's checks find,
+                    // as one line on the way out.
                     PerRequest::note(req.request(), Verdict::Reported(r));
+                    PerRequest::found(req.request(), r, Some(seen));
                 } else {
-                    tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, websocket, "XSRF origin check refused the request");
+                    conclude::log(req.request(), Verdict::Refused(r), &[r], Some(&seen));
                     x.inner.counters.check(Verdict::Refused(r));
                     let res = x.error(req.request(), r).error_response();
                     // Read a small body first, so the connection is kept.

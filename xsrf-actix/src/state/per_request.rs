@@ -80,7 +80,20 @@ pub(crate) struct PerRequest {
     /// What the checks of this request decided, for the count and the
     /// report-only header (the middleware reads it on the way out).
     pub(crate) verdict: Option<Verdict>,
+    /// What the checks found, for the request's one log line (written by
+    /// the middleware on the way out).
+    pub(crate) findings: Findings,
     pub(crate) pending: Pending,
+}
+
+/// Every reason a request's checks found, in order, and what an origin
+/// check compared: one request, one log line naming them all (a forged
+/// request in report-only mode fails the origin check and then the token
+/// check; counting log lines must count it once).
+#[derive(Default)]
+pub(crate) struct Findings {
+    pub(crate) reasons: Vec<xsrf_core::Rejection>,
+    pub(crate) compared: Option<String>,
 }
 
 impl PerRequest {
@@ -98,9 +111,30 @@ impl PerRequest {
         });
     }
 
+    /// Notes a reason found, for the request's log line; `compared` is
+    /// what an origin check compared.
+    pub(crate) fn found(req: &HttpRequest, r: xsrf_core::Rejection, compared: Option<String>) {
+        Self::write(req, |p| {
+            if !p.findings.reasons.contains(&r) {
+                p.findings.reasons.push(r);
+            }
+            if p.findings.compared.is_none() {
+                p.findings.compared = compared;
+            }
+        });
+    }
+
     /// Reads the entry, if anything put one there.
     pub(crate) fn read<R>(req: &HttpRequest, f: impl FnOnce(&PerRequest) -> R) -> Option<R> {
         req.extensions().get::<PerRequest>().map(f)
+    }
+
+    /// Changes the entry if there is one.
+    pub(crate) fn write_if_present<R>(
+        req: &HttpRequest,
+        f: impl FnOnce(&mut PerRequest) -> R,
+    ) -> Option<R> {
+        req.extensions_mut().get_mut::<PerRequest>().map(f)
     }
 
     /// Changes the entry, creating it first if needed.
