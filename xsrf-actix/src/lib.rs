@@ -264,6 +264,9 @@ mod scan;
 mod state;
 pub mod store;
 pub mod templates;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 mod with_token;
 
 pub use self::{

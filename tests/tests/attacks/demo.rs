@@ -491,3 +491,48 @@ async fn raw_http_client_round_trip() {
     assert_eq!(comments.all(), list);
     handle.stop(false).await;
 }
+
+/// The test client of `xsrf_actix::testing` posts to the demo as its own
+/// page does, in one call, and a forged post through it is still refused:
+/// it switches nothing off.
+#[actix_web::test]
+async fn the_test_client_posts_as_the_page_does_and_forged_posts_are_still_refused() {
+    use xsrf_actix::testing::TestClient;
+    let xsrf = xsrf();
+    let comments = web::Data::new(Comments::default());
+    let app = test::init_service(forms::app(xsrf.clone(), comments.clone(), sessions(&xsrf))).await;
+    let browser = TestClient::new(app, &xsrf);
+
+    // Before any page: no token to send, refused.
+    let early = browser
+        .post_form("/comments", &[("body", "too early")])
+        .await;
+    assert_eq!(early.status(), StatusCode::FORBIDDEN);
+    assert_eq!(early.header("x-xsrf-rejection"), Some("missing"));
+
+    // The page's hidden field gives the token; the post is the page's.
+    let page = browser.get("/").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(
+        browser.token().as_deref(),
+        Some(hidden_token(&page.text()).as_str())
+    );
+    let posted = browser.post_form("/comments", &[("body", "hello")]).await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER, "{}", posted.text());
+    let api = browser
+        .post_json(
+            "/api/comments",
+            &serde_json::json!({ "body": "from a script" }),
+        )
+        .await;
+    assert_eq!(api.status(), StatusCode::CREATED, "{}", api.text());
+
+    // What a forging page makes the browser send: the cookies, no token.
+    let forged = TestRequest::post()
+        .uri("/comments")
+        .set_form([("body", "forged")]);
+    let refused = browser.send_cross_site(forged).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(refused.header("x-xsrf-rejection"), Some("origin"));
+    assert_eq!(comments.all(), ["hello", "from a script"]);
+}
