@@ -1,4 +1,4 @@
-//! Part 5: the body scanners against the chunking attack of issue 13 —
+//! Part 5: the body scanners against the chunking attack —
 //! a multipart part header growing to 64 KB, sent one byte per chunk —
 //! through our app in process, next to the same body in one chunk and a
 //! normal header-token POST, all measured in this run.
@@ -29,7 +29,7 @@ const ORIGIN: &str = "http://localhost:8080";
 /// Measured requests per row (the attack rows poll thousands of chunks each).
 const ITERS: usize = 200;
 
-/// `--XyZ\r\nX-Pad: ` and 64,000 `a`: the issue's repro body.
+/// `--XyZ\r\nX-Pad: ` and 64,000 `a`: the attack's body.
 fn attack_body() -> Bytes {
     let mut body = b"--XyZ\r\nX-Pad: ".to_vec();
     body.extend_from_slice(&[b'a'; 64_000]);

@@ -1,4 +1,4 @@
-//! `soak`: the soak run of issue 17 (`xsrf_tests::soak`) for minutes.
+//! `soak`: the soak run (`xsrf_tests::soak`) for minutes.
 //!
 //! `xsrf-bench soak --minutes N [--cluster] [--users N]` starts two app
 //! instances by running this same binary as `xsrf-bench soak-server`, so

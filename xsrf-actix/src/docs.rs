@@ -14,6 +14,9 @@
 //!   and the `XSRF-TOKEN` cookie, and what that cookie does not protect.
 //! * [`testing`] — your app's tests with `actix_web::test`, protection on:
 //!   what a test sends that a browser sends, and the forged request.
+//! * [`threat_model`] — what each layer stops and what it does not, what
+//!   the crate assumes of your app, its limits on work, and every attack
+//!   the test suite sends with the answer it gets.
 //!
 //! Template engines (askama, maud, minijinja, tera) are in
 //! [`templates`](crate::templates), next to the code.
@@ -35,3 +38,6 @@ pub mod htmx_and_spa {}
 
 #[doc = include_str!("../docs/testing.md")]
 pub mod testing {}
+
+#[doc = include_str!("../docs/threat-model.md")]
+pub mod threat_model {}

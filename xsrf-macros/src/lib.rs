@@ -37,7 +37,7 @@
 //!     }.await)
 //! }
 //! ```
-//! The check runs before every other extractor (row L4): the handler's
+//! The check runs before every other extractor: the handler's
 //! own arguments are taken as one `xsrf_actix::Deferred` (the request and its
 //! untouched payload, nothing else) and extracted only once the check has
 //! passed. A forged request is refused with the XSRF error (403) even when

@@ -1,4 +1,4 @@
-//! The soak run of issue 17: time, load and a fault together.
+//! The soak run: time, load and a fault together.
 //!
 //! Two app instances ([`serve`], each its own process, so memory and open
 //! files are per instance) share Redis for their one-time keys and a

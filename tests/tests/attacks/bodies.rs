@@ -1,7 +1,8 @@
-//! Attack matrix rows T17, T18 and T20 (`../shared/ATTACKS.md`): body
-//! scanning through a real actix-web app. Duplicate tokens get one answer
-//! for every body shape and transport, tokens are read from top-level JSON
-//! fields, and bodies sent one byte per chunk are answered as in one piece.
+//! Threat model rows T17, T18 and T20 (`xsrf-actix/docs/threat-model.md`):
+//! body scanning through a real actix-web app. Duplicate tokens get one
+//! answer for every body shape and transport, tokens are read from
+//! top-level JSON fields, and bodies sent one byte per chunk are answered
+//! as in one piece.
 //! Every refusal also checks that the handler's side effect did not happen.
 
 use actix_web::http::StatusCode;

@@ -1,4 +1,4 @@
-//! Token lifecycle (rows L1–L3 of `ATTACKS.md`) through real apps: tokens
+//! Token lifecycle (threat model rows L1–L3) through real apps: tokens
 //! refreshed on the way so a client in use never holds an expired one,
 //! secret rotation that keeps every client working in both storages, and
 //! a missing `SessionMiddleware` answered with a 500 naming the fix. Row

@@ -1,7 +1,8 @@
-//! Everything that runs in one process, in one test binary: the attack
-//! matrix (`../shared/ATTACKS.md`) one module per section, then the other
-//! behaviour the apps rely on. A test named for a row starts with the row's
-//! id (`t5_…`, `o14_…`); `row_index` checks that every row has one.
+//! Everything that runs in one process, in one test binary: the rows of
+//! the threat model (`xsrf-actix/docs/threat-model.md`) one module per
+//! section, then the other behaviour the apps rely on. A test named for a
+//! row starts with the row's id (`t5_…`, `o14_…`); `row_index` checks
+//! that every row has one.
 //!
 //! Redis, Redis Cluster, real sockets, the browser, the load run and the
 //! allocation count keep their own binaries (`redis_stores`, `sockets`,

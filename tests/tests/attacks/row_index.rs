@@ -1,7 +1,9 @@
-//! The row index: every row of the attack matrix (`../shared/ATTACKS.md`
-//! beside the workspace) has a test named after it, and no test names a
-//! row the matrix does not have. A row marked `(new)` (added for open
-//! work) may already have a test named after it, but needs none yet.
+//! The row index: every row of the threat model
+//! (`xsrf-actix/docs/threat-model.md`, in the repository) has a test named
+//! after it, and no test names a row the threat model does not have. A row
+//! marked `(new)` (work under way) may already have a test named after it,
+//! but needs none yet. Without the threat model the index fails, whatever
+//! `CI` says: it ships with the code.
 //!
 //! A test names a row when its function name starts with the row's id in
 //! lower case and `_` (`t5_token_of_other_session…` names T5); a test for
@@ -11,8 +13,15 @@
 //! attribute naming `test` (`#[test]`, `#[actix_web::test]`,
 //! `#[tokio::test]`) stands right above it.
 //!
-//! Without the matrix (a checkout without `shared/` beside it) the check
-//! says it was skipped and passes; with `CI=true` that is a failure.
+//! Rows are added first to the project's attack matrix, `ATTACKS.md` in
+//! the `shared/` folder beside the workspace, where a maintainer's checkout
+//! has it. When it is there, the index also checks that the threat model
+//! is in step with it: the same row ids in both (a row of the matrix the
+//! threat model lacks fails, asking to add it there), and no row marked
+//! `(new)` in the threat model that the matrix no longer marks. The other
+//! way round is fine: the threat model drops the marker when the row's work
+//! lands, so it may be ahead of the matrix, never behind. Without the
+//! matrix (a plain clone) that comparison is left out, and said so.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -144,6 +153,67 @@ fn index(rows: &[Row], tests: &[String]) -> Index {
     Index { missing, unknown }
 }
 
+/// A row id listed more than once.
+fn duplicates(rows: &[Row]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    rows.iter()
+        .filter(|r| !seen.insert(r.id.as_str()))
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+/// Where the threat model is out of step with the attack matrix, which
+/// gets its rows first.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Step {
+    /// Rows of the matrix the threat model lacks.
+    not_in_model: Vec<String>,
+    /// Rows of the threat model the matrix lacks.
+    not_in_matrix: Vec<String>,
+    /// Rows the threat model still marks `(new)`, the matrix no longer.
+    still_new: Vec<String>,
+}
+
+impl Step {
+    /// One line per difference, saying what to do about it.
+    fn problems(&self) -> Vec<String> {
+        let not_in_model = self.not_in_model.iter().map(|id| {
+            format!("{id} is in ATTACKS.md but not in the threat model: add it to the threat model")
+        });
+        let not_in_matrix = self.not_in_matrix.iter().map(|id| {
+            format!(
+                "{id} is in the threat model but not in ATTACKS.md: rows are added to ATTACKS.md first"
+            )
+        });
+        let still_new = self.still_new.iter().map(|id| {
+            format!(
+                "{id} is marked (new) in the threat model but not in ATTACKS.md: the row holds \
+                 now; drop the marker (a test named after it is then required)"
+            )
+        });
+        not_in_model.chain(not_in_matrix).chain(still_new).collect()
+    }
+}
+
+fn in_step(model: &[Row], matrix: &[Row]) -> Step {
+    fn find<'a>(rows: &'a [Row], id: &str) -> Option<&'a Row> {
+        rows.iter().find(|r| r.id == id)
+    }
+    let ids = |rows: &[Row], keep: &dyn Fn(&Row) -> bool| -> Vec<String> {
+        rows.iter()
+            .filter(|r| keep(r))
+            .map(|r| r.id.clone())
+            .collect()
+    };
+    Step {
+        not_in_model: ids(matrix, &|r| find(model, &r.id).is_none()),
+        not_in_matrix: ids(model, &|r| find(matrix, &r.id).is_none()),
+        still_new: ids(model, &|r| {
+            r.new && find(matrix, &r.id).is_some_and(|m| !m.new)
+        }),
+    }
+}
+
 /// Every `.rs` file below `dir`.
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -160,26 +230,48 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
-fn every_row_of_the_matrix_has_a_test_and_every_named_row_exists() {
+fn every_row_of_the_threat_model_has_a_test_and_every_named_row_exists() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("the tests package sits in the workspace");
+    let model_path = workspace.join("xsrf-actix/docs/threat-model.md");
+    let model = std::fs::read_to_string(&model_path).unwrap_or_else(|e| {
+        panic!(
+            "the threat model is missing at {} ({e}): the row index reads its rows from there",
+            model_path.display()
+        )
+    });
+    let model_rows = rows(&model);
+    assert!(
+        model_rows.len() >= 50,
+        "only {} rows read: {model_rows:?}",
+        model_rows.len()
+    );
+    assert_eq!(
+        duplicates(&model_rows),
+        Vec::<String>::new(),
+        "rows listed twice in {}",
+        model_path.display()
+    );
+
     let matrix_path = workspace.join("../shared/ATTACKS.md");
-    let Ok(matrix) = std::fs::read_to_string(&matrix_path) else {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "the attack matrix is missing at {}: with CI=true the row index must run",
+    match std::fs::read_to_string(&matrix_path) {
+        Ok(matrix) => {
+            let problems = in_step(&model_rows, &rows(&matrix)).problems();
+            assert!(
+                problems.is_empty(),
+                "the threat model ({}) is out of step with {}:\n{}",
+                model_path.display(),
+                matrix_path.display(),
+                problems.join("\n")
+            );
+        }
+        Err(_) => eprintln!(
+            "row index: no attack matrix at {}, so the threat model is not compared with it \
+             (its rows are still checked against the tests)",
             matrix_path.display()
-        );
-        eprintln!(
-            "row index SKIPPED: no attack matrix at {} (a checkout without shared/ beside it)",
-            matrix_path.display()
-        );
-        return;
-    };
-    let rows = rows(&matrix);
-    assert!(rows.len() >= 50, "only {} rows read: {rows:?}", rows.len());
+        ),
+    }
 
     let mut files = Vec::new();
     for dir in TEST_SOURCES {
@@ -192,12 +284,12 @@ fn every_row_of_the_matrix_has_a_test_and_every_named_row_exists() {
         .collect();
     assert!(tests.len() > 100, "only {} tests found", tests.len());
 
-    let found = index(&rows, &tests);
+    let found = index(&model_rows, &tests);
     assert_eq!(
         found,
         Index::default(),
         "rows of {} without a test named after them (missing), and tests naming rows it does not have (unknown)",
-        matrix_path.display()
+        model_path.display()
     );
 }
 
@@ -267,5 +359,69 @@ fn t3_a_test_only_helper() {}
                 vec!["k7_a_row_that_does_not_exist".to_owned()]
             )]),
         }
+    );
+}
+
+#[test]
+fn the_threat_model_is_checked_against_the_matrix() {
+    let matrix = rows(
+        "\
+| T1 | a | 403 |
+| T2 (new) | b | 408 |
+| T3 (new) | c | 408 |
+| K1 | d | 403 |
+| K2 (new) | e | 403 |
+",
+    );
+    // In step: T2 still new in both; T3 landed, and the threat model
+    // dropped its marker first (it may be ahead of the matrix).
+    let model = rows(
+        "\
+| T1 | a, in other words | refused |
+| T2 (new) | b | 408 |
+| T3 | c | 408 |
+| K1 | d | refused |
+| K2 (new) | e | refused |
+",
+    );
+    assert_eq!(in_step(&model, &matrix), Step::default());
+    assert!(Step::default().problems().is_empty());
+    assert_eq!(duplicates(&model), Vec::<String>::new());
+
+    // Out of step: K2 not yet added to the threat model, O1 not in the
+    // matrix, T1 and K1 marked new in the threat model only, T1 twice.
+    let model = rows(
+        "\
+| T1 (new) | a | 403 |
+| T1 | a again | 403 |
+| T2 (new) | b | 408 |
+| T3 (new) | c | 408 |
+| K1 (new) | d | 403 |
+| O1 | f | 403 |
+",
+    );
+    let step = in_step(&model, &matrix);
+    assert_eq!(
+        step,
+        Step {
+            not_in_model: vec!["K2".to_owned()],
+            not_in_matrix: vec!["O1".to_owned()],
+            still_new: vec!["T1".to_owned(), "K1".to_owned()],
+        }
+    );
+    assert_eq!(duplicates(&model), ["T1"]);
+    let problems = step.problems();
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    assert!(
+        problems[0].starts_with("K2 ") && problems[0].ends_with("add it to the threat model"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].starts_with("O1 ") && problems[1].contains("added to ATTACKS.md first"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[2].starts_with("T1 ") && problems[2].contains("drop the marker"),
+        "{problems:?}"
     );
 }

@@ -1,6 +1,6 @@
-//! Attack matrix, rows T1–T16 (`../shared/ATTACKS.md`), through a real
-//! actix-web app. Every refusal also checks that the handler's side effect
-//! did not happen.
+//! Threat model rows T1–T16 (`xsrf-actix/docs/threat-model.md`), through
+//! a real actix-web app. Every refusal also checks that the handler's side
+//! effect did not happen.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;

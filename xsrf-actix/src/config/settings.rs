@@ -44,7 +44,8 @@ pub(crate) struct Origins {
     pub(crate) policy: OriginPolicy,
     /// The middleware refuses unsafe requests from foreign origins.
     pub(crate) enforce_in_middleware: bool,
-    /// WebSocket handshakes get the origin policy (row O14).
+    /// WebSocket handshakes get the origin policy (against cross-site
+    /// WebSocket hijacking).
     pub(crate) websocket_check: bool,
     pub(crate) exemptions: Exemptions,
     /// Names of actix routes whose requests are exempt.

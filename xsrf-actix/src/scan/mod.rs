@@ -36,7 +36,7 @@
 //! string's end or an escape) and 3 for multipart, whatever the chunking
 //! (about 1 in the usual case). The tests check these bounds for every
 //! scanner state, one chunk and one byte per chunk, and that a chunked
-//! run examines at most 3x what the one-chunk run does (attack row T20).
+//! run examines at most 3x what the one-chunk run does.
 
 mod json;
 mod multipart;

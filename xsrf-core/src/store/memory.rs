@@ -11,8 +11,8 @@ use super::{KeyDigest, KeyStore, Quota, SessionDigest, StoreError, StoreFuture, 
 
 /// One-time keys in a mutex-guarded map, for a single process.
 ///
-/// Memory is bounded three ways (row K8 of the attack matrix: a client
-/// creating keys as fast as it can):
+/// Memory is bounded three ways, so that a client creating keys as fast
+/// as it can (from one session or from many) cannot exhaust it:
 ///
 /// * **Per session.** A session holds at most
 ///   [`session_quota`](Self::with_session_quota) keys (default
@@ -205,7 +205,7 @@ impl MemoryStore {
 
     /// An estimate of the bytes the keys occupy: a fixed overhead per key
     /// plus its data. Bounded by `(capacity + unbound_capacity) * (overhead
-    /// + largest data)`, which is what the K8 tests check.
+    /// + largest data)`, which is what the flood tests check.
     pub fn estimated_bytes(&self) -> usize {
         let inner = self.lock();
         inner

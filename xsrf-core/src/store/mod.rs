@@ -200,8 +200,9 @@ pub enum StoreError {
     Corrupt,
 }
 
-/// The flood limits a store enforces (row K8), reported by
-/// [`KeyStore::quota`] so the shared acceptance suite can check them.
+/// The flood limits a store enforces against a client creating keys as
+/// fast as it can, reported by [`KeyStore::quota`] so the shared
+/// acceptance suite can check them.
 ///
 /// ```
 /// use xsrf_core::store::{KeyStore, Quota};
@@ -306,7 +307,7 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Deletes every key bound to `session` (logout); returns how many.
     fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize>;
 
-    /// The flood limits this store enforces, if any (row K8). Stores in
+    /// The flood limits this store enforces, if any. Stores in
     /// this workspace all have them, and the acceptance suite checks them.
     fn quota(&self) -> Option<Quota> {
         None

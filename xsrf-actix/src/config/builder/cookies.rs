@@ -15,7 +15,7 @@ impl XsrfBuilder {
 
     /// The token cookie's name.
     ///
-    /// How names are chosen (row R5 of the attack matrix): the **default**
+    /// How names are chosen: the **default**
     /// is `XSRF-TOKEN` on plain-http sites and, on https sites (any
     /// `site_origin` is `https://`), `__Host-XSRF-TOKEN`, or
     /// `__Secure-XSRF-TOKEN` when a [cookie domain](Self::cookie_domain)

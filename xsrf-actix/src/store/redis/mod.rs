@@ -61,7 +61,7 @@ struct Entry {
 ///   used nor burnt (it is reported [`Taken::Missing`], not
 ///   [`Taken::OtherSession`]: the store cannot tell whose it is without
 ///   looking in every session).
-/// * **Flood limits (row K8).** A session holds at most
+/// * **Flood limits.** A session holds at most
 ///   [`with_session_quota`](Self::with_session_quota) keys (default
 ///   [`DEFAULT_SESSION_QUOTA`](Self::DEFAULT_SESSION_QUOTA)); its next key
 ///   evicts its own oldest inside the same script. Unbound keys are
