@@ -202,21 +202,31 @@ async fn a_session_key_generated_at_each_start_refuses_open_forms_with_no_sessio
     assert!(stored.is_empty(), "{stored:?}");
 }
 
+/// A secret generated at each start, and a secret replaced without the old
+/// one kept as a fallback, are the same mistake: the open form's token is
+/// signed with a key the new process does not have.
 #[actix_web::test]
-async fn t8_a_secret_generated_at_each_start_refuses_open_forms_with_unknown_key() {
-    let env = without(stable(), "XSRF_SECRET");
-    let (r, stored) = post_across_a_restart(&env, &env).await;
-    assert_eq!(r.status, 403, "{}", r.text());
-    assert_eq!(r.header("x-xsrf-rejection"), Some("unknown-key"));
-    assert!(stored.is_empty(), "{stored:?}");
-
-    // In cookie storage the state cookie is signed with the secret too,
-    // and is checked first: the session itself is gone.
-    let env = with(env, &[("XSRF_STORAGE", "cookie")]);
-    let (r, stored) = post_across_a_restart(&env, &env).await;
-    assert_eq!(r.status, 403, "{}", r.text());
-    assert_eq!(r.header("x-xsrf-rejection"), Some("no-session"));
-    assert!(stored.is_empty(), "{stored:?}");
+async fn t8_a_secret_generated_at_each_start_or_rotated_without_fallback_refuses_open_forms() {
+    let generated = without(stable(), "XSRF_SECRET");
+    let rotated = with(stable(), &[("XSRF_SECRET", &STANDARD.encode([0x77; 32]))]);
+    for (before, after) in [(&generated, &generated), (&stable(), &rotated)] {
+        for (storage, reason) in [
+            ("session", "unknown-key"),
+            // The state cookie is signed with the secret too, and is
+            // checked first: the session itself is gone.
+            ("cookie", "no-session"),
+        ] {
+            let storage = [("XSRF_STORAGE", storage)];
+            let (r, stored) = post_across_a_restart(
+                &with(before.clone(), &storage),
+                &with(after.clone(), &storage),
+            )
+            .await;
+            assert_eq!(r.status, 403, "{storage:?}: {}", r.text());
+            assert_eq!(r.header("x-xsrf-rejection"), Some(reason), "{storage:?}");
+            assert!(stored.is_empty(), "{stored:?}");
+        }
+    }
 }
 
 #[actix_web::test]
@@ -316,4 +326,39 @@ async fn t7_xsrf_timeout_secs_sets_the_token_lifetime() {
     assert_eq!(r.status, 303, "{}", r.text());
     assert_eq!(demo.comments.all(), ["default"]);
     demo.stop().await;
+}
+
+/// Instances whose clocks disagree: a token dated more than the allowed
+/// skew (one minute) ahead of the checking instance's clock is refused as
+/// `from-future`; a checking instance ahead by more than the lifetime sees
+/// every other instance's token as `expired` (ahead by less, it only
+/// shortens their lifetime by its lead).
+#[actix_web::test]
+async fn t7_instances_whose_clocks_disagree_refuse_each_others_forms() {
+    let env = with(stable(), &[("XSRF_TIMEOUT_SECS", "600")]);
+    let (ahead, on_time, far_ahead) = (clock(), clock(), clock());
+    ahead.advance(Duration::minutes(2));
+    far_ahead.advance(Duration::minutes(15));
+    let a = Demo::start(&env, 0, Some(&ahead));
+    let b = Demo::start(&env, 0, Some(&on_time));
+    let c = Demo::start(&env, 0, Some(&far_ahead));
+
+    let mut from_a = Visitor::load_form(&a).await;
+    let r = from_a.comment(&b, "two minutes early").await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.header("x-xsrf-rejection"), Some("from-future"));
+    // Within the skew: accepted.
+    on_time.advance(Duration::seconds(90));
+    let r = from_a.comment(&b, "thirty seconds early").await;
+    assert_eq!(r.status, 303, "{}", r.text());
+
+    let mut from_b = Visitor::load_form(&b).await;
+    let r = from_b.comment(&c, "over ten minutes late").await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.header("x-xsrf-rejection"), Some("expired"));
+    assert_eq!(b.comments.all(), ["thirty seconds early"]);
+    assert!(c.comments.all().is_empty());
+    for demo in [a, b, c] {
+        demo.stop().await;
+    }
 }
