@@ -27,6 +27,8 @@
 //! | `XSRF_SEND_COOKIE` | `1`: also send the `XSRF-TOKEN` cookie (`0` or unset: not) |
 //! | `XSRF_STORAGE` | `session` (the default: actix-session cookie sessions) or `cookie` (signed state cookie) |
 //! | `XSRF_REPORT_ONLY` | `1`: report-only mode everywhere (refusals logged, counted and let through, `X-XSRF-Report-Only` on the answer); `0` or unset: enforce |
+//! | `SESSION_KEY` | base64 of 64 random bytes: the session cookie's key, so a form loaded before a restart still posts after it; unset: generated at start, with a warning |
+//! | `XSRF_TIMEOUT_SECS` | token lifetime in seconds (a positive whole number); unset: the crate's default |
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -87,7 +89,9 @@ impl Comments {
 
 /// Applies the demo's settings from the environment (`var` looks one up;
 /// the binary passes `std::env::var`): `XSRF_TRUSTED_ORIGINS`,
-/// `XSRF_EXEMPT`, `XSRF_SEND_COOKIE`, `XSRF_STORAGE`, `XSRF_REPORT_ONLY`.
+/// `XSRF_EXEMPT`, `XSRF_SEND_COOKIE`, `XSRF_STORAGE`, `XSRF_REPORT_ONLY`,
+/// `XSRF_TIMEOUT_SECS` (`SESSION_KEY` is the session middleware's:
+/// [`support::session_key`](crate::support::session_key)).
 /// An unknown value is
 /// an error naming the variable; malformed origins and rules are refused
 /// by [`XsrfBuilder::build`].
@@ -120,6 +124,9 @@ pub fn configure(
         Some("1") => builder = builder.report_only(true),
         Some(other) => return Err(format!("XSRF_REPORT_ONLY={other:?}: expected 1 or 0")),
     }
+    if let Some(text) = var("XSRF_TIMEOUT_SECS").filter(|t| !t.trim().is_empty()) {
+        builder = builder.timeout(timeout_secs(&text)?);
+    }
     match var("XSRF_STORAGE").as_deref().map(str::trim) {
         None | Some("" | "session") => {}
         Some("cookie") => builder = builder.cookie_storage(),
@@ -130,6 +137,16 @@ pub fn configure(
         }
     }
     Ok(builder)
+}
+
+/// `XSRF_TIMEOUT_SECS`: a whole number of seconds, at least 1.
+fn timeout_secs(text: &str) -> Result<time::Duration, String> {
+    match text.trim().parse::<i64>() {
+        Ok(secs) if secs > 0 => Ok(time::Duration::seconds(secs)),
+        _ => Err(format!(
+            "XSRF_TIMEOUT_SECS={text:?}: expected the token lifetime in seconds, a whole number of at least 1 (e.g. 3600)"
+        )),
+    }
 }
 
 /// Cookie sessions (the embedded default), `Secure` when the site is HTTPS.

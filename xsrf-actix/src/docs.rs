@@ -10,6 +10,9 @@
 //! * [`rollout`] — on an app that already has users: report-only mode,
 //!   reading what it would refuse (logs, metrics, the response header),
 //!   then enforcing, per path if needed.
+//! * [`deploying`] — forms that survive restarts and deploys: a stable
+//!   secret and session key, rotating the secret, many instances, and
+//!   the refusal each mistake produces.
 //! * [`htmx_and_spa`] — the token in `hx-headers` (htmx 2 and 4), axios
 //!   and the `XSRF-TOKEN` cookie, and what that cookie does not protect.
 //! * [`testing`] — your app's tests with `actix_web::test`, protection on:
@@ -32,6 +35,9 @@ pub mod migrating_from_actix_csrf_middleware {}
 
 #[doc = include_str!("../docs/rollout.md")]
 pub mod rollout {}
+
+#[doc = include_str!("../docs/deploying.md")]
+pub mod deploying {}
 
 #[doc = include_str!("../docs/htmx-and-spa.md")]
 pub mod htmx_and_spa {}

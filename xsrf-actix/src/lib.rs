@@ -74,6 +74,10 @@
 //! }
 //! ```
 //!
+//! The session key is generated at start here, so each restart refuses
+//! the forms open in browsers with `no-session`; a live app reads it and
+//! `XSRF_SECRET` from its configuration ([`docs::deploying`]).
+//!
 //! `SessionMiddleware` must be on the App; it may be registered on either
 //! side of `Xsrf` (the session is only used while handlers run). Without
 //! it, the first request that issues or checks a token answers 500 naming

@@ -1,23 +1,36 @@
 //! The demo: `cargo run -p xsrf-examples --bin forms`, then open the URL it
 //! logs. `BIND=host:port` changes the address, `XSRF_SECRET` (base64) sets
-//! the secret, `XSRF_SITE_ORIGIN` the site origins; `XSRF_TRUSTED_ORIGINS`,
-//! `XSRF_EXEMPT`, `XSRF_SEND_COOKIE`, `XSRF_STORAGE` and `XSRF_REPORT_ONLY` are
-//! described in
-//! `xsrf_examples::forms`.
+//! the secret, `SESSION_KEY` (base64 of 64 bytes) the session key,
+//! `XSRF_SITE_ORIGIN` the site origins; `XSRF_TRUSTED_ORIGINS`,
+//! `XSRF_EXEMPT`, `XSRF_SEND_COOKIE`, `XSRF_STORAGE`, `XSRF_REPORT_ONLY` and
+//! `XSRF_TIMEOUT_SECS` are described in `xsrf_examples::forms`.
 
-use actix_web::{HttpServer, cookie, web};
+use std::process::ExitCode;
+
+use actix_web::{HttpServer, web};
 use xsrf_examples::{forms, support};
 
-#[actix_web::main]
-async fn main() -> std::io::Result<()> {
+fn main() -> ExitCode {
+    // A bad setting is one line naming the variable and what it expects,
+    // not `main`'s `Debug` of an `io::Error`.
+    match actix_web::rt::System::new().block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("forms: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> std::io::Result<()> {
     let (addr, builder) = support::start("127.0.0.1:8080")?;
     let builder =
         forms::configure(builder, |k| std::env::var(k).ok()).map_err(std::io::Error::other)?;
+    let session_key = support::session_key().map_err(std::io::Error::other)?;
     let xsrf = builder.build().map_err(std::io::Error::other)?;
     xsrf.start_purge_task(xsrf_actix::time::Duration::minutes(1));
     let comments = web::Data::new(forms::Comments::default());
     let metrics = forms::install_metrics().map_err(std::io::Error::other)?;
-    let session_key = cookie::Key::generate();
     let server = HttpServer::new(move || {
         forms::app(
             xsrf.clone(),

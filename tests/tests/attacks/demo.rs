@@ -18,6 +18,7 @@ use xsrf_examples::forms::{self, Comments, MAX_BODY, MAX_COMMENTS};
 use xsrf_tests::fixture::{AppService, Client, client_of, multipart_body};
 use xsrf_tests::server::{ExampleServer, RawClient, start_example};
 
+mod restarts;
 mod settings;
 
 const SITE: &str = "http://127.0.0.1:8080";

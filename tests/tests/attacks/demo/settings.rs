@@ -165,6 +165,10 @@ fn bad_settings_are_refused_with_the_variable_named() {
         (("XSRF_EXEMPT", "webhooks/"), "exemption"),
         (("XSRF_EXEMPT", "/x/../y"), "exemption"),
         (("XSRF_TRUSTED_ORIGINS", "https://*.com"), "origin"),
+        (("XSRF_TIMEOUT_SECS", "0"), "XSRF_TIMEOUT_SECS"),
+        (("XSRF_TIMEOUT_SECS", "-60"), "XSRF_TIMEOUT_SECS"),
+        (("XSRF_TIMEOUT_SECS", "1h"), "XSRF_TIMEOUT_SECS"),
+        (("XSRF_TIMEOUT_SECS", "1.5"), "XSRF_TIMEOUT_SECS"),
     ] {
         let err = xsrf(&[env]).expect_err("refused");
         assert!(err.contains(needle), "{env:?}: {err}");
