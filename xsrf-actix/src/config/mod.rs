@@ -139,7 +139,13 @@ pub const DEFAULT_SCAN_LIMIT: usize = 64 * 1024;
 /// Default header of the static session key. Browsers forbid page scripts
 /// to set any `Sec-` request header.
 pub const DEFAULT_STATIC_HEADER: &str = "Sec-Xsrf-Static-Key";
-/// The value sent in place of a token to say "use my static session key".
+/// The value sent in place of a token to say "use my static session key"
+/// (the key itself goes in the static key header). Accepted in place of a
+/// token, never of a one-time key: see [`Xsrf::reveal_static_key`].
+///
+/// ```
+/// assert_eq!(xsrf_actix::STATIC_KEY_MARKER, "STATIC_SESSION_KEY");
+/// ```
 pub const STATIC_KEY_MARKER: &str = "STATIC_SESSION_KEY";
 
 impl Xsrf {
