@@ -196,7 +196,7 @@ where
             tracing::debug!(%rule, method = %req.method(), route = %labels::route(req.request()), "XSRF checks skipped: exempt");
             req.add_data_container(self.marks.get(OriginMark::Exempt, session));
             x.inner.counters.check(Verdict::Exempt);
-            return self.pass(req, session, Tally::Done);
+            return self.pass(req, session, Tally::Exempt);
         }
         if !self.routes_checked.replace(true) {
             warn_unknown_routes(x, &req);
@@ -291,10 +291,10 @@ fn static_key_proved(x: &Xsrf, req: &ServiceRequest, session: SessionAtEntry) ->
 /// carries: they exempt nothing, which is safe but surely not meant.
 fn warn_unknown_routes(x: &Xsrf, req: &ServiceRequest) {
     use actix_web::error::UrlGenerationError;
-    for name in &x.inner.origin.exempt_routes {
+    for rule in &x.inner.origin.exempt_routes {
         let none: [&str; 0] = [];
-        if let Err(UrlGenerationError::ResourceNotFound) = req.request().url_for(name, none) {
-            tracing::error!(route = %name, "{}", messages::UNKNOWN_EXEMPT_ROUTE);
+        if let Err(UrlGenerationError::ResourceNotFound) = req.request().url_for(&rule.name, none) {
+            tracing::error!(route = %rule.name, "{}", messages::UNKNOWN_EXEMPT_ROUTE);
         }
     }
 }
