@@ -69,7 +69,105 @@ impl Xsrf {
     /// Browsers forbid page scripts to set any `Sec-` request header, so a
     /// forged cross-site request can never carry it. (A same-origin script
     /// could read it from this response; reveal it only to clients that
-    /// logged in programmatically.)
+    /// logged in programmatically.) A new reveal replaces the session's
+    /// key; a rotation ([`Xsrf::rotate`]) drops it.
+    ///
+    /// # Where the static key is accepted
+    ///
+    /// The one statement of the rule (the checks it names link here):
+    ///
+    /// * **In place of a token: yes.** Every token check
+    ///   ([`ValidXsrf`](crate::ValidXsrf), `#[handle_token]` without
+    ///   `one_time`, [`Check`](crate::Check) without `.one_time()`) accepts
+    ///   the marker [`STATIC_KEY_MARKER`](crate::STATIC_KEY_MARKER) with the
+    ///   session's key in the static key header, for any action. This is
+    ///   ViUR's case: there the static key stands in for the session's own
+    ///   security key, the proof that a request comes from the session and
+    ///   not from another site's page; here that proof is the token.
+    /// * **In place of a one-time key: never.**
+    ///   [`Check::one_time`](crate::Check::one_time),
+    ///   `#[handle_token(one_time)]`, [`Redeemed`](crate::Redeemed) and
+    ///   [`Xsrf::redeem`] refuse the marker as a key nobody was handed
+    ///   (`already-used`), before the store and whatever the static key
+    ///   header holds, for keys bound to the session or not, with data or
+    ///   without: nothing is burnt and the handler does not run. Why: a
+    ///   handler asks for a one-time key when its request may happen once
+    ///   per key the app handed out (a payment, a reset link sent by
+    ///   e-mail, a form that must not be sent twice), and a static key is
+    ///   reusable by design: accepted there, it would make the handler
+    ///   repeatable for whoever holds it. ViUR accepts it where a key is
+    ///   validated as bound to the session because its session-bound keys
+    ///   are also its CSRF tokens for every form; here tokens do that, and
+    ///   a check could not tell a handler that wants a token's protection
+    ///   from one that wants one use per key (whether a key is bound is
+    ///   only known from the store, and its data is read after the check).
+    ///   A programmatic client that must call such a handler gets a key
+    ///   like a browser does (from a handler it calls with its static key,
+    ///   which creates one with [`Xsrf::create_one_time`]) and sends it.
+    /// * **In place of the origin check: yes, when the key is right.** A
+    ///   request whose static key header holds its session's key gets no
+    ///   origin check, neither in the middleware nor in a handler's check
+    ///   (for a token or a one-time key): no page can set a `Sec-` header,
+    ///   and no page is shown the key, so such a request is no forgery; and
+    ///   a programmatic client sends no `Origin`, which an https site would
+    ///   refuse. Only the right key counts: a wrong, foreign or stale one,
+    ///   or the header on a request without a session, proves nothing, and
+    ///   the request is checked as if it had sent none. A browser that ever
+    ///   let a page set the header would still not get a forged request
+    ///   past the origin check, and a wrong key with the marker is refused
+    ///   (`static-key-mismatch`, or by the origin check first) and burns
+    ///   nothing. A WebSocket handshake always gets its origin check: a
+    ///   browser's WebSocket API sets no headers, so the header proves
+    ///   nothing there.
+    ///
+    /// ```
+    /// use actix_web::http::{StatusCode, header};
+    /// use actix_web::{App, HttpRequest, HttpResponse, get, post, test};
+    /// use xsrf_actix::{SigningKey, ValidXsrf, Xsrf, XsrfError, handle_token};
+    ///
+    /// #[get("/tool-login")]
+    /// async fn tool_login(req: HttpRequest, xsrf: Xsrf) -> Result<HttpResponse, XsrfError> {
+    ///     // ... after checking the tool's credentials ...
+    ///     Ok(HttpResponse::Ok().insert_header(xsrf.reveal_static_key(&req)?).finish())
+    /// }
+    ///
+    /// #[post("/import")]
+    /// async fn import(_: ValidXsrf) -> HttpResponse { HttpResponse::Ok().finish() }
+    ///
+    /// #[post("/pay")]
+    /// #[handle_token(one_time)]
+    /// async fn pay() -> HttpResponse { HttpResponse::Ok().finish() }
+    ///
+    /// # #[actix_web::main]
+    /// # async fn main() {
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate().expect("randomness"))
+    ///     .site_origin("https://shop.example")
+    ///     .cookie_storage()
+    ///     .build()
+    ///     .expect("settings");
+    /// let app = test::init_service(App::new().wrap(xsrf).service(tool_login).service(import).service(pay)).await;
+    /// let login = test::call_service(&app, test::TestRequest::get().uri("/tool-login").to_request()).await;
+    /// let key = login.headers().get("sec-xsrf-static-key").expect("revealed").clone();
+    /// let cookie = login.headers().get(header::SET_COOKIE).expect("state").to_str().unwrap();
+    /// let cookie = cookie.split(';').next().unwrap().to_owned();
+    /// // The tool's requests: no Origin, the marker and the key.
+    /// let from_tool = |path: &str| {
+    ///     test::TestRequest::post()
+    ///         .uri(path)
+    ///         .insert_header((header::COOKIE, cookie.clone()))
+    ///         .insert_header(("x-xsrf-token", "STATIC_SESSION_KEY"))
+    ///         .insert_header(("sec-xsrf-static-key", key.clone()))
+    ///         .to_request()
+    /// };
+    /// // In place of a token: accepted, again and again.
+    /// for _ in 0..2 {
+    ///     assert_eq!(test::call_service(&app, from_tool("/import")).await.status(), StatusCode::OK);
+    /// }
+    /// // In place of a one-time key: refused.
+    /// assert_eq!(test::call_service(&app, from_tool("/pay")).await.status(), StatusCode::FORBIDDEN);
+    /// # }
+    /// ```
     pub fn reveal_static_key(
         &self,
         req: &HttpRequest,

@@ -24,6 +24,9 @@ pub(crate) const ROTATE_AFTER_PURGE: &str = "rotate ran after the session was pu
 /// An `error_handler` whose response streams its body.
 pub(crate) const STREAMING_ERROR_HANDLER: &str = "the XSRF error_handler returned a streaming body; answering with the default response (give it a complete body: a String, Bytes or JSON)";
 
+/// A request `exempt_route` exempted, served by another resource.
+pub(crate) const MISROUTED_EXEMPT_ROUTE: &str = "a request exempted by XsrfBuilder::exempt_route was served by another resource on the same path (a guard of the named resource other than its method refused it), so it ran without XSRF checks: remove that guard, give the route a path of its own, or exempt by path with XsrfBuilder::exempt";
+
 /// `exempt_route` naming a route the app does not have.
 pub(crate) const UNKNOWN_EXEMPT_ROUTE: &str =
     "XsrfBuilder::exempt_route names no route of this app: it exempts nothing";

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use xsrf_core::{CreateError, CreateOptions, OneTimeKey, Rejection, StoreError};
 
 use crate::check::origin::check_origin;
-use crate::config::Xsrf;
+use crate::config::{STATIC_KEY_MARKER, Xsrf};
 use crate::counters::KeyEvent;
 use crate::error::XsrfError;
 use crate::state;
@@ -57,7 +57,9 @@ impl Xsrf {
     }
 
     /// Accepts a one-time key once, from this request's session, and
-    /// returns its data. The origin policy applies as for tokens.
+    /// returns its data. The origin policy applies as for tokens. The
+    /// static key marker is refused like a key nobody was handed (see
+    /// [`Xsrf::reveal_static_key`]).
     pub async fn redeem<T: DeserializeOwned>(
         &self,
         req: &HttpRequest,
@@ -212,12 +214,24 @@ impl Xsrf {
 /// (unless the middleware applied it), then the key taken from the store
 /// under the session's state. A request without state can still redeem
 /// an unbound key; a bound one is then refused (`other-session`).
+///
+/// The static key marker is refused here, before the store, as the key
+/// nobody was handed that it is (`already-used`), whatever the static key
+/// header holds: the static key never stands in for a one-time key (see
+/// [`Xsrf::reveal_static_key`]), so it burns nothing and runs nothing.
 pub(crate) async fn redeem_in_request<T: DeserializeOwned>(
     x: &Xsrf,
     req: &HttpRequest,
     key: &str,
 ) -> Result<T, XsrfError> {
     check_origin(x, req)?;
+    if key == STATIC_KEY_MARKER {
+        tracing::warn!(
+            "the static session key was sent for a one-time key: it stands in for tokens only, never for a one-time key; get a key and send it instead"
+        );
+        x.inner.counters.one_time(KeyEvent::Refused);
+        return Err(Rejection::AlreadyUsed.into());
+    }
     let state = state::load_noting_absence(x, req)?;
     let salt = state.as_ref().map(|s| s.salt.as_str());
     let data = x

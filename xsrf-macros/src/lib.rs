@@ -62,7 +62,7 @@
 //! | `source = "header"` | `.source(Source::Header)` | read the token from the header only |
 //! | `source = "form"` | `.source(Source::Form)` | read the token from the form body only |
 //! | `source = "cookie"` | `.source(Source::Cookie)` | double submit: the cookie must match the header or form token |
-//! | `one_time` | `.one_time()` | the value is a one-time key, burnt on use; a `Redeemed<T>` argument gets its data |
+//! | `one_time` | `.one_time()` | the value is a one-time key, burnt on use; a `Redeemed<T>` argument gets its data; the static session key is not accepted in its place |
 //!
 //! # `#[send_token]`
 //!

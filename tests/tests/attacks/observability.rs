@@ -265,9 +265,9 @@ async fn m1_counts_follow_the_current_recorder() {
     }
 }
 
-/// A `tracing` writer into a shared buffer.
+/// A `tracing` writer into a shared buffer (the origin rows use it too).
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -297,7 +297,7 @@ fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
 }
 
 impl Captured {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
 }

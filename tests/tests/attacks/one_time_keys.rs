@@ -1,6 +1,7 @@
 //! Attack matrix, one-time key rows K1, K3, K4, K5 and K7, through a real
 //! actix-web app with the in-process store. (K2 races over real sockets in
-//! the `sockets` binary; K6 needs Redis, in `redis_stores`. K8 in `flood`.)
+//! the `sockets` binary; K6 needs Redis, in `redis_stores`. K8 in `flood`,
+//! K10 in `static_key`.)
 
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
@@ -8,6 +9,7 @@ use time::Duration;
 use xsrf_tests::fixture::*;
 
 mod flood;
+mod static_key;
 
 async fn create_key(c: &Client<impl AppService>) -> String {
     let t = c.token().await;

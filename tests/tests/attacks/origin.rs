@@ -1,6 +1,6 @@
 //! Attack matrix, rows O1–O12 and O16 through a real actix-web app; O13
-//! (exemptions), O14 (WebSocket handshakes) and O15 (wildcard origins) in
-//! the modules below.
+//! (exemptions), O14 (WebSocket handshakes), O15 (wildcard origins) and
+//! O17 (exemptions by route name) in the modules below.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -8,6 +8,7 @@ use actix_web::test::TestRequest;
 use xsrf_tests::fixture::*;
 
 mod exempt;
+mod exempt_route;
 mod websocket;
 mod wildcards;
 

@@ -21,6 +21,7 @@ use self::origin::check_origin;
 use crate::config::{STATIC_KEY_MARKER, Source, Xsrf};
 use crate::error::XsrfError;
 use crate::one_time::redeem_in_request;
+use crate::state::State;
 use crate::{messages, state};
 
 /// What to check on a request: the options of `#[handle_token]`.
@@ -73,7 +74,9 @@ impl Check {
         self
     }
 
-    /// Expects a one-time key instead of a signed token, and burns it.
+    /// Expects a one-time key instead of a signed token, and burns it. The
+    /// static session key is never accepted in its place (see
+    /// [`Xsrf::reveal_static_key`]).
     pub fn one_time(mut self) -> Self {
         self.one_time = true;
         self
@@ -95,10 +98,10 @@ impl Check {
         if !self.one_time {
             return self.decide_now(x, req);
         }
-        let Some(key) = self.admit(x, req)? else {
-            return Ok(());
-        };
-        // The one redemption path, shared with `Xsrf::redeem`.
+        refuse_exempt(x, req)?;
+        let key = self.find_token(x, req)?;
+        // The one redemption path, shared with `Xsrf::redeem`; it refuses
+        // the static key marker like any key it does not hold.
         let data = redeem_in_request::<serde_json::Value>(x, req, key.expose()).await?;
         // For a `Redeemed<T>` argument of the handler: the key is burnt now.
         state::PerRequest::write(req, |p| p.redeemed = Some(data));
@@ -130,9 +133,10 @@ impl Check {
         Ok(())
     }
 
-    /// What every check does first: refuse a check on an exempt route,
-    /// find the token (or key), and let a valid static key through
-    /// (`None`).
+    /// What a token check does first: refuse a check on an exempt route,
+    /// find the token, and let a valid static key through (`None`), which
+    /// stands in for the token and the origin check. Where the static key
+    /// is accepted and where not: [`Xsrf::reveal_static_key`].
     fn admit<'r>(&self, x: &Xsrf, req: &'r HttpRequest) -> Result<Option<Found<'r>>, XsrfError> {
         refuse_exempt(x, req)?;
         let token = self.find_token(x, req)?;
@@ -157,19 +161,28 @@ fn refuse_exempt(x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
 }
 
 fn check_static_key(x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {
-    let presented = req
-        .headers()
-        .get(&x.inner.transport.static_header)
-        .and_then(|v| v.to_str().ok())
-        .ok_or(Rejection::StaticKeyMismatch)?;
-    let state = state::load(x, req)?.ok_or(Rejection::StaticKeyMismatch)?;
-    let stored = state
-        .static_key
-        .as_ref()
-        .ok_or(Rejection::StaticKeyMismatch)?;
-    if StaticKey::from_stored(stored.expose()).matches(presented) {
+    let state = state::load(x, req)?;
+    if static_key_matches(x, req, state.as_ref()) {
         Ok(())
     } else {
         Err(Rejection::StaticKeyMismatch.into())
+    }
+}
+
+/// Whether the request's static key header holds the static key of its
+/// session (`state`): the one comparison of static keys, for the token
+/// check and for the middleware, which skips its origin check only for a
+/// request that proves its key.
+pub(crate) fn static_key_matches(x: &Xsrf, req: &HttpRequest, state: Option<&State>) -> bool {
+    let presented = req
+        .headers()
+        .get(&x.inner.transport.static_header)
+        .and_then(|v| v.to_str().ok());
+    let stored = state.and_then(|s| s.static_key.as_ref());
+    match (presented, stored) {
+        (Some(presented), Some(stored)) => {
+            StaticKey::from_stored(stored.expose()).matches(presented)
+        }
+        _ => false,
     }
 }

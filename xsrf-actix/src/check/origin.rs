@@ -6,8 +6,9 @@ use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap};
 use xsrf_core::{OriginAllowed, Rejection, RequestFacts};
 
+use super::static_key_matches;
 use crate::config::Xsrf;
-use crate::state::{OriginMark, Ran};
+use crate::state::{self, OriginMark, Ran};
 
 /// Not among `http`'s constants; built once rather than parsed per request.
 const SEC_FETCH_SITE: header::HeaderName = header::HeaderName::from_static("sec-fetch-site");
@@ -47,17 +48,29 @@ pub(crate) fn check_origin_facts<'h>(
 }
 
 /// The origin policy for a handler-level check (tokens, one-time keys).
-/// When the middleware already passed this request, its verdict stands;
-/// without it (or for a static-key request it let through unchecked) the
-/// policy runs here.
+/// When the middleware already passed this request (or found it proving
+/// its static key), its verdict stands; without it (or with its origin
+/// check turned off) the policy runs here, unless the request proves its
+/// static key (see [`Xsrf::reveal_static_key`]).
 pub(crate) fn check_origin(x: &Xsrf, req: &HttpRequest) -> Result<(), Rejection> {
     let checked = req
         .app_data::<Ran>()
         .is_some_and(|r| r.origin == OriginMark::Checked);
-    if !checked {
-        check_origin_headers(x, req.method().as_str(), req.headers())?;
+    if checked || static_key_proved(x, req) {
+        return Ok(());
     }
+    check_origin_headers(x, req.method().as_str(), req.headers())?;
     Ok(())
+}
+
+/// Whether the request carries its session's static key in the static key
+/// header. A state that cannot be read proves nothing.
+fn static_key_proved(x: &Xsrf, req: &HttpRequest) -> bool {
+    if !req.headers().contains_key(&x.inner.transport.static_header) {
+        return false;
+    }
+    let state = state::load(x, req).ok().flatten();
+    static_key_matches(x, req, state.as_ref())
 }
 
 /// `Upgrade: websocket` (a token list, any case), as browsers send on a

@@ -111,15 +111,58 @@ impl fmt::Debug for Xsrf {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Exempted<'a> {
     Rule(&'a ExemptRule),
-    Route(&'a str),
+    Route(&'a ExemptRoute),
 }
 
 impl fmt::Display for Exempted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Exempted::Rule(r) => write!(f, "exempt({:?})", r.to_string()),
-            Exempted::Route(n) => write!(f, "exempt_route({n:?})"),
+            Exempted::Route(r) => write!(f, "exempt_route({:?})", r.to_string()),
         }
+    }
+}
+
+/// A rule of [`XsrfBuilder::exempt_route`]: `METHOD NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExemptRoute {
+    pub(crate) method: String,
+    pub(crate) name: String,
+}
+
+impl ExemptRoute {
+    /// Parses `METHOD NAME` (the name is the rest, spaces and all).
+    fn parse(text: &str) -> Result<Self, BuildError> {
+        let bad = |reason| BuildError::BadExemptRoute {
+            value: text.to_owned(),
+            reason,
+        };
+        let Some((method, name)) = text.trim().split_once(' ') else {
+            return Err(bad(
+                "give the method before the route name (\"POST hooks\"): actix hands a request that the named resource's method guard refuses to the next resource on its path",
+            ));
+        };
+        let name = name.trim_start();
+        let token = !method.is_empty()
+            && method
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+        if !token {
+            return Err(bad("the method must be written in capitals (\"PUT\")"));
+        }
+        if name.is_empty() {
+            return Err(bad("no route name after the method"));
+        }
+        Ok(Self {
+            method: method.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for ExemptRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.name)
     }
 }
 
@@ -139,7 +182,13 @@ pub const DEFAULT_SCAN_LIMIT: usize = 64 * 1024;
 /// Default header of the static session key. Browsers forbid page scripts
 /// to set any `Sec-` request header.
 pub const DEFAULT_STATIC_HEADER: &str = "Sec-Xsrf-Static-Key";
-/// The value sent in place of a token to say "use my static session key".
+/// The value sent in place of a token to say "use my static session key"
+/// (the key itself goes in the static key header). Accepted in place of a
+/// token, never of a one-time key: see [`Xsrf::reveal_static_key`].
+///
+/// ```
+/// assert_eq!(xsrf_actix::STATIC_KEY_MARKER, "STATIC_SESSION_KEY");
+/// ```
 pub const STATIC_KEY_MARKER: &str = "STATIC_SESSION_KEY";
 
 impl Xsrf {
@@ -211,13 +260,15 @@ impl Xsrf {
         if i.exempt_routes.is_empty() || !is_canonical_path(path) {
             return None;
         }
-        // Works before routing: actix's resource map matches the path
-        // against every registered pattern, as its router will.
+        // Works before routing: actix's resource map names the first
+        // resource whose pattern matches the path, guards unseen (see
+        // `XsrfBuilder::exempt_route` for why the method is part of the rule).
         let name = req.resource_map().match_name(path)?;
+        let method = req.method().as_str();
         i.exempt_routes
             .iter()
-            .find(|n| n.as_str() == name)
-            .map(|n| Exempted::Route(n))
+            .find(|r| r.name == name && r.method == method)
+            .map(Exempted::Route)
     }
 
     pub(crate) fn error(&self, req: &HttpRequest, e: impl Into<XsrfError>) -> XsrfError {

@@ -10,7 +10,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header::HeaderName;
 use xsrf_core::{Clock, Exemptions, KeyRing, KeyStore, OneTimeKeys, OriginPolicy, Tokens};
 
-use super::{Source, Storage};
+use super::{ExemptRoute, Source, Storage};
 use crate::error::ErrorHandler;
 
 /// `XsrfBuilder::user_fn`: who the user of a request is.
@@ -48,8 +48,8 @@ pub(crate) struct Origins {
     /// WebSocket hijacking).
     pub(crate) websocket_check: bool,
     pub(crate) exemptions: Exemptions,
-    /// Names of actix routes whose requests are exempt.
-    pub(crate) exempt_routes: Vec<String>,
+    /// Methods and names of actix routes whose requests are exempt.
+    pub(crate) exempt_routes: Vec<ExemptRoute>,
 }
 
 /// Where tokens travel.

@@ -109,6 +109,15 @@ pub enum BuildError {
     /// A cookie domain that is not a host name.
     #[error("cookie domain {0:?} is not a host name (like example.com)")]
     BadCookieDomain(String),
+    /// A rule of [`XsrfBuilder::exempt_route`](crate::XsrfBuilder::exempt_route)
+    /// that is not `METHOD NAME`.
+    #[error("exempt_route({value:?}): {reason}")]
+    BadExemptRoute {
+        /// The rule given.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A scan limit too small to hold a form with a token.
     #[error("scan limit of {0} bytes is too small (at least 1024)")]
     ScanLimitTooSmall(usize),

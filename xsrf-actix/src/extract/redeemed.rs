@@ -45,7 +45,9 @@ use crate::state::PerRequest;
 /// ```
 ///
 /// The data must deserialize as `T`, else the request is refused with
-/// [`Rejection::DataMismatch`] (the key is burnt either way).
+/// [`Rejection::DataMismatch`] (the key is burnt either way). The static
+/// session key is never accepted in place of the key (see
+/// [`Xsrf::reveal_static_key`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redeemed<T>(pub T);
 

@@ -15,7 +15,7 @@ use super::body::BodyScan;
 use super::drain::Drain;
 use super::session_probe::session_state_unstored;
 use crate::check::conclude;
-use crate::config::Xsrf;
+use crate::config::{Exempted, Xsrf};
 use crate::counters::Verdict;
 use crate::error::XsrfError;
 use crate::state::{OriginMark, PerRequest, Ran, SessionAtEntry, apply_pending};
@@ -129,9 +129,13 @@ where
 /// the answer is a 500 naming the fix rather than a 403 for everyone.
 fn finish<B>(res: Inner<B>, session: SessionAtEntry, tally: Tally) -> Outer<B> {
     let (req, mut response) = res?.into_parts();
-    if tally == Tally::AtFinish {
-        count(&req);
-        conclude::log_findings(&req);
+    match tally {
+        Tally::AtFinish => {
+            count(&req);
+            conclude::log_findings(&req);
+        }
+        Tally::Exempt => misrouted_exemption(&req),
+        Tally::Done => {}
     }
     if session == SessionAtEntry::Absent && session_state_unstored(&req) {
         let err = XsrfError::misconfigured(messages::NO_SESSION_MIDDLEWARE);
@@ -152,8 +156,32 @@ pub(crate) enum Tally {
     /// A guarded request (unsafe, or a WebSocket upgrade): counted from
     /// what its checks decided.
     AtFinish,
-    /// Counted already (exempt), or never (a safe request).
+    /// Exempt, counted already; whether the exemption reached the
+    /// resource it names is checked on the way out.
+    Exempt,
+    /// Never counted (a safe request).
     Done,
+}
+
+/// After an exempt request was served: when a rule of `exempt_route`
+/// exempted it and actix served it from another resource, which shows
+/// when that resource has a name, a guard of the named resource refused
+/// the request and it ran unchecked elsewhere. Too late to refuse it, so
+/// said loudly, naming both resources.
+fn misrouted_exemption(req: &HttpRequest) {
+    let Some(ran) = req.app_data::<Ran>() else {
+        return;
+    };
+    let Some(Exempted::Route(rule)) = ran.xsrf.exemption(req) else {
+        return;
+    };
+    // Routed now: the resource that served the request (or, for one
+    // without a name, the first pattern's name again, which shows nothing).
+    if let Some(served) = req.match_name()
+        && served != rule.name
+    {
+        tracing::error!(rule = %rule, served, method = %req.method(), route = %labels::route(req), "{}", messages::MISROUTED_EXEMPT_ROUTE);
+    }
 }
 
 /// Counts a guarded request once: the verdict its checks noted, else

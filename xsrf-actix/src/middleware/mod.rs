@@ -41,10 +41,11 @@ use self::future::{Step, Tally};
 use self::session_probe::session_present;
 use crate::check::conclude;
 use crate::check::origin::{check_origin_facts, compared, is_websocket_upgrade};
+use crate::check::static_key_matches;
 use crate::config::{Storage, Xsrf};
 use crate::counters::Verdict;
 use crate::scan::BodyToken;
-use crate::state::{OriginMark, PerRequest, Ran, SessionAtEntry};
+use crate::state::{self, OriginMark, PerRequest, Ran, SessionAtEntry};
 use crate::{labels, messages};
 
 impl<S, B> Transform<S, ServiceRequest> for Xsrf
@@ -186,8 +187,6 @@ where
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let x = &self.xsrf;
         let session = self.session_at_entry(&req);
-        // A request with the static key header is a programmatic client;
-        // the check proves or refutes the key itself.
         let safe = xsrf_core::is_safe_method(req.method().as_str());
         // A WebSocket handshake is a GET that opens a channel carrying the
         // user's cookies: it gets the origin policy of an unsafe method.
@@ -198,17 +197,17 @@ where
             tracing::debug!(%rule, method = %req.method(), route = %labels::route(req.request()), "XSRF checks skipped: exempt");
             req.add_data_container(self.marks.get(OriginMark::Exempt, session));
             x.inner.counters.check(Verdict::Exempt);
-            return self.pass(req, session, Tally::Done);
+            return self.pass(req, session, Tally::Exempt);
         }
         if !self.routes_checked.replace(true) {
             warn_unknown_routes(x, &req);
         }
-        // A WebSocket client cannot set headers, so the static key header
-        // proves nothing there and lets nothing skip the check.
-        let check_origin = websocket
-            || (!safe
-                && x.inner.origin.enforce_in_middleware
-                && !req.headers().contains_key(&x.inner.transport.static_header));
+        // A request proving its session's static key comes from no page
+        // (see `Xsrf::reveal_static_key`): its origin needs no check. A
+        // WebSocket client cannot set headers, so a handshake never does.
+        let static_key = !safe && static_key_proved(x, &req, session);
+        let check_origin =
+            websocket || (!safe && x.inner.origin.enforce_in_middleware && !static_key);
         if check_origin {
             let mut facts = RequestFacts::new(req.method().as_str());
             if websocket {
@@ -240,7 +239,7 @@ where
         // request not to be shared (actix unwraps `Rc::get_mut`); actix's
         // own routing, which runs after an App- or scope-level middleware,
         // requires exactly the same, so no working app is refused here.
-        let origin = if check_origin {
+        let origin = if check_origin || static_key {
             OriginMark::Checked
         } else {
             OriginMark::Unchecked
@@ -276,14 +275,28 @@ where
     }
 }
 
+/// Whether the request carries its session's static key in the static
+/// key header. A wrong, foreign or stale key proves nothing, and the
+/// request gets the origin check as if it had sent none.
+fn static_key_proved(x: &Xsrf, req: &ServiceRequest, session: SessionAtEntry) -> bool {
+    if !req.headers().contains_key(&x.inner.transport.static_header) {
+        return false;
+    }
+    let came_in = session == SessionAtEntry::Present;
+    let state = came_in
+        .then(|| state::peek_at_entry(x, req.request()))
+        .flatten();
+    static_key_matches(x, req.request(), state.as_ref())
+}
+
 /// Logs route names given to `exempt_route` that no route of the app
 /// carries: they exempt nothing, which is safe but surely not meant.
 fn warn_unknown_routes(x: &Xsrf, req: &ServiceRequest) {
     use actix_web::error::UrlGenerationError;
-    for name in &x.inner.origin.exempt_routes {
+    for rule in &x.inner.origin.exempt_routes {
         let none: [&str; 0] = [];
-        if let Err(UrlGenerationError::ResourceNotFound) = req.request().url_for(name, none) {
-            tracing::error!(route = %name, "{}", messages::UNKNOWN_EXEMPT_ROUTE);
+        if let Err(UrlGenerationError::ResourceNotFound) = req.request().url_for(&rule.name, none) {
+            tracing::error!(route = %rule.name, "{}", messages::UNKNOWN_EXEMPT_ROUTE);
         }
     }
 }

@@ -27,4 +27,6 @@ pub(crate) use self::per_request::{
 pub(crate) use self::record::{SESSION_KEY, State, Subject};
 #[cfg(feature = "__fuzz")]
 pub(crate) use self::sealed::{open_cookie, seal_cookie};
-pub(crate) use self::storage::{load, load_noting_absence, load_or_create, load_required, save};
+pub(crate) use self::storage::{
+    load, load_noting_absence, load_or_create, load_required, peek_at_entry, save,
+};

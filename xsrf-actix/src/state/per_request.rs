@@ -40,7 +40,8 @@ pub(crate) struct Ran {
 pub(crate) enum OriginMark {
     /// Not checked (a safe method, or the check is left to the handler).
     Unchecked,
-    /// The request passed the origin check.
+    /// The request passed the origin check, or proved its session's
+    /// static key, which no page can send.
     Checked,
     /// The request is exempt (`XsrfBuilder::exempt`): no check may pass it.
     Exempt,

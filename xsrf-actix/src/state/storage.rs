@@ -22,11 +22,7 @@ pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfErr
         // An unreadable session value is treated as no state: the request
         // fails closed with NoSession, and the next GET starts over.
         Storage::Session => {
-            let session = req.get_session();
-            let state = session
-                .entries()
-                .get(SESSION_KEY)
-                .and_then(|v| State::from_session(v));
+            let state = in_session(req);
             if let Some(s) = &state {
                 remember_loaded(x, req, s);
             }
@@ -34,7 +30,7 @@ pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfErr
         }
         Storage::SignedCookie { name } => {
             require_middleware(req)?;
-            match cookie_value(req, name).and_then(|v| open_cookie(x, v)) {
+            match in_cookie(x, req, name) {
                 // Signed with a fallback key: signed again with the current
                 // one as it passes, so the state outlives the old key.
                 Some((state, Signer::Fallback)) => return save(x, req, state).map(Some),
@@ -47,6 +43,29 @@ pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfErr
     // same state, and most requests load once. `save` records what it
     // writes, and that is what later loads must see.
     Ok(state)
+}
+
+/// The state as the request brought it, for the middleware before it
+/// marks the request: read only (a state signed with a fallback key is not
+/// signed again, nothing is noted for the request). With session storage,
+/// call it only when a session came in (`SessionAtEntry::Present`): asking
+/// actix-session for an absent one leaves a detached session behind.
+pub(crate) fn peek_at_entry(x: &Xsrf, req: &HttpRequest) -> Option<State> {
+    match &x.inner.state.storage {
+        Storage::Session => in_session(req),
+        Storage::SignedCookie { name } => in_cookie(x, req, name).map(|(state, _)| state),
+    }
+}
+
+fn in_session(req: &HttpRequest) -> Option<State> {
+    req.get_session()
+        .entries()
+        .get(SESSION_KEY)
+        .and_then(|v| State::from_session(v))
+}
+
+fn in_cookie(x: &Xsrf, req: &HttpRequest, name: &str) -> Option<(State, Signer)> {
+    cookie_value(req, name).and_then(|v| open_cookie(x, v))
 }
 
 /// The state a token check needs; a request without any is refused as

@@ -48,7 +48,7 @@ fn xsrf() -> Xsrf {
         .exempt("/webhooks/")
         .exempt("POST /oauth/callback")
         .exempt("/guarded/")
-        .exempt_route("only")
+        .exempt_route("POST only")
         .build()
         .expect("settings")
 }

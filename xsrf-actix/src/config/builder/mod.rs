@@ -23,7 +23,7 @@ use super::settings::{
 use super::validate::{BuildError, cookie_domain, cookie_name, header_name, is_token_char};
 use super::{
     DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT, DEFAULT_STATE_COOKIE,
-    DEFAULT_STATIC_HEADER, Source, Storage, Xsrf,
+    DEFAULT_STATIC_HEADER, ExemptRoute, Source, Storage, Xsrf,
 };
 use crate::error::{ErrorHandler, XsrfError};
 
@@ -208,9 +208,11 @@ impl XsrfBuilder {
         for rule in &self.exempt {
             exemptions = exemptions.rule(rule)?;
         }
-        if let Some(bad) = self.exempt_routes.iter().find(|n| n.is_empty()) {
-            return Err(BuildError::BadName(bad.clone()));
-        }
+        let exempt_routes = self
+            .exempt_routes
+            .iter()
+            .map(|rule| ExemptRoute::parse(rule))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut report_paths = Exemptions::new();
         for rule in &self.report_only_paths {
             report_paths = report_paths.rule(rule)?;
@@ -242,7 +244,7 @@ impl XsrfBuilder {
                     enforce_in_middleware: self.enforce_origin,
                     websocket_check: self.websocket_check,
                     exemptions,
-                    exempt_routes: self.exempt_routes,
+                    exempt_routes,
                 },
                 transport: Transport {
                     header,

@@ -228,10 +228,12 @@ impl XsrfBuilder {
         self
     }
 
-    /// Exempts the requests actix routes to the resource **named** `name`
-    /// (`web::resource(..).name(..)`, or `name = ".."` in a route macro):
-    /// the per-route way, for dynamic paths (`/hooks/{id}`) and to keep the
-    /// exemption next to the route it concerns. Repeatable.
+    /// Exempts requests by route **name**: `"METHOD NAME"` exempts the
+    /// `METHOD` requests on the paths of the resource named `NAME`
+    /// (`web::resource(..).name(..)`, or a route macro's name, which is the
+    /// handler's own unless `name = ".."` says otherwise). The per-route
+    /// way, for dynamic paths (`/hooks/{id}`) and to keep the exemption
+    /// next to the route it concerns. Repeatable, once per method.
     ///
     /// Why a name rather than a `.wrap(..)` on the resource: the `Xsrf`
     /// middleware runs before actix routes the request (it is registered
@@ -240,35 +242,70 @@ impl XsrfBuilder {
     /// which it can consult at that point, knows routes by name and
     /// pattern, not by what wraps them. A name also needs no macro.
     ///
-    /// The name matches the resource actix's route table finds for the
-    /// raw path (the canonical-path rule of [`Self::exempt`] applies, and
-    /// every method of that resource is covered). Give the name to a
-    /// resource that no other resource with the same path shadows. A name
-    /// that no route carries exempts nothing and is logged as an error at
-    /// the first request.
+    /// Why the method is part of the rule: actix tries resources in the
+    /// order they were registered and skips one whose guards refuse the
+    /// request, and route macros put the method guard on the resource. So
+    /// with `#[put("/items/{id}", name = "sync")]` registered before
+    /// `#[post("/items/{id}")]`, a `POST /items/1` is served by the second
+    /// resource, although `sync` is the first whose pattern matches. The
+    /// middleware cannot see guards (actix-web shows a middleware neither
+    /// the guards nor the list of resources, only the first pattern that
+    /// matches a path and the path of a name), so a rule without the method
+    /// would exempt that `POST` too; a name without a method is a
+    /// [`BuildError`](crate::BuildError). With the method, a request is
+    /// exempt when:
+    ///
+    /// * its method is the rule's, and
+    /// * the named resource is the first whose pattern matches the raw path
+    ///   (register it before any other resource on its paths; when another
+    ///   comes first, nothing is exempt there, the safe side), and
+    /// * the path is in canonical spelling (the rule of [`Self::exempt`]).
+    ///
+    /// It is a path rule written with the route's name: exactly what the
+    /// three conditions say, whichever handler actix then picks. Give the
+    /// method the resource's method guard accepts, and no other guard to the
+    /// resource (a `guard = ".."` of a route macro, `.guard(..)`, a guarded
+    /// scope around it): a request that another guard refuses goes on to
+    /// the next resource on the path, exempt all the same. When that
+    /// happens and the resource that served the request has a name (route
+    /// macros always give one), the middleware logs an error naming both
+    /// resources. A name that no route carries exempts nothing and is
+    /// logged as an error at the first request.
     ///
     /// ```
-    /// use actix_web::{App, HttpResponse, http::StatusCode, post, test};
+    /// use actix_web::{App, HttpResponse, http::StatusCode, post, put, test};
     /// use xsrf_actix::{SigningKey, Xsrf};
     ///
     /// #[post("/hooks/{provider}", name = "hooks")]
     /// async fn hook() -> HttpResponse { HttpResponse::Ok().finish() }
     ///
+    /// #[put("/items/{id}", name = "sync")]
+    /// async fn sync() -> HttpResponse { HttpResponse::Ok().finish() }
+    ///
+    /// #[post("/items/{id}")]
+    /// async fn create() -> HttpResponse { HttpResponse::Ok().finish() }
+    ///
     /// # #[actix_web::main]
     /// # async fn main() {
-    /// let xsrf = Xsrf::builder()
-    ///     .secret(SigningKey::generate().expect("randomness"))
-    ///     .site_origin("https://shop.example")
-    ///     .exempt_route("hooks")
+    /// let builder = || Xsrf::builder().secret(SigningKey::generate().expect("randomness")).site_origin("https://shop.example");
+    /// let xsrf = builder()
+    ///     .exempt_route("POST hooks")
+    ///     .exempt_route("PUT sync")
     ///     .build()
     ///     .expect("settings");
-    /// let app = test::init_service(App::new().wrap(xsrf).service(hook)).await;
-    /// let req = test::TestRequest::post().uri("/hooks/github").to_request();
-    /// assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    /// let app = test::init_service(App::new().wrap(xsrf).service(hook).service(sync).service(create)).await;
+    /// let from_elsewhere = |req: test::TestRequest| req.insert_header(("Origin", "https://partner.example")).to_request();
+    /// let status = |req| async { test::call_service(&app, from_elsewhere(req)).await.status() };
+    /// assert_eq!(status(test::TestRequest::post().uri("/hooks/github")).await, StatusCode::OK);
+    /// assert_eq!(status(test::TestRequest::put().uri("/items/1")).await, StatusCode::OK);
+    /// // Same path, another method, another resource: not exempt.
+    /// assert_eq!(status(test::TestRequest::post().uri("/items/1")).await, StatusCode::FORBIDDEN);
+    /// // A name alone is refused.
+    /// assert!(builder().exempt_route("sync").build().is_err());
     /// # }
     /// ```
-    pub fn exempt_route(mut self, name: impl Into<String>) -> Self {
-        self.exempt_routes.push(name.into());
+    pub fn exempt_route(mut self, rule: impl Into<String>) -> Self {
+        self.exempt_routes.push(rule.into());
         self
     }
 }
