@@ -93,12 +93,14 @@ impl SigningKey {
     }
 
     /// A key from base64 text (standard or URL-safe alphabet, padded or
-    /// not; surrounding whitespace ignored).
+    /// not). Whitespace anywhere is ignored: `openssl rand -base64 64`
+    /// breaks its output into lines of 64 characters.
     pub fn from_base64(text: &str) -> Result<Self, ConfigError> {
-        let text = text.trim();
+        let text: Zeroizing<String> =
+            Zeroizing::new(text.chars().filter(|c| !c.is_ascii_whitespace()).collect());
         let bytes = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
             .iter()
-            .find_map(|engine| engine.decode(text).ok())
+            .find_map(|engine| engine.decode(text.as_bytes()).ok())
             .map(Zeroizing::new)
             .ok_or(ConfigError::KeyNotBase64)?;
         Self::from_bytes(&bytes)
@@ -270,6 +272,11 @@ mod tests {
         let a = SigningKey::from_base64(&STANDARD.encode(bytes)).expect("standard");
         let b = SigningKey::from_base64(&URL_SAFE_NO_PAD.encode(bytes)).expect("url safe");
         assert_eq!(a.id(), b.id());
+        // As `openssl rand -base64 64` prints it: two lines.
+        let long = STANDARD.encode([0x5au8; 64]);
+        let wrapped = format!("{}\n{}\n", &long[..64], &long[64..]);
+        let c = SigningKey::from_base64(&wrapped).expect("wrapped");
+        assert_eq!(c.id(), SigningKey::from_bytes(&[0x5a; 64]).expect("key").id());
         assert_eq!(
             SigningKey::from_base64("not base64!").err(),
             Some(ConfigError::KeyNotBase64)
