@@ -341,7 +341,7 @@ async fn reset_link(req: HttpRequest) -> HttpResponse {
     };
     // Not bound to the session: a reset link travels by e-mail.
     let opts = CreateOptions::new().duration(time::Duration::minutes(30));
-    match xsrf.create_one_time_unbound(opts, "demo-user").await {
+    match xsrf.create_one_time_unbound(&req, opts, "demo-user").await {
         Ok(key) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(format!(
