@@ -8,6 +8,7 @@ use actix_web::test::TestRequest;
 use time::Duration;
 use xsrf_tests::fixture::*;
 
+mod address_limit;
 mod flood;
 
 async fn create_key(c: &Client<impl AppService>) -> String {
