@@ -75,7 +75,8 @@ struct Entry {
 ///   from its bound keys: at most its quota, its own oldest first, so one
 ///   session cannot fill them. That count lives in a sorted set
 ///   `prefix + "{unbound}:c:" + hex(SHA-256(session))`, under the unbound
-///   keys' hash tag, so the one script that stores a key also counts it.
+///   keys' hash tag, so the one script that stores a key also counts it;
+///   it expires with the last key it counts.
 ///   A put makes room in bounded work whatever the store holds: at most
 ///   1,000 expired keys dropped, at most the quota's worth of the
 ///   session's own keys looked at. Hashes expire by TTL (that of their
@@ -84,7 +85,8 @@ struct Entry {
 ///   sessions exist is up to the session layer: bound Redis' memory with
 ///   `maxmemory` and rate-limit the routes that create keys.
 /// * **Logout.** [`clear_session`](KeyStore::clear_session) deletes the
-///   session's two keys.
+///   session's two keys. Unbound keys it asked for stay (they were meant
+///   for someone else), still counted against it until used or expired.
 /// * **Failures.** A single node is reached through a [`ConnectionManager`],
 ///   a cluster through the `redis` crate's cluster connection (both
 ///   multiplexed, both reconnect by themselves; the cluster one follows
