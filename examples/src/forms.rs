@@ -10,15 +10,15 @@
 //! | `POST /comments` | token (form field or header) | `303` to `/`, else `403` |
 //! | `POST /api/comments` | token in `X-XSRF-Token` | `201` JSON, else `403` |
 //! | `GET /api/comments` | — | JSON array of bodies, oldest first |
-//! | `POST /reset-link` | token | page with a one-time link `/reset/{key}` |
+//! | `POST /reset-link` | token | page with a one-time link `/reset/{key}`; `429` with `Retry-After` past `RESET_LINKS_PER_MINUTE` from one client address |
 //! | `GET /reset/{key}` | — | a form posting to the link |
 //! | `POST /reset/{key}` | the one-time key | `200` once, then `403` |
 //! | `POST /webhooks/{name}` | token, unless `XSRF_EXEMPT` exempts it | `200`, the body stored as a comment |
 //! | `GET /metrics` | — | the counters of checks and one-time keys, Prometheus text format |
 //!
 //! Settings from the environment (read by the `forms` binary through
-//! [`configure`]): `BIND`, `XSRF_SECRET`, `XSRF_SITE_ORIGIN` (see
-//! `support`), and
+//! [`configure`] and [`reset_link_limit`]): `BIND`, `XSRF_SECRET`,
+//! `XSRF_SITE_ORIGIN` (see `support`), and
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -29,6 +29,7 @@
 //! | `XSRF_REPORT_ONLY` | `1`: report-only mode everywhere (refusals logged, counted and let through, `X-XSRF-Report-Only` on the answer); `0` or unset: enforce |
 //! | `SESSION_KEY` | base64 of 64 random bytes: the session cookie's key, so a form loaded before a restart still posts after it; unset: generated at start, with a warning |
 //! | `XSRF_TIMEOUT_SECS` | token lifetime in seconds (a positive whole number); unset: the crate's default |
+//! | `RESET_LINKS_PER_MINUTE` | `POST /reset-link` requests allowed per client (peer) address and minute, as a burst then one every `60/n` s (default 30; `0`: no limit); past it `429` with `Retry-After` |
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -39,7 +40,9 @@ use actix_session::storage::{CookieSessionStore, SessionStore};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{App, Error, HttpRequest, HttpResponse, ResponseError as _, cookie, guard, web};
+use actix_web::{
+    App, Error, HttpRequest, HttpResponse, ResponseError as _, cookie, guard, middleware, web,
+};
 use futures_util::StreamExt as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
@@ -47,7 +50,12 @@ use xsrf_actix::{
     Check, CreateOptions, Xsrf, XsrfBuilder, XsrfError, XsrfToken, handle_token, send_token,
 };
 
+use crate::rate_limit::PerAddress;
 use crate::support::escape;
+
+/// `POST /reset-link` requests allowed per client address and minute
+/// unless `RESET_LINKS_PER_MINUTE` says otherwise.
+pub const DEFAULT_RESET_LINKS_PER_MINUTE: u32 = 30;
 
 /// Most comments kept (oldest dropped first).
 pub const MAX_COMMENTS: usize = 1000;
@@ -149,6 +157,20 @@ fn timeout_secs(text: &str) -> Result<time::Duration, String> {
     }
 }
 
+/// The limit on `POST /reset-link` from `RESET_LINKS_PER_MINUTE` (`var`
+/// looks it up): unset or empty is [`DEFAULT_RESET_LINKS_PER_MINUTE`],
+/// `0` no limit; anything but a whole number is an error naming the
+/// variable. Build it once and give it to every worker ([`app_with`]).
+pub fn reset_link_limit(var: impl Fn(&str) -> Option<String>) -> Result<PerAddress, String> {
+    let n = match var("RESET_LINKS_PER_MINUTE").as_deref().map(str::trim) {
+        None | Some("") => DEFAULT_RESET_LINKS_PER_MINUTE,
+        Some(text) => text.parse().map_err(|_| {
+            format!("RESET_LINKS_PER_MINUTE={text:?}: expected a whole number (0: no limit)")
+        })?,
+    };
+    Ok(PerAddress::per_minute(n))
+}
+
 /// Cookie sessions (the embedded default), `Secure` when the site is HTTPS.
 pub fn cookie_sessions(xsrf: &Xsrf, key: cookie::Key) -> SessionMiddleware<CookieSessionStore> {
     SessionMiddleware::builder(CookieSessionStore::default(), key)
@@ -156,11 +178,35 @@ pub fn cookie_sessions(xsrf: &Xsrf, key: cookie::Key) -> SessionMiddleware<Cooki
         .build()
 }
 
-/// The demo app, ready for `HttpServer::new` or `actix_web::test`.
+/// The demo app, ready for `HttpServer::new` or `actix_web::test`, with
+/// the default limit on `POST /reset-link` counted by this app alone: right
+/// for one worker or a test. A server with several workers gives them one
+/// shared limit through [`app_with`] instead (as the `forms` binary does),
+/// or each worker would count on its own.
 pub fn app<S: SessionStore + 'static>(
     xsrf: Xsrf,
     comments: web::Data<Comments>,
     sessions: SessionMiddleware<S>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let limit = PerAddress::per_minute(DEFAULT_RESET_LINKS_PER_MINUTE);
+    app_with(xsrf, comments, sessions, limit)
+}
+
+/// The demo app with `reset_links` limiting `POST /reset-link` per client
+/// address (see [`reset_link_limit`]).
+pub fn app_with<S: SessionStore + 'static>(
+    xsrf: Xsrf,
+    comments: web::Data<Comments>,
+    sessions: SessionMiddleware<S>,
+    reset_links: PerAddress,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -187,7 +233,15 @@ pub fn app<S: SessionStore + 'static>(
         )
         .route("/api/comments", web::get().to(list_comments))
         .route("/api/comments", web::post().to(api_post_comment))
-        .route("/reset-link", web::post().to(reset_link))
+        .service(
+            web::resource("/reset-link")
+                // Per client address: a session's quota cannot stop a client
+                // that takes a fresh session for every request.
+                .wrap(middleware::from_fn(move |req, next| {
+                    reset_links.clone().check(req, next)
+                }))
+                .route(web::post().to(reset_link)),
+        )
         .route("/reset/{key}", web::get().to(reset_form))
         .route("/reset/{key}", web::post().to(reset))
         .route("/webhooks/{name}", web::post().to(webhook))
@@ -358,7 +412,7 @@ async fn reset_link(req: HttpRequest) -> HttpResponse {
     };
     // Not bound to the session: a reset link travels by e-mail.
     let opts = CreateOptions::new().duration(time::Duration::minutes(30));
-    match xsrf.create_one_time_unbound(opts, "demo-user").await {
+    match xsrf.create_one_time_unbound(&req, opts, "demo-user").await {
         Ok(key) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(format!(

@@ -13,6 +13,8 @@
 //! * [`htmx`] — a button posting with `hx-post`, the token in
 //!   `hx-headers` on `<body>` (htmx 4 and htmx 2, both vendored), kept
 //!   valid on a page left open by a small script of ours.
+//! * [`rate_limit`] — a limit per client address (`429` with
+//!   `Retry-After`), on the demo's route that creates reset links.
 //! * [`templates`] — the same small form app in askama, maud, minijinja
 //!   and tera (binaries `with_askama`, `with_maud`, `with_minijinja`,
 //!   `with_tera`).
@@ -28,6 +30,7 @@ pub mod forms;
 pub mod htmx;
 pub mod login;
 pub mod multi;
+pub mod rate_limit;
 pub mod spa;
 pub mod support;
 pub mod templates;

@@ -7,5 +7,6 @@ mod readme {}
 pub mod browser;
 pub mod fixture;
 pub mod redis_server;
+pub mod reset_links;
 pub mod server;
 pub mod soak;

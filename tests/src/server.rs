@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, Service as _, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpServer, cookie, web};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use xsrf_actix::{SigningKey, Xsrf, XsrfBuilder};
 use xsrf_examples::forms::{self, Comments};
 
@@ -105,7 +105,28 @@ impl RawResponse {
 /// Sends raw request bytes (`Connection: close` expected) and reads the
 /// whole response.
 pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> io::Result<RawResponse> {
-    let mut stream = TcpStream::connect(addr).await?;
+    send_raw_from(None, addr, request).await
+}
+
+/// [`send_raw`] from the local address `from` (any port), if given: on
+/// Linux every address of 127.0.0.0/8 is the loopback's, so a test can be
+/// two clients of different addresses (`127.0.0.1`, `127.0.0.2`).
+pub async fn send_raw_from(
+    from: Option<IpAddr>,
+    addr: SocketAddr,
+    request: &[u8],
+) -> io::Result<RawResponse> {
+    let mut stream = match from {
+        None => TcpStream::connect(addr).await?,
+        Some(ip) => {
+            let socket = match ip {
+                IpAddr::V4(_) => TcpSocket::new_v4()?,
+                IpAddr::V6(_) => TcpSocket::new_v6()?,
+            };
+            socket.bind(SocketAddr::new(ip, 0))?;
+            socket.connect(addr).await?
+        }
+    };
     stream.write_all(request).await?;
     read_response(&mut stream).await
 }
@@ -149,6 +170,8 @@ fn parse_response(buf: &[u8]) -> io::Result<RawResponse> {
 pub struct RawClient {
     /// Cookies, by name.
     pub cookies: BTreeMap<String, String>,
+    /// The local address it connects from (`None`: the system's choice).
+    pub from: Option<IpAddr>,
 }
 
 impl RawClient {
@@ -188,7 +211,8 @@ impl RawClient {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> io::Result<RawResponse> {
-        let res = send_raw(addr, &self.request(method, path, addr, headers, body)).await?;
+        let request = self.request(method, path, addr, headers, body);
+        let res = send_raw_from(self.from, addr, &request).await?;
         self.keep_cookies(&res);
         Ok(res)
     }

@@ -42,18 +42,48 @@ impl Xsrf {
 
     /// Creates a one-time key usable from any session (a link sent by
     /// e-mail, say), carrying `data`.
+    ///
+    /// The key counts against the quota of this request's session
+    /// (creating the session's XSRF state if it has none yet): a session
+    /// holds at most the store's per-session quota of unbound keys, apart
+    /// from its bound ones, and its own oldest go first, so one session can
+    /// never use up the unbound keys of everyone. Fresh sessions cost a
+    /// client nothing, so rate-limit the route per client address too (see
+    /// the README's flood limits). A job outside any request creates
+    /// through [`Xsrf::one_time_keys`] instead; such keys count against the
+    /// store's unbound capacity only.
+    ///
+    /// ```
+    /// use actix_web::{HttpRequest, HttpResponse};
+    /// use xsrf_actix::{CreateOptions, ValidXsrf, Xsrf, XsrfError};
+    ///
+    /// async fn send_reset_link(req: HttpRequest, xsrf: Xsrf, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
+    ///     let opts = CreateOptions::new().duration(xsrf_actix::time::Duration::minutes(30));
+    ///     let key = xsrf.create_one_time_unbound(&req, opts, "user-7").await?;
+    ///     // ... e-mail a link to `/reset/{key}` ...
+    ///     # let _ = key;
+    ///     Ok(HttpResponse::Ok().body("a link is on its way"))
+    /// }
+    /// ```
     pub async fn create_one_time_unbound<T: Serialize + ?Sized>(
         &self,
+        req: &HttpRequest,
         options: CreateOptions,
         data: &T,
     ) -> Result<OneTimeKey, XsrfError> {
+        let s = state::load_or_create(self, req).map_err(|e| self.error(req, e))?;
+        // The salt names the session to the store as a binding would, but
+        // only to count the key against it: any session may redeem it.
+        let options = options
+            .maybe_bound_to(None)
+            .quota_owner(s.salt.as_str().to_owned());
         self.inner
             .one_time
             .keys
-            .create(&options.maybe_bound_to(None), data, self.inner.clock.now())
+            .create(&options, data, self.inner.clock.now())
             .await
             .map(|key| self.counted_creation(key))
-            .map_err(|e| self.create_error(e, "unbound"))
+            .map_err(|e| self.error(req, self.create_error(e, "unbound")))
     }
 
     /// Accepts a one-time key once, from this request's session, and

@@ -38,9 +38,17 @@ async fn main() -> std::io::Result<()> {
         let store = multi::session_store(&redis_url).await.map_err(err)?;
         let key = session_key.clone();
         let comments = comments.clone();
+        // Each instance counts reset links per address on its own (one
+        // limit shared by its workers); a fleet limits at its proxy.
+        let reset_links = forms::reset_link_limit(|k| std::env::var(k).ok()).map_err(err)?;
         let server = HttpServer::new(move || {
             let sessions = multi::sessions(&xsrf, store.clone(), key.clone());
-            forms::app(xsrf.clone(), comments.clone(), sessions)
+            forms::app_with(
+                xsrf.clone(),
+                comments.clone(),
+                sessions,
+                reset_links.clone(),
+            )
         })
         .bind(addr)?
         .run();

@@ -1,13 +1,15 @@
 //! Attack matrix, one-time key rows K1, K3, K4, K5 and K7, through a real
 //! actix-web app with the in-process store. (K2 races over real sockets in
-//! the `sockets` binary; K6 needs Redis, in `redis_stores`. K8 in `flood`,
-//! K10 in `static_key`.)
+//! the `sockets` binary; K6 needs Redis, in `redis_stores`. K8 and K9 in
+//! `flood`, K9's limit per client address in `address_limit`, K10 in
+//! `static_key`.)
 
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use time::Duration;
 use xsrf_tests::fixture::*;
 
+mod address_limit;
 mod flood;
 mod static_key;
 
@@ -208,12 +210,16 @@ async fn purge_task_deletes_expired_keys() {
         .one_time_store(std::sync::Arc::clone(&store))
         .build()
         .expect("xsrf");
+    // Created by a job, outside any request.
+    let created = xsrf_actix::Clock::now(&clock);
     let short = xsrf_actix::CreateOptions::new().duration(Duration::seconds(5));
-    xsrf.create_one_time_unbound(short, &())
+    xsrf.one_time_keys()
+        .create(&short, &(), created)
         .await
         .expect("short key");
     let long = xsrf
-        .create_one_time_unbound(xsrf_actix::CreateOptions::new(), &())
+        .one_time_keys()
+        .create(&xsrf_actix::CreateOptions::new(), &(), created)
         .await
         .expect("long key");
     assert_eq!(store.len(), 2);

@@ -55,6 +55,7 @@ fn stored(session: &str) -> StoredKey {
     StoredKey {
         data: b"1".to_vec(),
         session: Some(session.to_owned()),
+        quota_owner: None,
         expires_at: OffsetDateTime::now_utc() + Duration::minutes(10),
     }
 }

@@ -5,3 +5,4 @@
 mod cluster;
 mod many_instances;
 mod store;
+mod unbound_keys;

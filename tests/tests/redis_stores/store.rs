@@ -36,6 +36,7 @@ fn stored(data: &[u8], session: Option<&str>, ttl: Duration) -> StoredKey {
     StoredKey {
         data: data.to_vec(),
         session: session.map(str::to_owned),
+        quota_owner: None,
         expires_at: OffsetDateTime::now_utc() + ttl,
     }
 }

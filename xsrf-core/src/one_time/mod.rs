@@ -37,6 +37,7 @@ const BITS_PER_CHAR: usize = 6;
 pub struct CreateOptions {
     duration: Duration,
     session: Option<String>,
+    quota_owner: Option<String>,
     key_length: usize,
 }
 
@@ -61,6 +62,7 @@ impl CreateOptions {
         Self {
             duration: Self::DEFAULT_DURATION,
             session: None,
+            quota_owner: None,
             key_length: Self::DEFAULT_KEY_LENGTH,
         }
     }
@@ -81,6 +83,33 @@ impl CreateOptions {
     /// Binds to a session, or to none.
     pub fn maybe_bound_to(mut self, session: Option<String>) -> Self {
         self.session = session;
+        self
+    }
+
+    /// Counts an unbound key against `session`'s quota: the session whose
+    /// request asks for the key (xsrf-actix's `create_one_time_unbound`
+    /// does this), so that one session cannot fill the store with keys
+    /// usable by anyone; over its quota, its own oldest unbound keys go
+    /// first. The key stays redeemable from any session. Ignored for a
+    /// bound key, which counts against the session it is bound to.
+    ///
+    /// ```
+    /// use xsrf_core::{CreateOptions, MemoryStore, OneTimeKeys};
+    /// # futures_executor::block_on(async {
+    /// let keys = OneTimeKeys::new(MemoryStore::default().with_session_quota(1));
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let asked_by_a = CreateOptions::new().quota_owner("session-a");
+    /// let first = keys.create(&asked_by_a, &"link 1", now).await?;
+    /// let second = keys.create(&asked_by_a, &"link 2", now).await?;
+    /// // Session a's quota is one unbound key: its first made room.
+    /// assert!(keys.validate::<String>(first.as_str(), None, now).await.is_err());
+    /// // The second is redeemable from any session.
+    /// assert_eq!(keys.validate::<String>(second.as_str(), Some("b"), now).await?, "link 2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn quota_owner(mut self, session: impl Into<String>) -> Self {
+        self.quota_owner = Some(session.into());
         self
     }
 
@@ -253,6 +282,7 @@ impl<S: KeyStore> OneTimeKeys<S> {
         let entry = StoredKey {
             data,
             session: options.session.clone(),
+            quota_owner: options.quota_owner.clone(),
             expires_at: now + options.duration,
         };
         self.store.put(KeyDigest::of(&key), entry, now).await?;

@@ -29,7 +29,16 @@ fn entry(data: &[u8], session: Option<&str>, ttl: Duration) -> StoredKey {
     StoredKey {
         data: data.to_vec(),
         session: session.map(str::to_owned),
+        quota_owner: None,
         expires_at: now() + ttl,
+    }
+}
+
+/// An unbound key that counts against `owner`'s quota.
+fn link(data: &[u8], owner: &str, ttl: Duration) -> StoredKey {
+    StoredKey {
+        quota_owner: Some(owner.to_owned()),
+        ..entry(data, None, ttl)
     }
 }
 
@@ -67,9 +76,15 @@ where
         quota.per_session <= 1_000 && quota.unbound <= 10_000,
         "give the suite a store with small limits: {quota:?}"
     );
+    assert!(
+        quota.per_session < quota.unbound,
+        "give the suite a store whose sessions each hold less than the unbound capacity: {quota:?}"
+    );
     k8_session_over_its_quota_keeps_only_its_newest(&make().await, quota).await;
     k8_quota_never_evicts_another_session(&make().await, quota).await;
     k8_unbound_keys_are_counted_apart_and_expired_ones_go_first(&make().await, quota).await;
+    k9_one_session_never_fills_the_unbound_keys(&make().await, quota).await;
+    k9_a_sessions_unbound_keys_are_anyones_and_outlive_its_clearing(&make().await).await;
 }
 
 async fn take_returns_data_once<S: KeyStore>(s: &S) {
@@ -300,6 +315,7 @@ async fn k8_unbound_keys_are_counted_apart_and_expired_ones_go_first<S: KeyStore
     let stored = |ttl| StoredKey {
         data: b"3".to_vec(),
         session: None,
+        quota_owner: None,
         expires_at: later + ttl,
     };
     s.put(extra, stored(Duration::minutes(5)), later)
@@ -319,4 +335,108 @@ async fn k8_unbound_keys_are_counted_apart_and_expired_ones_go_first<S: KeyStore
         s.take(bound, Some(&session), n).await.expect("take"),
         Taken::Valid(b"2".to_vec())
     );
+}
+
+async fn k9_one_session_never_fills_the_unbound_keys<S: KeyStore>(s: &S, quota: Quota) {
+    let n = now();
+    let ttl = Duration::minutes(5);
+    let (_, flooder) = fresh("k9-flooder");
+    // The flooder's own bound keys, up to its quota.
+    let mut bound = Vec::new();
+    for i in 0..quota.per_session {
+        let (d, _) = fresh(&format!("k9-bound-{i}"));
+        s.put(d, entry(b"b", Some(&flooder), ttl), n)
+            .await
+            .expect("put");
+        bound.push(d);
+    }
+    // More unbound keys than the whole store holds, all asked for by one
+    // session: each fits, as its own oldest make room.
+    let mut links = Vec::new();
+    for i in 0..quota.unbound + 2 * quota.per_session {
+        let (d, _) = fresh(&format!("k9-link-{i}"));
+        s.put(d, link(b"u", &flooder, ttl), n)
+            .await
+            .expect("a session over its quota recycles its own unbound keys");
+        links.push(d);
+    }
+    // Another session still gets every unbound key that is left.
+    let (_, other) = fresh("k9-other");
+    let mut others = Vec::new();
+    for i in 0..quota.unbound - quota.per_session {
+        let (d, _) = fresh(&format!("k9-other-{i}"));
+        s.put(d, link(b"o", &other, ttl), n)
+            .await
+            .expect("room the flooder could not take");
+        others.push(d);
+    }
+    // Now the store is full, and a third session is refused ...
+    let (late, latecomer) = fresh("k9-late");
+    assert_eq!(
+        s.put(late, link(b"l", &latecomer, ttl), n).await,
+        Err(StoreError::Full),
+        "unbound keys beyond the capacity"
+    );
+    // ... while the flooder, holding its quota, still recycles its own.
+    let (last, _) = fresh("k9-last");
+    s.put(last, link(b"u", &flooder, ttl), n)
+        .await
+        .expect("recycles its own");
+    links.push(last);
+    let (old, newest) = links.split_at(links.len() - quota.per_session);
+    for d in old {
+        assert_eq!(
+            s.take(*d, None, n).await.expect("take"),
+            Taken::Missing,
+            "one of the flooder's evicted unbound keys"
+        );
+    }
+    for (i, d) in newest.iter().enumerate() {
+        // Unbound: redeemable from any session, the flooder's own included.
+        let by = [None, Some(other.as_str()), Some(flooder.as_str())][i % 3];
+        assert_eq!(
+            s.take(*d, by, n).await.expect("take"),
+            Taken::Valid(b"u".to_vec()),
+            "one of the flooder's newest {} unbound keys",
+            quota.per_session
+        );
+    }
+    for d in &others {
+        assert_eq!(
+            s.take(*d, Some(&other), n).await.expect("take"),
+            Taken::Valid(b"o".to_vec()),
+            "the other session's keys were never touched"
+        );
+    }
+    // The unbound keys were counted apart from the flooder's bound ones.
+    for d in &bound {
+        assert_eq!(
+            s.take(*d, Some(&flooder), n).await.expect("take"),
+            Taken::Valid(b"b".to_vec())
+        );
+    }
+}
+
+async fn k9_a_sessions_unbound_keys_are_anyones_and_outlive_its_clearing<S: KeyStore>(s: &S) {
+    let n = now();
+    let (d_link, owner) = fresh("k9-clear-link");
+    let (d_bound, _) = fresh("k9-clear-bound");
+    s.put(d_link, link(b"1", &owner, Duration::minutes(5)), n)
+        .await
+        .expect("put");
+    s.put(d_bound, entry(b"2", Some(&owner), Duration::minutes(5)), n)
+        .await
+        .expect("put");
+    // Logging the session out deletes what is bound to it, not the link it
+    // had e-mailed to someone.
+    assert_eq!(s.clear_session(&owner).await.expect("clear"), 1);
+    assert_eq!(
+        s.take(d_bound, Some(&owner), n).await.expect("take"),
+        Taken::Missing
+    );
+    assert_eq!(
+        s.take(d_link, Some("someone-else"), n).await.expect("take"),
+        Taken::Valid(b"1".to_vec())
+    );
+    assert_eq!(s.take(d_link, None, n).await.expect("take"), Taken::Missing);
 }

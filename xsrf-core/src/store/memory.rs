@@ -1,6 +1,6 @@
 //! The embedded, in-process key store.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
@@ -11,25 +11,35 @@ use super::{KeyDigest, KeyStore, Quota, SessionDigest, StoreError, StoreFuture, 
 
 /// One-time keys in a mutex-guarded map, for a single process.
 ///
-/// Memory is bounded three ways, so that a client creating keys as fast
-/// as it can (from one session or from many) cannot exhaust it:
+/// Memory is bounded four ways (against a client creating keys as fast
+/// as it can, from one session or from many fresh ones):
 ///
 /// * **Per session.** A session holds at most
-///   [`session_quota`](Self::with_session_quota) keys (default
+///   [`session_quota`](Self::with_session_quota) keys bound to it (default
 ///   [`DEFAULT_SESSION_QUOTA`](Self::DEFAULT_SESSION_QUOTA)); a new key
 ///   beyond it evicts *that session's* oldest key, never another's.
+/// * **Per session, unbound.** Unbound keys (e-mailed links) created in a
+///   session ([`StoredKey::quota_owner`]) count against that session the
+///   same way, apart from its bound ones: at most `session_quota`, its own
+///   oldest go first. One session can never fill the store with them.
 /// * **Session-bound keys in all.** At most `capacity` (default
 ///   [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY)). When full, expired keys
 ///   are purged; if it is still full, a session that already holds keys
 ///   recycles its own oldest one (so users who have keys keep getting
 ///   them), and a session holding none gets [`StoreError::Full`].
-/// * **Unbound keys** (e-mailed links) are counted separately, at most
+/// * **Unbound keys in all** are counted separately, at most
 ///   [`unbound_capacity`](Self::with_unbound_capacity) (default
 ///   [`DEFAULT_UNBOUND_CAPACITY`](Self::DEFAULT_UNBOUND_CAPACITY)), so a
 ///   flood of them cannot take room from session-bound keys. When full,
 ///   expired keys go first, then [`StoreError::Full`] (a 503 with a reason
-///   in xsrf-actix, which also logs a warning). Routes that create unbound
-///   keys for anonymous visitors should be rate-limited per client.
+///   in xsrf-actix, which also logs a warning). Fresh sessions cost a
+///   client nothing, so routes that create unbound keys for anonymous
+///   visitors should also be rate-limited per client address.
+///
+/// Making room costs a bounded amount of work per key, however many keys
+/// the store holds: keys are indexed by expiry, so a purge looks at the
+/// keys that have expired and one more, each once (`O(log n)` apiece), and
+/// an eviction looks at one session's keys only.
 ///
 /// Keys are lost on restart; run several instances on a shared store
 /// (Redis) instead. Sessions are kept as [`SessionDigest`]s and compared
@@ -58,86 +68,127 @@ pub struct MemoryStore {
     session_quota: usize,
 }
 
-/// A stored key, leaner than [`StoredKey`]: the session as a digest.
+/// Whose key it is: the session it is bound to, or (unbound) the session
+/// whose quota it counts against, if any.
+#[derive(Debug, Clone, Copy)]
+enum Holder {
+    Bound(SessionDigest),
+    Unbound(Option<SessionDigest>),
+}
+
+/// A stored key, leaner than [`StoredKey`]: sessions as digests.
 #[derive(Debug)]
 struct Entry {
     data: Vec<u8>,
-    session: Option<SessionDigest>,
+    holder: Holder,
     expires_at: OffsetDateTime,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     keys: HashMap<KeyDigest, Entry>,
-    /// Each session's keys, oldest first.
+    /// Each session's bound keys, oldest first.
     sessions: HashMap<SessionDigest, VecDeque<KeyDigest>>,
+    /// Each session's unbound keys (by quota owner), oldest first.
+    created: HashMap<SessionDigest, VecDeque<KeyDigest>>,
+    /// Every key by expiry, soonest first: a purge pops what is due and
+    /// stops at the first key that is not, instead of scanning every key.
+    by_expiry: BTreeSet<(OffsetDateTime, [u8; 32])>,
     bound: usize,
     unbound: usize,
-    /// No key expires before this (a lower bound): while `now` is earlier,
-    /// a purge has nothing to find and is skipped, so a full store refuses
-    /// in O(1) instead of scanning every key on every attempt.
-    earliest_expiry: Option<OffsetDateTime>,
+    /// Entries (of the expiry index and of a session's list) looked at
+    /// while making room or removing keys: the counted cost of a put.
+    examined: u64,
+}
+
+/// Removes `digest` from a session's list in `lists`, dropping the list
+/// once empty; returns the entries looked at.
+fn unlist(
+    lists: &mut HashMap<SessionDigest, VecDeque<KeyDigest>>,
+    session: &SessionDigest,
+    digest: &KeyDigest,
+) -> u64 {
+    let Some(list) = lists.get_mut(session) else {
+        return 0;
+    };
+    // A session holds at most its quota: this is bounded by it.
+    let looked = list
+        .iter()
+        .position(|d| d == digest)
+        .map_or(list.len(), |i| {
+            list.remove(i);
+            i + 1
+        });
+    if list.is_empty() {
+        lists.remove(session);
+    }
+    looked as u64
 }
 
 impl Inner {
     fn remove(&mut self, digest: &KeyDigest) -> Option<Entry> {
         let entry = self.keys.remove(digest)?;
-        match &entry.session {
-            Some(session) => {
+        self.by_expiry.remove(&(entry.expires_at, digest.0));
+        match &entry.holder {
+            Holder::Bound(session) => {
                 self.bound -= 1;
-                if let Some(list) = self.sessions.get_mut(session) {
-                    list.retain(|d| d != digest);
-                    if list.is_empty() {
-                        self.sessions.remove(session);
-                    }
+                self.examined += unlist(&mut self.sessions, session, digest);
+            }
+            Holder::Unbound(owner) => {
+                self.unbound -= 1;
+                if let Some(owner) = owner {
+                    self.examined += unlist(&mut self.created, owner, digest);
                 }
             }
-            None => self.unbound -= 1,
         }
         Some(entry)
     }
 
+    /// Deletes every key expired at `now`: the soonest first, stopping at
+    /// the first one still valid.
     fn purge(&mut self, now: OffsetDateTime) -> usize {
-        if self.earliest_expiry.is_none_or(|t| now < t) {
-            return 0;
+        let mut purged = 0;
+        while let Some(&(expires_at, digest)) = self.by_expiry.first() {
+            self.examined += 1;
+            if expires_at > now {
+                break;
+            }
+            self.by_expiry.pop_first();
+            if self.remove(&KeyDigest(digest)).is_some() {
+                purged += 1;
+            }
         }
-        let expired: Vec<KeyDigest> = self
-            .keys
-            .iter()
-            .filter(|(_, e)| e.expires_at <= now)
-            .map(|(d, _)| *d)
-            .collect();
-        for d in &expired {
-            self.remove(d);
-        }
-        self.earliest_expiry = self.keys.values().map(|e| e.expires_at).min();
-        expired.len()
+        purged
     }
 
-    /// Removes the oldest key of `session`, if it has any.
-    fn evict_oldest(&mut self, session: &SessionDigest) -> bool {
-        let oldest = self.sessions.get(session).and_then(|l| l.front().copied());
+    /// Removes the oldest key in `session`'s list of `lists`, if any.
+    fn evict_oldest(&mut self, bound: bool, session: &SessionDigest) -> bool {
+        let lists = if bound { &self.sessions } else { &self.created };
+        let oldest = lists.get(session).and_then(|l| l.front().copied());
         oldest.is_some_and(|d| self.remove(&d).is_some())
     }
 
-    fn session_len(&self, session: &SessionDigest) -> usize {
-        self.sessions.get(session).map_or(0, VecDeque::len)
+    fn held(&self, bound: bool, session: &SessionDigest) -> usize {
+        let lists = if bound { &self.sessions } else { &self.created };
+        lists.get(session).map_or(0, VecDeque::len)
     }
 
     fn insert(&mut self, digest: KeyDigest, entry: Entry) {
         // A digest collision (or a caller reusing one) replaces the old key
         // and must not be counted twice.
         self.remove(&digest);
-        self.earliest_expiry = Some(
-            self.earliest_expiry
-                .map_or(entry.expires_at, |t| t.min(entry.expires_at)),
-        );
-        match &entry.session {
-            Some(session) => {
+        self.by_expiry.insert((entry.expires_at, digest.0));
+        match &entry.holder {
+            Holder::Bound(session) => {
                 self.bound += 1;
                 self.sessions.entry(*session).or_default().push_back(digest);
             }
-            None => self.unbound += 1,
+            Holder::Unbound(owner) => {
+                self.unbound += 1;
+                if let Some(owner) = owner {
+                    self.created.entry(*owner).or_default().push_back(digest);
+                }
+            }
         }
         self.keys.insert(digest, entry);
     }
@@ -151,8 +202,11 @@ impl Default for MemoryStore {
 
 /// Bytes a key costs beyond its data, for [`MemoryStore::estimated_bytes`]:
 /// the map slot (digest, entry, control byte, load-factor slack), the
-/// session list slot of a bound key and the data's allocation header.
-const OVERHEAD_PER_KEY: usize = 160;
+/// expiry index's entry (expiry and digest in a B-tree node, about 75
+/// bytes as counted with 200,000 keys), the session list slot of a bound
+/// key (or of an unbound key's quota owner) and the data's allocation
+/// header.
+const OVERHEAD_PER_KEY: usize = 240;
 
 impl MemoryStore {
     /// Default bound on the number of session-bound keys.
@@ -198,7 +252,7 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// Sessions holding at least one key.
+    /// Sessions holding at least one key bound to them.
     pub fn sessions(&self) -> usize {
         self.lock().sessions.len()
     }
@@ -234,22 +288,32 @@ impl MemoryStore {
         entry: StoredKey,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let session = entry.session.as_deref().map(SessionDigest::of);
+        // Digested before the lock is taken: it is the costly part.
+        let holder = match (&entry.session, &entry.quota_owner) {
+            (Some(session), _) => Holder::Bound(SessionDigest::of(session)),
+            (None, owner) => Holder::Unbound(owner.as_deref().map(SessionDigest::of)),
+        };
         let mut inner = self.lock();
-        match &session {
-            Some(session) => {
+        match &holder {
+            Holder::Bound(session) => {
                 // The session's own oldest keys make room for its new one.
-                while inner.session_len(session) >= self.session_quota
-                    && inner.evict_oldest(session)
+                while inner.held(true, session) >= self.session_quota
+                    && inner.evict_oldest(true, session)
                 {}
                 if inner.bound >= self.capacity {
                     inner.purge(now);
                 }
-                if inner.bound >= self.capacity && !inner.evict_oldest(session) {
+                if inner.bound >= self.capacity && !inner.evict_oldest(true, session) {
                     return Err(StoreError::Full);
                 }
             }
-            None => {
+            Holder::Unbound(owner) => {
+                // Likewise among the unbound keys this session asked for.
+                if let Some(owner) = owner {
+                    while inner.held(false, owner) >= self.session_quota
+                        && inner.evict_oldest(false, owner)
+                    {}
+                }
                 if inner.unbound >= self.unbound_capacity {
                     inner.purge(now);
                     if inner.unbound >= self.unbound_capacity {
@@ -262,7 +326,7 @@ impl MemoryStore {
             digest,
             Entry {
                 data: entry.data,
-                session,
+                holder,
                 expires_at: entry.expires_at,
             },
         );
@@ -280,7 +344,7 @@ impl MemoryStore {
             inner.remove(&digest);
             return Taken::Expired;
         }
-        if let Some(owner) = &entry.session
+        if let Holder::Bound(owner) = &entry.holder
             && !presented.is_some_and(|s| secret_eq(owner.as_bytes(), s.as_bytes()))
         {
             return Taken::OtherSession;
@@ -291,16 +355,22 @@ impl MemoryStore {
         }
     }
 
+    /// Deletes the keys bound to `session`. Unbound keys it asked for stay:
+    /// they were meant for someone else (an e-mailed link), and they keep
+    /// counting against its quota until used or expired.
     fn clear_now(&self, session: &str) -> usize {
         let session = SessionDigest::of(session);
         let mut inner = self.lock();
         let digests = inner.sessions.remove(&session).unwrap_or_default();
-        let n = digests
-            .iter()
-            .filter(|d| inner.keys.remove(d).is_some())
-            .count();
-        inner.bound -= n;
-        n
+        digests.iter().filter(|d| inner.remove(d).is_some()).count()
+    }
+
+    /// Entries looked at so far (of the expiry index and of the sessions'
+    /// lists) while making room for new keys and removing old ones: the
+    /// counted cost of `put`, which must not grow with the keys held.
+    #[doc(hidden)]
+    pub fn entries_examined(&self) -> u64 {
+        self.lock().examined
     }
 }
 
@@ -347,6 +417,7 @@ mod tests {
         StoredKey {
             data: vec![],
             session: session.map(str::to_owned),
+            quota_owner: None,
             expires_at: NOW + time::Duration::seconds(secs),
         }
     }
@@ -440,7 +511,7 @@ mod tests {
     }
 
     #[test]
-    fn a_full_store_without_expired_keys_does_not_rescan() {
+    fn a_full_store_without_expired_keys_looks_at_one_entry() {
         let store = MemoryStore::with_capacity(2);
         store
             .put_now(KeyDigest::of("a"), entry(None, 60), NOW)
@@ -448,16 +519,57 @@ mod tests {
         store
             .put_now(KeyDigest::of("b"), entry(None, 120), NOW)
             .expect("b");
-        assert_eq!(store.lock().purge(NOW), 0);
-        // The lower bound says nothing can have expired before +60 s.
+        let before = store.entries_examined();
         assert_eq!(
-            store.lock().earliest_expiry,
-            Some(NOW + time::Duration::seconds(60))
+            store.put_now(KeyDigest::of("c"), entry(None, 60), NOW),
+            Err(StoreError::Full)
         );
+        // The soonest expiry is in a minute: nothing further to look at.
+        assert_eq!(store.entries_examined() - before, 1);
         assert_eq!(store.lock().purge(NOW + time::Duration::seconds(60)), 1);
+        assert_eq!(store.lock().purge(NOW + time::Duration::seconds(60)), 0);
+        assert_eq!(store.lock().purge(NOW + time::Duration::seconds(120)), 1);
+        let inner = store.lock();
+        assert!(inner.by_expiry.is_empty() && inner.keys.is_empty());
+    }
+
+    #[test]
+    fn k9_unbound_keys_count_against_their_creator_apart_from_its_bound_ones() {
+        let store = MemoryStore::with_capacity(100)
+            .with_unbound_capacity(100)
+            .with_session_quota(2);
+        let link = |owner: &str| StoredKey {
+            quota_owner: Some(owner.to_owned()),
+            ..entry(None, 60)
+        };
+        store
+            .put_now(KeyDigest::of("b0"), entry(Some("s"), 60), NOW)
+            .expect("bound");
+        for i in 0..5 {
+            store
+                .put_now(KeyDigest::of(&format!("u{i}")), link("s"), NOW)
+                .expect("over its quota, a session recycles its own");
+        }
+        store
+            .put_now(KeyDigest::of("t0"), link("t"), NOW)
+            .expect("another session's");
+        // s: its bound key and its 2 newest links; t: its link.
+        assert_eq!(store.len(), 4);
+        for gone in ["u0", "u1", "u2"] {
+            assert_eq!(
+                store.take_now(KeyDigest::of(gone), None, NOW),
+                Taken::Missing
+            );
+        }
+        // Clearing s deletes its bound key only; its links are anyone's.
+        assert_eq!(store.clear_now("s"), 1);
         assert_eq!(
-            store.lock().earliest_expiry,
-            Some(NOW + time::Duration::seconds(120))
+            store.take_now(KeyDigest::of("u4"), Some("t"), NOW),
+            Taken::Valid(vec![])
         );
+        let inner = store.lock();
+        assert_eq!((inner.bound, inner.unbound), (0, 2));
+        assert_eq!(inner.created.values().map(VecDeque::len).sum::<usize>(), 2);
+        assert_eq!(inner.by_expiry.len(), 2);
     }
 }

@@ -122,24 +122,59 @@ fn hex(bytes: &[u8; 32]) -> String {
 
 /// What a store keeps per key.
 ///
+/// Two sessions may be named, for two different things: `session` is the
+/// *binding* (who may redeem the key), `quota_owner` the session whose
+/// quota an unbound key counts against (who asked for it).
+///
 /// ```
 /// use xsrf_core::store::StoredKey;
 /// use time::{Duration, OffsetDateTime};
-/// let entry = StoredKey {
+/// let expires_at = OffsetDateTime::now_utc() + Duration::minutes(15);
+/// // Redeemable only by its session, and counted against that session.
+/// let bound = StoredKey {
 ///     data: serde_json::to_vec(&42u32).unwrap(),
 ///     session: Some("per-session-salt".into()),
-///     expires_at: OffsetDateTime::now_utc() + Duration::minutes(15),
+///     quota_owner: None,
+///     expires_at,
 /// };
-/// assert_eq!(entry.data, b"42");
+/// assert_eq!(bound.data, b"42");
+/// // A reset link: redeemable from any session, counted against the
+/// // session whose request asked for it.
+/// let link = StoredKey {
+///     data: b"7".to_vec(),
+///     session: None,
+///     quota_owner: Some("requesting-session-salt".into()),
+///     expires_at,
+/// };
+/// assert_eq!(link.quota_session(), Some("requesting-session-salt"));
+/// assert_eq!(bound.quota_session(), Some("per-session-salt"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredKey {
     /// The custom data, serialized (JSON).
     pub data: Vec<u8>,
-    /// The session the key is bound to, if any.
+    /// The session the key is bound to, if any: only that session can
+    /// redeem it, and clearing the session deletes it.
     pub session: Option<String>,
+    /// For an unbound key, the session whose request created it: the key
+    /// counts against that session's quota of unbound keys
+    /// ([`Quota::per_session`]; its own oldest go first), so one session
+    /// can never fill the store, yet any session may redeem it and
+    /// clearing the creating session leaves it alone. `None` for a key
+    /// created outside any session's request (a background job): it counts
+    /// against the store's unbound capacity only. Ignored for a bound key,
+    /// which always counts against the session it is bound to.
+    pub quota_owner: Option<String>,
     /// When the key stops being valid.
     pub expires_at: OffsetDateTime,
+}
+
+impl StoredKey {
+    /// The session whose quota this key counts against: its binding if it
+    /// is bound, else its [`quota_owner`](Self::quota_owner).
+    pub fn quota_session(&self) -> Option<&str> {
+        self.session.as_deref().or(self.quota_owner.as_deref())
+    }
 }
 
 /// The outcome of an atomic [`KeyStore::take`].
@@ -152,7 +187,12 @@ pub struct StoredKey {
 /// let store = MemoryStore::default();
 /// let now = OffsetDateTime::now_utc();
 /// let d = KeyDigest::of("k");
-/// let entry = StoredKey { data: b"1".to_vec(), session: Some("s".into()), expires_at: now + Duration::minutes(1) };
+/// let entry = StoredKey {
+///     data: b"1".to_vec(),
+///     session: Some("s".into()),
+///     quota_owner: None,
+///     expires_at: now + Duration::minutes(1),
+/// };
 /// store.put(d, entry, now).await?;
 /// assert_eq!(store.take(d, Some("t"), now).await?, Taken::OtherSession);
 /// assert_eq!(store.take(d, Some("s"), now).await?, Taken::Valid(b"1".to_vec()));
@@ -213,11 +253,14 @@ pub enum StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Quota {
-    /// Keys one session may hold; its next key evicts its own oldest.
+    /// Keys one session may hold, of each kind: keys bound to it, and
+    /// unbound keys it created (its [`StoredKey::quota_owner`], counted
+    /// apart from its bound ones). Its next key of a kind evicts its own
+    /// oldest of that kind, never another session's.
     pub per_session: usize,
-    /// Unbound keys the store holds at most (counted apart from bound
-    /// ones); beyond it, after expired ones are dropped, `put` fails with
-    /// [`StoreError::Full`].
+    /// Unbound keys the store holds at most, of all sessions and none
+    /// (counted apart from bound ones); beyond it, after expired ones are
+    /// dropped, `put` fails with [`StoreError::Full`].
     pub unbound: usize,
 }
 
@@ -282,7 +325,9 @@ impl Quota {
 /// # });
 /// ```
 pub trait KeyStore: Send + Sync + 'static {
-    /// Stores a new key.
+    /// Stores a new key, within the store's [`Quota`]: a session over its
+    /// quota (bound keys by [`StoredKey::session`], unbound ones by
+    /// [`StoredKey::quota_owner`]) loses its own oldest key of that kind.
     fn put<'a>(
         &'a self,
         digest: KeyDigest,
@@ -307,8 +352,8 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Deletes every key bound to `session` (logout); returns how many.
     fn clear_session<'a>(&'a self, session: &'a str) -> StoreFuture<'a, usize>;
 
-    /// The flood limits this store enforces, if any. Stores in
-    /// this workspace all have them, and the acceptance suite checks them.
+    /// The flood limits this store enforces, if any. Stores in this
+    /// workspace all have them, and the acceptance suite checks them.
     fn quota(&self) -> Option<Quota> {
         None
     }

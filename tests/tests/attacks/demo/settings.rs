@@ -1,7 +1,8 @@
 //! The forms demo's settings from the environment (issue 14 §6):
 //! `XSRF_TRUSTED_ORIGINS`, `XSRF_EXEMPT`, `XSRF_SEND_COOKIE`,
 //! `XSRF_STORAGE`, applied by `forms::configure` as the `forms` binary
-//! does, and the `POST /webhooks/{name}` route they make sense with.
+//! does, and the `POST /webhooks/{name}` route they make sense with; and
+//! `RESET_LINKS_PER_MINUTE`, read by `forms::reset_link_limit`.
 
 use std::collections::HashMap;
 
@@ -298,5 +299,61 @@ async fn metrics_scrape_counts_a_concurrent_mix_exactly_in_both_modes() {
             if report == "1" { 3 * N } else { N },
             "report={report}"
         );
+    }
+}
+
+#[actix_web::test]
+async fn reset_links_per_minute_limits_each_client_address_and_zero_turns_it_off() {
+    let env = |v: Option<&'static str>| {
+        move |k: &str| {
+            v.filter(|_| k == "RESET_LINKS_PER_MINUTE")
+                .map(str::to_owned)
+        }
+    };
+    assert!(forms::reset_link_limit(env(None)).expect("default").is_on());
+    assert!(
+        !forms::reset_link_limit(env(Some("0")))
+            .expect("off")
+            .is_on()
+    );
+    let err = forms::reset_link_limit(env(Some("many"))).expect_err("not a number");
+    assert!(err.contains("RESET_LINKS_PER_MINUTE"), "{err}");
+
+    for (setting, limited) in [("2", true), ("0", false)] {
+        let xsrf = xsrf(&[]).expect("settings");
+        let limit = forms::reset_link_limit(env(Some(setting))).expect("limit");
+        let sessions = forms::cookie_sessions(&xsrf, cookie::Key::from(&[0x17; 64]));
+        let comments = web::Data::new(Comments::default());
+        let client = client_of(forms::app_with(xsrf, comments, sessions, limit)).await;
+        let page = client.send(TestRequest::get().uri("/")).await;
+        let token = page.header("x-xsrf-token").expect("token").to_owned();
+        let ask = |peer: &str| {
+            TestRequest::post()
+                .uri("/reset-link")
+                .peer_addr(peer.parse().expect("address"))
+                .set_form([("xsrf_token", token.clone())])
+        };
+        for i in 0..4 {
+            let r = client.send(ask("192.0.2.1:5000")).await;
+            if limited && i >= 2 {
+                assert_eq!(
+                    r.status,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "{setting}: {}",
+                    r.body
+                );
+                let wait: u64 = r
+                    .header("retry-after")
+                    .expect("Retry-After")
+                    .parse()
+                    .expect("seconds");
+                assert!((1..=30).contains(&wait), "{wait}");
+            } else {
+                assert_eq!(r.status, StatusCode::OK, "{setting} #{i}: {}", r.body);
+            }
+        }
+        // Another address has its own count.
+        let r = client.send(ask("192.0.2.2:5000")).await;
+        assert_eq!(r.status, StatusCode::OK, "{setting}: {}", r.body);
     }
 }

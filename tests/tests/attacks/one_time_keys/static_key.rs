@@ -26,7 +26,7 @@ async fn bound_key(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, XsrfE
 async fn unbound_key(req: HttpRequest, _: ValidXsrf) -> Result<HttpResponse, XsrfError> {
     let x = Xsrf::for_request(&req)?;
     let opts = CreateOptions::new().duration(Duration::minutes(10));
-    let key = x.create_one_time_unbound(opts, &()).await?;
+    let key = x.create_one_time_unbound(&req, opts, &()).await?;
     Ok(HttpResponse::Ok().body(key.into_string()))
 }
 

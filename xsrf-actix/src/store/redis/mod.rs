@@ -49,9 +49,10 @@ struct Entry {
 ///   SHA-256, value: small JSON with the data in base64 and the expiry),
 ///   beside a sorted set `…}:o` of the same keys in creation order. Unbound
 ///   keys live in `prefix + "{unbound}:k"` with `…}:e` ordering them by
-///   expiry. Each script is given exactly the two keys of one hash tag, so
-///   on Redis Cluster it runs on one slot of one node; no script builds a
-///   key name, and nothing uses `KEYS` or `SCAN`. A dump of Redis holds
+///   expiry (and `…}:c:…` per session, below). Each script is given only
+///   keys of one hash tag (two, or three for an unbound key a session
+///   asked for), so on Redis Cluster it runs on one slot of one node; no
+///   script builds a key name, and nothing uses `KEYS` or `SCAN`. A dump of Redis holds
 ///   neither a key that can be redeemed nor a session salt.
 /// * **Exactly once.** `take` is one Lua script: read, check expiry,
 ///   delete. Redis runs scripts one at a time, so of any number of
@@ -69,13 +70,23 @@ struct Entry {
 ///   [`with_unbound_capacity`](Self::with_unbound_capacity) (default
 ///   [`DEFAULT_UNBOUND_CAPACITY`](Self::DEFAULT_UNBOUND_CAPACITY)); when
 ///   full, expired ones go first, then `put` fails with
-///   [`StoreError::Full`]. Hashes expire by TTL (that of their
+///   [`StoreError::Full`]. Unbound keys a session asked for
+///   ([`StoredKey::quota_owner`]) also count against that session, apart
+///   from its bound keys: at most its quota, its own oldest first, so one
+///   session cannot fill them. That count lives in a sorted set
+///   `prefix + "{unbound}:c:" + hex(SHA-256(session))`, under the unbound
+///   keys' hash tag, so the one script that stores a key also counts it;
+///   it expires with the last key it counts.
+///   A put makes room in bounded work whatever the store holds: at most
+///   1,000 expired keys dropped, at most the quota's worth of the
+///   session's own keys looked at. Hashes expire by TTL (that of their
 ///   longest-lived key), so Redis drops idle sessions itself and
 ///   [`purge_expired`](KeyStore::purge_expired) has nothing to do. How many
 ///   sessions exist is up to the session layer: bound Redis' memory with
 ///   `maxmemory` and rate-limit the routes that create keys.
 /// * **Logout.** [`clear_session`](KeyStore::clear_session) deletes the
-///   session's two keys.
+///   session's two keys. Unbound keys it asked for stay (they were meant
+///   for someone else), still counted against it until used or expired.
 /// * **Failures.** A single node is reached through a [`ConnectionManager`],
 ///   a cluster through the `redis` crate's cluster connection (both
 ///   multiplexed, both reconnect by themselves; the cluster one follows
@@ -115,8 +126,8 @@ pub struct RedisStore {
     scripts: Arc<Scripts>,
 }
 
-/// The Lua scripts, each given exactly the two keys of one hash tag (one
-/// slot on a cluster); none builds a key name.
+/// The Lua scripts, each given only keys of one hash tag (one slot on a
+/// cluster); none builds a key name.
 struct Scripts {
     put_bound: Script,
     put_unbound: Script,
@@ -301,6 +312,13 @@ impl RedisStore {
         ]
     }
 
+    /// The unbound keys a session asked for, in creation order: under the
+    /// unbound keys' hash tag (not the session's), so that one script, on
+    /// one slot, both counts a new key against its session and stores it.
+    fn unbound_keys_of(&self, session: &SessionDigest) -> String {
+        format!("{}{{unbound}}:c:{}", self.prefix, session.to_hex())
+    }
+
     async fn take_from(
         &self,
         keys: [String; 2],
@@ -365,14 +383,20 @@ impl KeyStore for RedisStore {
                 None => {
                     let keys = self.unbound_keys();
                     let mut inv = self.scripts.put_unbound.prepare_invoke();
-                    inv.key(&keys[0])
-                        .key(&keys[1])
-                        .arg(digest.to_hex())
+                    inv.key(&keys[0]).key(&keys[1]);
+                    let owner = entry.quota_owner.as_deref().map(SessionDigest::of);
+                    if let Some(owner) = &owner {
+                        inv.key(self.unbound_keys_of(owner));
+                    }
+                    inv.arg(digest.to_hex())
                         .arg(value)
                         .arg(ttl_ms.to_string())
                         .arg(self.unbound_capacity)
                         .arg(unix_ms(now))
                         .arg(expires);
+                    if owner.is_some() {
+                        inv.arg(self.session_quota);
+                    }
                     self.link.run(inv).await?
                 }
             };
