@@ -218,7 +218,11 @@ fn the_row_index_finds_missing_and_unknown_rows() {
     let rows = rows(matrix);
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["T1", "T2", "T3", "T4", "T5", "K1"]);
-    let new: Vec<&str> = rows.iter().filter(|r| r.new).map(|r| r.id.as_str()).collect();
+    let new: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.new)
+        .map(|r| r.id.as_str())
+        .collect();
     assert_eq!(new, ["T4", "T5"]);
     let source = "\
 #[test]
