@@ -10,6 +10,7 @@
 //! does is in files named for its verbs (`issue`, `lifecycle`,
 //! `one_time`).
 
+mod body_wait;
 mod builder;
 mod settings;
 #[cfg(test)]
@@ -25,8 +26,10 @@ use xsrf_core::{ExemptRule, KeyStore, OneTimeKeys, OriginPolicy, Tokens, is_cano
 
 use crate::error::XsrfError;
 
+pub use self::body_wait::BodyWait;
+pub(crate) use self::body_wait::Wait;
 pub use self::builder::XsrfBuilder;
-pub(crate) use self::settings::Inner;
+pub(crate) use self::settings::{Inner, Transport};
 pub use self::validate::BuildError;
 
 /// Where a token may be read from.
@@ -101,6 +104,7 @@ impl fmt::Debug for Xsrf {
             .field("sources", &i.transport.sources)
             .field("storage", &i.state.storage)
             .field("scan_limit", &i.transport.scan_limit)
+            .field("body_wait", &i.transport.body_wait)
             .field("exemptions", &i.origin.exemptions)
             .field("exempt_routes", &i.origin.exempt_routes)
             .finish_non_exhaustive()
