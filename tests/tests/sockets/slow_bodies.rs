@@ -228,7 +228,7 @@ fn cut_bodies(token: &str) -> [(&'static str, &'static str, Vec<u8>); 3] {
         (
             "/comments",
             "application/x-www-form-urlencoded",
-            form[..12].as_bytes().to_vec(),
+            form.as_bytes()[..12].to_vec(),
         ),
         ("/api/comments", "application/json", json.into_bytes()),
         ("/upload", "multipart/form-data; boundary=XyZ", multipart),

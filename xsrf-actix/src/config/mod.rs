@@ -42,7 +42,8 @@ pub enum Source {
     /// A form field (`xsrf_token` by default) of an
     /// `application/x-www-form-urlencoded` or `multipart/form-data` body,
     /// or a top-level string field of that name in an `application/json`
-    /// (or `*/*+json`) body sent without the token header.
+    /// (or `*/*+json`) body sent without a token header (the main one or
+    /// one of [`XsrfBuilder::also_accept_header`], or the static key header).
     Form,
     /// Double submit: the token cookie (`XSRF-TOKEN`) must also be present
     /// and equal to the token sent in the header or form. A cookie alone

@@ -8,13 +8,21 @@
 //! request is ours before any extractor exists: take the payload, read only
 //! the chunks the scanner needs, then install a payload made of those chunks
 //! followed by the untouched rest of the stream. A large upload whose token
-//! comes first is never buffered whole.
+//! comes first is never buffered whole. The read is bounded in time too
+//! (`BodyWait`): a body too slow to arrive is answered `408` and its
+//! connection closed, and a request no resource matches is not read at
+//! all (see `routed`).
 //!
 //! * this file: the `Transform` and the service's `call`, which decides at
-//!   once (exempt, refused by origin, safe) or starts a body scan;
-//! * `future`: the middleware's future and the answer on the way out;
-//! * `body`: picking a scanner, reading the body up to the token, and
-//!   giving it back;
+//!   once (exempt, refused by origin, safe, a body not to read, and why)
+//!   or starts a body scan;
+//! * `future`: the middleware's future and the answer on the way out (the
+//!   `408` of a scan that timed out included);
+//! * `body`: the scanner for a body to read, reading the body up to the
+//!   token within the time allowed, and giving it back;
+//! * `drain`: the body of a request refused from its headers, read and
+//!   dropped to keep the connection, or left unread and the connection
+//!   closed;
 //! * `session_probe`: telling a missing `SessionMiddleware` from one
 //!   registered inside us.
 

@@ -22,7 +22,9 @@ impl XsrfBuilder {
     /// whose clients still send another header (Django's `X-CSRFToken`).
     /// Tokens are only ever *sent* in the main [header](Self::header_name).
     /// A request carrying tokens in several accepted headers must carry
-    /// the same token in each, or it is refused as conflicting.
+    /// the same token in each, or it is refused as conflicting. Such a
+    /// header counts as the main one does everywhere: a JSON body sent
+    /// with it is not read for a token.
     ///
     /// ```
     /// use xsrf_actix::{SigningKey, Xsrf};
