@@ -29,6 +29,34 @@ pub fn free_port() -> io::Result<u16> {
         .map(|a| a.port())
 }
 
+/// TCP socket states as `/proc/net/tcp` writes them (hex).
+pub mod tcp_state {
+    /// An open connection.
+    pub const ESTABLISHED: &str = "01";
+    /// The peer has closed, this side has not: a socket leaked by a
+    /// server that never closes what its clients left.
+    pub const CLOSE_WAIT: &str = "08";
+}
+
+/// How many of this network namespace's IPv4 TCP sockets whose local port
+/// is `port` are in one of `states` ([`tcp_state`]): for a server on
+/// `port` in this process, its side of each connection.
+pub fn sockets_on(port: u16, states: &[&str]) -> usize {
+    let table = std::fs::read_to_string("/proc/self/net/tcp").expect("/proc/self/net/tcp");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let local_port = cols
+                .get(1)
+                .and_then(|a| a.rsplit_once(':'))
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+            local_port == Some(port) && cols.get(3).is_some_and(|s| states.contains(s))
+        })
+        .count()
+}
+
 /// A running server; stopped on [`TestServer::stop`].
 pub struct TestServer {
     /// Where it listens.

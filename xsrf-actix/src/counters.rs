@@ -283,6 +283,7 @@ reasons! {
     StaticKeyMismatch: Rejection::StaticKeyMismatch => "static-key-mismatch",
     BodyTooLarge: Rejection::BodyTooLarge => "body-too-large",
     BodyUnreadable: Rejection::BodyUnreadable(_) => "body-unreadable",
+    BodyTimeout: Rejection::BodyTimeout => "body-timeout",
 }
 
 /// Describes the counters to the installed recorder (once, at build).
@@ -325,6 +326,7 @@ mod tests {
             StaticKeyMismatch,
             BodyTooLarge,
             BodyUnreadable(BodyProblem::Interrupted),
+            BodyTimeout,
         ]
     }
 

@@ -252,6 +252,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod body_plan;
 mod check;
 mod config;
 mod counters;
@@ -276,7 +277,7 @@ mod with_token;
 pub use self::{
     check::Check,
     config::{
-        BuildError, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
+        BodyWait, BuildError, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
         DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, STATIC_KEY_MARKER, Source, Storage, Xsrf,
         XsrfBuilder,
     },

@@ -15,6 +15,10 @@ pub(crate) const COOKIE_STORAGE_NEEDS_MIDDLEWARE: &str =
 /// A token to read from a body that only the middleware can read.
 pub(crate) const BODY_NEEDS_MIDDLEWARE: &str = "the token must be read from the request body, which only the Xsrf middleware can do without eating it: add `.wrap(xsrf.clone())` to the App";
 
+/// A form token checked by a handler the middleware found no route for
+/// (a default service), so it left the body unread.
+pub(crate) const UNROUTED_BODY: &str = "this request matches no resource of the app (a default service answers it), so the Xsrf middleware did not read its body for the token: send the token in the header, or register the handler as a resource (e.g. `web::resource(\"/{tail:.*}\")`) so that its body is read";
+
 /// A check in the handler of an exempt route.
 pub(crate) const EXEMPT_ROUTE_CHECKED: &str = "this route is exempt from XSRF checks (XsrfBuilder::exempt / exempt_route) but its handler requires a token (ValidXsrf, #[handle_token], Check): remove the exemption or the check";
 

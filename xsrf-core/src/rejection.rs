@@ -89,6 +89,12 @@ pub enum Rejection {
     /// The body could not be read or parsed while looking for the token.
     #[error("request body unreadable: {0}")]
     BodyUnreadable(BodyProblem),
+    /// The body had to be read to find the token and arrived too slowly:
+    /// a pause between two pieces longer than the idle limit, or less than
+    /// the minimum rate on average; answered with `408 Request Timeout`
+    /// and the connection closed. The client may send the request again.
+    #[error("request body arrived too slowly to be read for the XSRF token")]
+    BodyTimeout,
 }
 
 impl Rejection {
@@ -124,6 +130,7 @@ impl Rejection {
             Rejection::StaticKeyMismatch => "static-key-mismatch",
             Rejection::BodyTooLarge => "body-too-large",
             Rejection::BodyUnreadable(_) => "body-unreadable",
+            Rejection::BodyTimeout => "body-timeout",
         }
     }
 }
@@ -155,6 +162,7 @@ impl Rejection {
     /// assert!(Rejection::Origin(OriginRejection::CrossSite).is_reportable());
     /// assert!(!Rejection::AlreadyUsed.is_reportable());
     /// assert!(!Rejection::StoreUnavailable.is_reportable());
+    /// assert!(!Rejection::BodyTimeout.is_reportable());
     /// ```
     pub fn is_reportable(&self) -> bool {
         match self {
@@ -176,7 +184,8 @@ impl Rejection {
             | Rejection::OtherSession
             | Rejection::DataMismatch
             | Rejection::StoreUnavailable
-            | Rejection::StoreFull => false,
+            | Rejection::StoreFull
+            | Rejection::BodyTimeout => false,
         }
     }
 }

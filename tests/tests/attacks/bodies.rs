@@ -1,14 +1,18 @@
-//! Threat model rows T17, T18 and T20 (`xsrf-actix/docs/threat-model.md`):
+//! Threat model rows T17, T18, T20 and T21 (`xsrf-actix/docs/threat-model.md`):
 //! body scanning through a real actix-web app. Duplicate tokens get one
 //! answer for every body shape and transport, tokens are read from
-//! top-level JSON fields, and bodies sent one byte per chunk are answered
-//! as in one piece.
-//! Every refusal also checks that the handler's side effect did not happen.
+//! top-level JSON fields (unless a token header decides, whichever of the
+//! accepted headers it is), bodies sent one byte per chunk are answered as
+//! in one piece, and a body to no route is not read. Every refusal also
+//! checks that the handler's side effect did not happen. (Slow bodies over
+//! real sockets: `tests/tests/sockets/slow_bodies.rs`.)
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::test::TestRequest;
+use actix_web::{HttpResponse, web};
 use bytes::Bytes;
+use xsrf_actix::ValidXsrf;
 use xsrf_tests::fixture::*;
 
 const CONFLICT: &str = "XSRF tokens in the request disagree";
@@ -384,4 +388,109 @@ async fn t20_one_byte_chunks_are_answered_as_one_piece_through_the_app() {
     let entries = log.entries();
     assert_eq!(entries.len(), 3, "{entries:?}");
     assert_eq!(entries[1], format!("comment:{}", "b".repeat(16_000)));
+}
+
+#[actix_web::test]
+async fn t18_a_json_token_in_an_also_accepted_header_decides_as_the_main_header_does() {
+    let (c, log) = start(builder(&clock()).also_accept_header("X-CSRFToken")).await;
+    let sent = c.token().await;
+    // Another token of the same session in the body: a stale copy the
+    // client's JSON still carries.
+    let stale = c.token().await;
+    assert_ne!(sent, stale);
+    let json = |header: &str, body: String| {
+        post("/api/comments")
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .insert_header((header.to_owned(), sent.clone()))
+            .set_payload(body)
+    };
+    for h in ["X-XSRF-Token", "X-CSRFToken"] {
+        // The header decides; the body is not read for a token, so its
+        // other token is no conflict.
+        let body = format!(r#"{{"xsrf_token":"{stale}","body":"via {h}"}}"#);
+        let r = c.send(json(h, body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{h}: {}", r.body);
+        // Nor is junk: the handler's own extractor judges the body.
+        let r = c
+            .send(json(h, format!(r#"{{"xsrf_token":"{stale}",tru"#)))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{h}: {}", r.body);
+    }
+    assert_eq!(
+        log.entries(),
+        ["api:via X-XSRF-Token", "api:via X-CSRFToken"]
+    );
+    // A form body is read with either header, as before: its other token
+    // is a conflict (row T17).
+    for h in ["X-XSRF-Token", "X-CSRFToken"] {
+        let r = c
+            .send(
+                form_post("/comments", &format!("xsrf_token={stale}&body=x"))
+                    .insert_header((h, sent.as_str())),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body.trim()),
+            (StatusCode::FORBIDDEN, CONFLICT),
+            "{h}"
+        );
+    }
+    // The static key header alone also leaves a JSON body unread: with no
+    // token header that is a missing token, not a misconfiguration.
+    let r = c
+        .send(
+            post("/api/comments")
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .insert_header(("Sec-Xsrf-Static-Key", "not-a-key"))
+                .set_payload(format!(r#"{{"xsrf_token":"{sent}","body":"x"}}"#)),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.header("x-xsrf-rejection")),
+        (StatusCode::FORBIDDEN, Some("missing")),
+        "{}",
+        r.body
+    );
+    assert_eq!(log.entries().len(), 2, "{:?}", log.entries());
+}
+
+async fn fallback(_: ValidXsrf, log: web::Data<Log>) -> HttpResponse {
+    log.push("fallback");
+    HttpResponse::Ok().finish()
+}
+
+fn with_fallback(cfg: &mut web::ServiceConfig) {
+    routes(cfg);
+    cfg.default_service(web::to(fallback));
+}
+
+#[actix_web::test]
+async fn t21_a_body_to_no_route_is_not_read_and_a_default_service_checking_it_is_told_why() {
+    let log = Log::default();
+    let xsrf = builder(&clock()).build().expect("settings");
+    let c = start_with(xsrf, &log, with_fallback).await;
+    let t = c.token().await;
+    // A form token in the body of a request no resource matches: the
+    // middleware did not read it, and the default service's check says so
+    // (naming the fix) instead of calling the token missing.
+    let r = c
+        .send(form_post("/nowhere", &format!("xsrf_token={t}&body=x")))
+        .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
+    assert!(r.body.contains("matches no resource"), "{}", r.body);
+    assert!(log.is_empty(), "{:?}", log.entries());
+    // The token in the header works there, the body unread.
+    let r = c
+        .send(form_post("/nowhere", "body=x").insert_header(("X-XSRF-Token", t.as_str())))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // And a route's handler reads its body as always.
+    let r = c
+        .send(form_post(
+            "/comments",
+            &format!("xsrf_token={t}&body=routed"),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(log.entries(), ["fallback", "comment:routed"]);
 }

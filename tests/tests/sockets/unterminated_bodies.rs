@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use xsrf_actix::ValidXsrf;
 use xsrf_tests::fixture::{Log, clock, key_a};
-use xsrf_tests::server::{RawClient, TestServer};
+use xsrf_tests::server::{RawClient, TestServer, sockets_on, tcp_state};
 
 /// How long a refusal may take before the request counts as hung. Not a
 /// speed measure: a hung request never ends, a served one ends in
@@ -73,27 +73,15 @@ async fn start() -> (TestServer, Log) {
     (srv, log)
 }
 
-/// The server's sockets on `port` that are in CLOSE_WAIT (state `08` in
-/// `/proc/net/tcp`): the peer has closed, we have not.
+/// The server's sockets on `port` that are in CLOSE_WAIT: the peer has
+/// closed, we have not.
 fn close_wait_on(port: u16) -> usize {
-    let table = std::fs::read_to_string("/proc/self/net/tcp").expect("/proc/self/net/tcp");
-    table
-        .lines()
-        .skip(1)
-        .filter(|line| {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            let local_port = cols
-                .get(1)
-                .and_then(|a| a.rsplit_once(':'))
-                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
-            local_port == Some(port) && cols.get(3) == Some(&"08")
-        })
-        .count()
+    sockets_on(port, &[tcp_state::CLOSE_WAIT])
 }
 
 /// Waits (bounded) for the server to close what the clients left, then
 /// returns how many sockets are still in CLOSE_WAIT.
-async fn close_wait_after_settling(port: u16) -> usize {
+pub(crate) async fn close_wait_after_settling(port: u16) -> usize {
     for _ in 0..30 {
         if close_wait_on(port) == 0 {
             return 0;

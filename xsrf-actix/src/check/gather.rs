@@ -4,14 +4,16 @@
 
 use std::rc::Rc;
 
+use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::{HttpMessage as _, HttpRequest};
 use xsrf_core::{Rejection, secret_eq};
 
 use super::Check;
+use crate::body_plan::plan;
 use crate::config::{Source, Xsrf};
 use crate::error::XsrfError;
-use crate::scan::{BodyKind, BodyToken};
+use crate::scan::BodyToken;
+use crate::state::{BodyMark, NotScanned, Ran};
 use crate::{messages, state};
 
 impl Check {
@@ -44,27 +46,28 @@ impl Check {
         if allowed(Source::Header) || double_submit {
             // The main header, then any accepted during a migration; a token
             // in several of them must be the same token.
-            for name in
-                std::iter::once(&x.inner.transport.header).chain(&x.inner.transport.extra_headers)
-            {
+            for name in x.inner.transport.token_headers() {
                 if let Some(v) = single_header(req.headers(), name)? {
                     offer(Found::Header(v))?;
                 }
             }
         }
         if allowed(Source::Form) || double_submit {
-            match body_token(req) {
-                Some(BodyToken::Found(v)) => offer(Found::Body(v))?,
-                Some(BodyToken::Conflict) => return Err(Rejection::Conflicting.into()),
+            match body_seen(x, req) {
+                Body::Scanned(BodyToken::Found(v)) => offer(Found::Body(v))?,
+                Body::Scanned(BodyToken::Conflict) => return Err(Rejection::Conflicting.into()),
                 // Without a header token, an unreadable body means no token;
                 // with one, the header decides.
-                Some(BodyToken::TooLarge) if found.is_none() => {
+                Body::Scanned(BodyToken::TooLarge) if found.is_none() => {
                     return Err(Rejection::BodyTooLarge.into());
                 }
-                Some(BodyToken::Unreadable(p)) if found.is_none() => {
+                Body::Scanned(BodyToken::Unreadable(p)) if found.is_none() => {
                     return Err(Rejection::BodyUnreadable(p).into());
                 }
-                None if found.is_none() && body_may_hold_token(req) => {
+                Body::NotScanned(NotScanned::Unrouted) if found.is_none() => {
+                    return Err(XsrfError::misconfigured(messages::UNROUTED_BODY));
+                }
+                Body::NoMiddleware if found.is_none() => {
                     return Err(XsrfError::misconfigured(messages::BODY_NEEDS_MIDDLEWARE));
                 }
                 _ => {}
@@ -132,14 +135,32 @@ fn single_header<'r>(
     }
 }
 
-fn body_token(req: &HttpRequest) -> Option<BodyToken> {
-    state::PerRequest::read(req, |p| p.body.clone()).flatten()
+/// What is known of the body's token.
+enum Body {
+    /// The middleware read the body: what it found.
+    Scanned(BodyToken),
+    /// The middleware left it unread, for this reason.
+    NotScanned(NotScanned),
+    /// No middleware, and a body only it could read (the token may be in
+    /// it): the plan the middleware would have followed, not a second
+    /// opinion of our own.
+    NoMiddleware,
 }
 
-/// A body the middleware would have scanned for the token field: a form,
-/// or JSON (sent without the token header, which is the case here).
-fn body_may_hold_token(req: &HttpRequest) -> bool {
-    matches!(req.mime_type(), Ok(Some(m)) if BodyKind::of(m.essence_str()).is_some())
+fn body_seen(x: &Xsrf, req: &HttpRequest) -> Body {
+    if let Some(outcome) = state::PerRequest::read(req, |p| p.body.clone()).flatten() {
+        return Body::Scanned(outcome);
+    }
+    match req.app_data::<Ran>().map(|ran| ran.body) {
+        Some(BodyMark::NotRead(why)) => Body::NotScanned(why),
+        // Read, yet no outcome: the scan always notes one, so this cannot
+        // be; there is no token from the body.
+        Some(BodyMark::Read) => Body::Scanned(BodyToken::NotFound),
+        None => match plan(req.headers(), &x.inner.transport) {
+            Ok(_) => Body::NoMiddleware,
+            Err(why) => Body::NotScanned(why),
+        },
+    }
 }
 
 fn in_query(req: &HttpRequest, field: &str) -> bool {

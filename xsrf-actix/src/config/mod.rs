@@ -10,6 +10,7 @@
 //! does is in files named for its verbs (`issue`, `lifecycle`,
 //! `one_time`).
 
+mod body_wait;
 mod builder;
 mod settings;
 #[cfg(test)]
@@ -25,8 +26,10 @@ use xsrf_core::{ExemptRule, KeyStore, OneTimeKeys, OriginPolicy, Tokens, is_cano
 
 use crate::error::XsrfError;
 
+pub use self::body_wait::BodyWait;
+pub(crate) use self::body_wait::Wait;
 pub use self::builder::XsrfBuilder;
-pub(crate) use self::settings::Inner;
+pub(crate) use self::settings::{Inner, Transport};
 pub use self::validate::BuildError;
 
 /// Where a token may be read from.
@@ -39,7 +42,8 @@ pub enum Source {
     /// A form field (`xsrf_token` by default) of an
     /// `application/x-www-form-urlencoded` or `multipart/form-data` body,
     /// or a top-level string field of that name in an `application/json`
-    /// (or `*/*+json`) body sent without the token header.
+    /// (or `*/*+json`) body sent without a token header (the main one or
+    /// one of [`XsrfBuilder::also_accept_header`], or the static key header).
     Form,
     /// Double submit: the token cookie (`XSRF-TOKEN`) must also be present
     /// and equal to the token sent in the header or form. A cookie alone
@@ -101,6 +105,7 @@ impl fmt::Debug for Xsrf {
             .field("sources", &i.transport.sources)
             .field("storage", &i.state.storage)
             .field("scan_limit", &i.transport.scan_limit)
+            .field("body_wait", &i.transport.body_wait)
             .field("exemptions", &i.origin.exemptions)
             .field("exempt_routes", &i.origin.exempt_routes)
             .finish_non_exhaustive()

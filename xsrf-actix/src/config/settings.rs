@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use actix_web::HttpRequest;
-use actix_web::http::header::HeaderName;
+use actix_web::http::header::{HeaderMap, HeaderName};
 use xsrf_core::{Clock, Exemptions, KeyRing, KeyStore, OneTimeKeys, OriginPolicy, Tokens};
 
-use super::{ExemptRoute, Source, Storage};
+use super::{ExemptRoute, Source, Storage, Wait};
 use crate::error::ErrorHandler;
 
 /// `XsrfBuilder::user_fn`: who the user of a request is.
@@ -61,7 +61,32 @@ pub(crate) struct Transport {
     pub(crate) field: Arc<str>,
     pub(crate) sources: Vec<Source>,
     pub(crate) scan_limit: usize,
+    /// How long a body scan waits for the body.
+    pub(crate) body_wait: Wait,
     pub(crate) static_header: HeaderName,
+}
+
+impl Transport {
+    /// The headers a token is read from, in the order they are read: the
+    /// main header, then those accepted during a migration.
+    ///
+    /// The one answer to "which headers carry a token": a check that reads
+    /// headers reads these, and the middleware leaves a JSON body unread
+    /// when one of them is sent ([`Transport::header_decides`]).
+    pub(crate) fn token_headers(&self) -> impl Iterator<Item = &HeaderName> {
+        std::iter::once(&self.header).chain(&self.extra_headers)
+    }
+
+    /// Whether a request's headers decide its token, so that a JSON body
+    /// is not read for one: a token header of [`Transport::token_headers`],
+    /// or the static key header (a programmatic client, whose key the
+    /// check proves or refutes). The field in a JSON body is for clients
+    /// that cannot set headers, or that migrate from a peer (as with
+    /// actix-csrf-middleware, the header decides).
+    pub(crate) fn header_decides(&self, headers: &HeaderMap) -> bool {
+        self.token_headers().any(|h| headers.contains_key(h))
+            || headers.contains_key(&self.static_header)
+    }
 }
 
 /// The cookie tokens are sent in for scripts (axios, Angular).

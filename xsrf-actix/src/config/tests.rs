@@ -55,3 +55,34 @@ fn unsafe_settings_are_refused() {
     ));
     assert!(Xsrf::builder().secret(key()).build().is_ok());
 }
+
+#[test]
+fn body_waits_that_cannot_bound_a_scan_are_refused() {
+    let build = |w: BodyWait| Xsrf::builder().secret(key()).body_wait(w).build();
+    assert!(matches!(
+        build(BodyWait::new(Duration::ZERO, 500)),
+        Err(BuildError::Config(ConfigError::NonPositiveDuration(_)))
+    ));
+    assert!(matches!(
+        build(BodyWait::new(Duration::seconds(-20), 500)),
+        Err(BuildError::Config(ConfigError::NonPositiveDuration(_)))
+    ));
+    assert!(matches!(
+        build(BodyWait::new(BodyWait::MAX_IDLE + Duration::SECOND, 500)),
+        Err(BuildError::BodyWait(_))
+    ));
+    assert!(matches!(
+        build(BodyWait::new(Duration::seconds(20), 0)),
+        Err(BuildError::BodyWait(_))
+    ));
+    let x = build(BodyWait::new(BodyWait::MAX_IDLE, 1)).expect("the bounds themselves");
+    assert_eq!(
+        x.inner.transport.body_wait.idle,
+        std::time::Duration::from_secs(600)
+    );
+    let x = Xsrf::builder().secret(key()).build().expect("defaults");
+    assert_eq!(
+        x.inner.transport.body_wait,
+        BodyWait::default().checked().expect("default")
+    );
+}

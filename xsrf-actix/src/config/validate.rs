@@ -121,4 +121,9 @@ pub enum BuildError {
     /// A scan limit too small to hold a form with a token.
     #[error("scan limit of {0} bytes is too small (at least 1024)")]
     ScanLimitTooSmall(usize),
+    /// A [`BodyWait`](crate::BodyWait) that could not bound a body scan
+    /// (an idle limit that is zero or negative is
+    /// [`ConfigError::NonPositiveDuration`], as every duration).
+    #[error("body wait: {0}")]
+    BodyWait(&'static str),
 }

@@ -107,9 +107,9 @@ fn advice(rejection: Option<Rejection>) -> Advice {
             what: "The site cannot check this request right now, so nothing was changed.",
             todo: "Wait a minute, then try again.",
         },
-        Rejection::BodyTooLarge | Rejection::BodyUnreadable(_) => Advice {
+        Rejection::BodyTooLarge | Rejection::BodyUnreadable(_) | Rejection::BodyTimeout => Advice {
             title: "The form could not be read",
-            what: "It was too large, arrived incomplete or in a form the site does not read, so nothing was changed.",
+            what: "It was too large, arrived incomplete or too slowly, or in a form the site does not read, so nothing was changed.",
             todo: "Go back and try again. If you attached a file, try a smaller one.",
         },
         _ => Advice {

@@ -36,8 +36,10 @@ pub type ErrorHandler = dyn Fn(&XsrfError, &HttpRequest) -> HttpResponse + Send 
 ///
 /// A [`Rejection`] (the request is refused) answers `403 Forbidden`, or
 /// `413 Payload Too Large` for a body over the scan limit, `400 Bad
-/// Request` for a multipart part whose header block exceeds 8 KiB, and
-/// `503 Service Unavailable` when the one-time key store is down. A
+/// Request` for a multipart part whose header block exceeds 8 KiB, `408
+/// Request Timeout` for a body that arrived too slowly to be read
+/// ([`XsrfBuilder::body_wait`](crate::XsrfBuilder::body_wait)), and `503
+/// Service Unavailable` when the one-time key store is down. A
 /// misconfiguration answers `500` with a message that names the fix.
 ///
 /// The body takes the form the request asks for in `Accept`: a small HTML
@@ -161,6 +163,8 @@ impl XsrfError {
             Kind::Rejected(Rejection::BodyUnreadable(BodyProblem::PartHeadersTooLarge)) => {
                 StatusCode::BAD_REQUEST
             }
+            // A transport failure, as actix's own slow-header answer.
+            Kind::Rejected(Rejection::BodyTimeout) => StatusCode::REQUEST_TIMEOUT,
             Kind::Rejected(Rejection::StoreUnavailable | Rejection::StoreFull) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

@@ -1,7 +1,9 @@
 //! Reading a request body up to the token and giving it back: the
-//! scanner for the content type, the chunks kept, and the payload the app
-//! then sees (the chunks read, then the untouched rest).
+//! scanner for the content type, the chunks kept, the time allowed for
+//! them to arrive, and the payload the app then sees (the chunks read,
+//! then the untouched rest).
 
+use std::future::Future as _;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -10,88 +12,35 @@ use std::task::{Context, Poll};
 use actix_web::HttpMessage as _;
 use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::error::PayloadError;
-use actix_web::http::header;
+use actix_web::rt::time::{Instant, Sleep, sleep_until};
 use bytes::Bytes;
 use futures_util::Stream;
 use futures_util::stream::{self, StreamExt};
 use xsrf_core::BodyProblem;
 
-use crate::config::Xsrf;
-use crate::scan::{
-    BodyKind, BodyToken, JsonScanner, MultipartScanner, Scan, Scanner, UrlencodedScanner,
-};
+use crate::body_plan::ReadAs;
+use crate::config::{Wait, Xsrf};
+use crate::scan::{BodyToken, JsonScanner, MultipartScanner, Scan, Scanner, UrlencodedScanner};
 use crate::state::PerRequest;
 
 /// Same shape as actix-http's `BoxedPayloadStream` (not re-exported).
 type BoxedPayloadStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>;
 
-/// Picks a scanner from the headers, or the final outcome when the body is
-/// not one that carries form fields.
-pub(super) fn pick_scanner(req: &ServiceRequest, x: &Xsrf) -> Result<Scanner, BodyToken> {
-    let limit = x.inner.transport.scan_limit;
-    let field = &x.inner.transport.field;
-    // What browsers send for a form, and most clients for JSON: decided
-    // without parsing a MIME type.
-    let bare = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| BodyKind::bare(v.as_bytes()));
-    if bare.is_some() && req.headers().get(header::CONTENT_ENCODING).is_none() {
-        return match bare {
-            Some(BodyKind::Json) if sends_token_header(req, x) => Err(BodyToken::NotScanned),
-            Some(BodyKind::Json) => Ok(json_scanner(x)),
-            _ => Ok(form_scanner(x)),
-        };
-    }
-    let mime = match req.mime_type() {
-        Ok(Some(m)) => m,
-        Ok(None) => return Err(BodyToken::NotScanned),
-        Err(_) => return Err(BodyToken::Unreadable(BodyProblem::ContentType)),
-    };
-    let kind = BodyKind::of(mime.essence_str());
-    let form = kind == Some(BodyKind::Form);
-    let json = kind == Some(BodyKind::Json) && !sends_token_header(req, x);
-    if !form && !json && kind != Some(BodyKind::Multipart) {
-        return Err(BodyToken::NotScanned);
-    }
-    // actix's extractors decompress inside themselves; what we would see
-    // here is compressed bytes.
-    if let Some(enc) = req.headers().get(header::CONTENT_ENCODING) {
-        let identity = enc
-            .to_str()
-            .is_ok_and(|e| e.trim().eq_ignore_ascii_case("identity"));
-        if !identity {
-            return Err(BodyToken::Unreadable(BodyProblem::Compressed));
+/// The scanner for a body to read (see [`plan`](crate::body_plan::plan)),
+/// or why it cannot be read.
+pub(super) fn scanner_for(read: ReadAs, x: &Xsrf) -> Result<Scanner, BodyProblem> {
+    let t = &x.inner.transport;
+    match read {
+        ReadAs::Form => Ok(form_scanner(x)),
+        ReadAs::Json => Ok(json_scanner(x)),
+        ReadAs::Multipart(mime) => {
+            let boundary = mime.get_param("boundary").ok_or(BodyProblem::ContentType)?;
+            MultipartScanner::new(boundary.as_str(), Arc::clone(&t.field), t.scan_limit)
+                .map(|s| Scanner::Multipart(Box::new(s)))
+                .map_err(|_| BodyProblem::ContentType)
         }
+        ReadAs::Unreadable(problem) => Err(problem),
     }
-    // Tokens are ASCII; a form in another charset could encode the field
-    // name differently. Refuse rather than guess.
-    if let Some(charset) = mime.get_param("charset") {
-        let cs = charset.as_str();
-        if !cs.eq_ignore_ascii_case("utf-8") && !cs.eq_ignore_ascii_case("us-ascii") {
-            return Err(BodyToken::Unreadable(BodyProblem::Charset));
-        }
-    }
-    if form {
-        Ok(form_scanner(x))
-    } else if json {
-        Ok(json_scanner(x))
-    } else {
-        let boundary = mime
-            .get_param("boundary")
-            .ok_or(BodyToken::Unreadable(BodyProblem::ContentType))?;
-        MultipartScanner::new(boundary.as_str(), Arc::clone(field), limit)
-            .map(|s| Scanner::Multipart(Box::new(s)))
-            .map_err(|_| BodyToken::Unreadable(BodyProblem::ContentType))
-    }
-}
-
-/// A JSON client sending the token header is not scanned (the header
-/// decides, as with actix-csrf-middleware): the field in the body is for
-/// clients that cannot set headers, or that migrate from a peer.
-fn sends_token_header(req: &ServiceRequest, x: &Xsrf) -> bool {
-    req.headers().contains_key(&x.inner.transport.header)
-        || req.headers().contains_key(&x.inner.transport.static_header)
 }
 
 fn json_scanner(x: &Xsrf) -> Scanner {
@@ -111,7 +60,8 @@ fn form_scanner(x: &Xsrf) -> Scanner {
 }
 
 /// A request whose body is being read up to the token: the chunks read
-/// are kept (by reference) and handed back before the app runs.
+/// are kept (by reference) and handed back before the app runs, unless
+/// the body arrives too slowly (see [`Wait`]).
 pub(super) struct BodyScan<S> {
     service: Rc<S>,
     req: ServiceRequest,
@@ -123,10 +73,49 @@ pub(super) struct BodyScan<S> {
     failure: Option<PayloadError>,
     exhausted: bool,
     outcome: Option<BodyToken>,
+    wait: Wait,
+    clock: Clock,
+}
+
+/// The scan's clock: started at the first wait, so that a body already
+/// there when the scan starts (most forms) costs no timer and no clock
+/// read.
+enum Clock {
+    /// No wait yet.
+    Unstarted,
+    Running {
+        start: Instant,
+        /// When the last chunk was seen.
+        last: Instant,
+        /// Boxed: only a scan that waits pays for it.
+        timer: Pin<Box<Sleep>>,
+    },
+    /// The body did not arrive in time.
+    Expired,
+}
+
+/// How a scan ended.
+pub(super) enum Scanned<S> {
+    /// The body was read up to the token (or to its end, or it failed):
+    /// the request is to be served.
+    Serve(Rc<S>, ServiceRequest),
+    /// The body arrived too slowly. The payload is handed out so that the
+    /// refusal can keep it unread until it is written, which makes actix
+    /// close the connection (see `drain::close_after`).
+    TooSlow {
+        req: ServiceRequest,
+        payload: Payload,
+        received: usize,
+    },
 }
 
 impl<S> BodyScan<S> {
-    pub(super) fn new(service: Rc<S>, mut req: ServiceRequest, scanner: Scanner) -> Self {
+    pub(super) fn new(
+        service: Rc<S>,
+        mut req: ServiceRequest,
+        scanner: Scanner,
+        wait: Wait,
+    ) -> Self {
         let payload = req.take_payload();
         Self {
             service,
@@ -137,22 +126,27 @@ impl<S> BodyScan<S> {
             failure: None,
             exhausted: false,
             outcome: None,
+            wait,
+            clock: Clock::Unstarted,
         }
     }
 
-    /// Reads chunks until the scanner decides or the body ends.
+    /// Reads chunks until the scanner decides, the body ends, or the body
+    /// is too slow.
     pub(super) fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut progressed = false;
         while self.outcome.is_none() {
             let Some(scanner) = self.scanner.as_mut() else {
                 self.outcome = Some(BodyToken::Unreadable(BodyProblem::Interrupted));
                 break;
             };
             match Pin::new(&mut self.payload).poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return self.poll_wait(progressed, cx),
                 Poll::Ready(Some(Ok(chunk))) => {
                     if chunk.is_empty() {
                         continue;
                     }
+                    progressed = true;
                     let scan = scanner.feed(&chunk);
                     self.read.push(chunk);
                     if let Scan::Done(outcome) = scan {
@@ -174,9 +168,42 @@ impl<S> BodyScan<S> {
         Poll::Ready(())
     }
 
-    /// Puts the body back, notes the outcome for the extractors, and gives
-    /// the request back to be served.
-    pub(super) fn finish(self) -> (Rc<S>, ServiceRequest) {
+    /// The body has nothing more for now: `Pending` until it does, or
+    /// `Ready` once the scan's deadline passed (the idle limit since the
+    /// last chunk, or the minimum rate's). The deadline moves only when a
+    /// chunk came since the last wait.
+    fn poll_wait(&mut self, progressed: bool, cx: &mut Context<'_>) -> Poll<()> {
+        let received = self.read.len;
+        match &mut self.clock {
+            Clock::Unstarted => {
+                let now = Instant::now();
+                self.clock = Clock::Running {
+                    start: now,
+                    last: now,
+                    timer: Box::pin(sleep_until(self.wait.deadline(now, now, received))),
+                };
+            }
+            Clock::Running { start, last, timer } if progressed => {
+                *last = Instant::now();
+                let at = self.wait.deadline(*start, *last, received);
+                timer.as_mut().reset(at);
+            }
+            Clock::Running { .. } | Clock::Expired => {}
+        }
+        let Clock::Running { timer, .. } = &mut self.clock else {
+            return Poll::Ready(());
+        };
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.clock = Clock::Expired;
+        Poll::Ready(())
+    }
+
+    /// Puts the body back and notes the outcome for the extractors, giving
+    /// the request back to be served; or, for a body that came too slowly,
+    /// what the refusal needs.
+    pub(super) fn finish(self) -> Scanned<S> {
         let Self {
             service,
             mut req,
@@ -185,12 +212,20 @@ impl<S> BodyScan<S> {
             failure,
             exhausted,
             outcome,
+            clock,
             ..
         } = self;
+        if let Clock::Expired = clock {
+            return Scanned::TooSlow {
+                req,
+                payload,
+                received: read.len,
+            };
+        }
         let outcome = outcome.unwrap_or(BodyToken::Unreadable(BodyProblem::Interrupted));
         req.set_payload(restore(payload, read, failure, exhausted));
         PerRequest::write(req.request(), |p| p.body = Some(outcome));
-        (service, req)
+        Scanned::Serve(service, req)
     }
 }
 
@@ -200,10 +235,13 @@ impl<S> BodyScan<S> {
 struct Kept {
     first: Option<Bytes>,
     more: Vec<Bytes>,
+    /// Bytes in all, for the minimum rate.
+    len: usize,
 }
 
 impl Kept {
     fn push(&mut self, chunk: Bytes) {
+        self.len = self.len.saturating_add(chunk.len());
         if self.first.is_none() {
             self.first = Some(chunk);
         } else {

@@ -3,23 +3,24 @@
 //! out (queued cookies and headers, or the 500 of a missing session
 //! middleware).
 
-use std::future::{Future, Ready};
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use actix_web::body::EitherBody;
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpRequest, ResponseError as _};
+use xsrf_core::Rejection;
 
-use super::body::BodyScan;
-use super::drain::Drain;
+use super::body::{BodyScan, Scanned};
+use super::drain::{Drain, close_after};
 use super::session_probe::session_state_unstored;
 use crate::check::conclude;
 use crate::config::{Exempted, Xsrf};
 use crate::counters::Verdict;
 use crate::error::XsrfError;
 use crate::state::{OriginMark, PerRequest, Ran, SessionAtEntry, apply_pending};
-use crate::{labels, messages};
+use crate::{labels, messages, state};
 
 /// What the wrapped service answers, and what we answer.
 type Inner<B> = Result<ServiceResponse<B>, Error>;
@@ -46,8 +47,8 @@ pin_project_lite::pin_project! {
     {
         // The app's own future; the queued cookies are added to its answer.
         Pass { #[pin] app: S::Future, session: SessionAtEntry, tally: Tally },
-        // Refused before the app ran.
-        Refused { res: Ready<Outer<B>>, drain: Option<Box<Drain>> },
+        // Refused before the app ran (`None` once answered).
+        Refused { res: Option<ServiceResponse<BoxBody>>, drain: Option<Box<Drain>> },
         // A form body is read up to the token first, then the app runs
         // (`None` only while changing to `Pass`). Boxed: inline, it would
         // make every request's future several times larger, and moving
@@ -89,7 +90,16 @@ where
                     {
                         return Poll::Pending;
                     }
-                    return Pin::new(res).poll(cx);
+                    let Some(res) = res.take() else {
+                        return Poll::Ready(Err(actix_web::error::ErrorInternalServerError(
+                            "XSRF refusal polled after it was answered",
+                        )));
+                    };
+                    let res = match drain.take() {
+                        Some(d) => d.settle(res),
+                        None => res,
+                    };
+                    return Poll::Ready(Ok(res.map_into_right_body()));
                 }
                 StepProj::Scan {
                     body,
@@ -109,16 +119,44 @@ where
                     let Some(scan) = body.take() else {
                         continue;
                     };
-                    let (service, req) = (*scan).finish();
-                    this.step.set(Step::Pass {
-                        app: service.call(req),
-                        session,
-                        tally,
-                    });
+                    match (*scan).finish() {
+                        Scanned::Serve(service, req) => this.step.set(Step::Pass {
+                            app: service.call(req),
+                            session,
+                            tally,
+                        }),
+                        Scanned::TooSlow {
+                            req,
+                            payload,
+                            received,
+                        } => return Poll::Ready(Ok(too_slow(req, payload, received))),
+                    }
                 }
             }
         }
     }
+}
+
+/// The `408` of a body that arrived too slowly to be read for the token:
+/// the app does not run, the body is left unread and the connection
+/// closes after the answer. Refused in report-only mode too: there is no
+/// whole request to let through (`Rejection::is_reportable`).
+fn too_slow<B>(
+    req: ServiceRequest,
+    payload: Payload,
+    received: usize,
+) -> ServiceResponse<EitherBody<B>> {
+    let r = Rejection::BodyTimeout;
+    let route = labels::route(req.request());
+    tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, received, "XSRF body scan gave up on a slow body");
+    let res = match state::middleware_config(req.request()) {
+        Some(x) => {
+            x.inner.counters.check(Verdict::Refused(r));
+            x.error(req.request(), r).error_response()
+        }
+        None => XsrfError::from(r).error_response(),
+    };
+    close_after(req.into_response(res), payload).map_into_right_body()
 }
 
 /// Adds what the request queued (cookies, `Vary`) to the app's response.

@@ -8,13 +8,21 @@
 //! request is ours before any extractor exists: take the payload, read only
 //! the chunks the scanner needs, then install a payload made of those chunks
 //! followed by the untouched rest of the stream. A large upload whose token
-//! comes first is never buffered whole.
+//! comes first is never buffered whole. The read is bounded in time too
+//! (`BodyWait`): a body too slow to arrive is answered `408` and its
+//! connection closed, and a request no resource matches is not read at
+//! all (see `routed`).
 //!
 //! * this file: the `Transform` and the service's `call`, which decides at
-//!   once (exempt, refused by origin, safe) or starts a body scan;
-//! * `future`: the middleware's future and the answer on the way out;
-//! * `body`: picking a scanner, reading the body up to the token, and
-//!   giving it back;
+//!   once (exempt, refused by origin, safe, a body not to read, and why)
+//!   or starts a body scan;
+//! * `future`: the middleware's future and the answer on the way out (the
+//!   `408` of a scan that timed out included);
+//! * `body`: the scanner for a body to read, reading the body up to the
+//!   token within the time allowed, and giving it back;
+//! * `drain`: the body of a request refused from its headers, read and
+//!   dropped to keep the connection, or left unread and the connection
+//!   closed;
 //! * `session_probe`: telling a missing `SessionMiddleware` from one
 //!   registered inside us.
 
@@ -34,18 +42,19 @@ use actix_web::dev::{
 use actix_web::{Error, ResponseError as _};
 use xsrf_core::RequestFacts;
 
-use self::body::{BodyScan, pick_scanner};
+use self::body::{BodyScan, scanner_for};
 use self::drain::Drain;
 pub use self::future::XsrfFuture;
 use self::future::{Step, Tally};
 use self::session_probe::session_present;
+use crate::body_plan::plan;
 use crate::check::conclude;
 use crate::check::origin::{check_origin_facts, compared, is_websocket_upgrade};
 use crate::check::static_key_matches;
 use crate::config::{Storage, Xsrf};
 use crate::counters::Verdict;
 use crate::scan::BodyToken;
-use crate::state::{self, OriginMark, PerRequest, Ran, SessionAtEntry};
+use crate::state::{self, BodyMark, NotScanned, OriginMark, PerRequest, Ran, SessionAtEntry};
 use crate::{labels, messages};
 
 impl<S, B> Transform<S, ServiceRequest> for Xsrf
@@ -71,11 +80,12 @@ where
 }
 
 /// The app data telling extractors that we ran, with our configuration
-/// and what we decided ([`Ran`]): one container for each pair of origin
-/// mark and session presence, built once and shared by every request.
+/// and what we decided ([`Ran`]): one container for each combination of
+/// origin mark, session presence and what was done with the body, built
+/// once and shared by every request.
 struct Marks {
     /// Indexed by [`Marks::index`].
-    all: [Rc<Extensions>; 6],
+    all: [Rc<Extensions>; 30],
 }
 
 impl Marks {
@@ -85,21 +95,29 @@ impl Marks {
         OriginMark::Exempt,
     ];
     const SESSIONS: [SessionAtEntry; 2] = [SessionAtEntry::Present, SessionAtEntry::Absent];
+    const BODIES: [BodyMark; 5] = [
+        BodyMark::Read,
+        BodyMark::NotRead(NotScanned::Unguarded),
+        BodyMark::NotRead(NotScanned::NotAForm),
+        BodyMark::NotRead(NotScanned::HeaderToken),
+        BodyMark::NotRead(NotScanned::Unrouted),
+    ];
 
     fn new(xsrf: &Xsrf) -> Self {
         let all = std::array::from_fn(|i| {
             let mut data = Extensions::new();
             data.insert(Ran {
                 xsrf: xsrf.clone(),
-                origin: Self::ORIGINS[i / 2],
-                session: Self::SESSIONS[i % 2],
+                origin: Self::ORIGINS[i / 10],
+                session: Self::SESSIONS[i / 5 % 2],
+                body: Self::BODIES[i % 5],
             });
             Rc::new(data)
         });
         Self { all }
     }
 
-    fn index(origin: OriginMark, session: SessionAtEntry) -> usize {
+    fn index(origin: OriginMark, session: SessionAtEntry, body: BodyMark) -> usize {
         let o = match origin {
             OriginMark::Unchecked => 0,
             OriginMark::Checked => 1,
@@ -109,11 +127,18 @@ impl Marks {
             SessionAtEntry::Present => 0,
             SessionAtEntry::Absent => 1,
         };
-        2 * o + s
+        let b = match body {
+            BodyMark::Read => 0,
+            BodyMark::NotRead(NotScanned::Unguarded) => 1,
+            BodyMark::NotRead(NotScanned::NotAForm) => 2,
+            BodyMark::NotRead(NotScanned::HeaderToken) => 3,
+            BodyMark::NotRead(NotScanned::Unrouted) => 4,
+        };
+        10 * o + 5 * s + b
     }
 
-    fn get(&self, origin: OriginMark, session: SessionAtEntry) -> Rc<Extensions> {
-        Rc::clone(&self.all[Self::index(origin, session)])
+    fn get(&self, origin: OriginMark, session: SessionAtEntry, body: BodyMark) -> Rc<Extensions> {
+        Rc::clone(&self.all[Self::index(origin, session, body)])
     }
 }
 
@@ -195,7 +220,11 @@ where
         let guarded = !safe || websocket;
         if guarded && let Some(rule) = x.exemption(req.request()) {
             tracing::debug!(%rule, method = %req.method(), route = %labels::route(req.request()), "XSRF checks skipped: exempt");
-            req.add_data_container(self.marks.get(OriginMark::Exempt, session));
+            req.add_data_container(self.marks.get(
+                OriginMark::Exempt,
+                session,
+                BodyMark::NotRead(NotScanned::Unguarded),
+            ));
             x.inner.counters.check(Verdict::Exempt);
             return self.pass(req, session, Tally::Exempt);
         }
@@ -225,10 +254,11 @@ where
                     conclude::log(req.request(), Verdict::Refused(r), &[r], Some(&seen));
                     x.inner.counters.check(Verdict::Refused(r));
                     let res = x.error(req.request(), r).error_response();
-                    // Read a small body first, so the connection is kept.
+                    // Read a small body first, so the connection is kept;
+                    // a larger one closes it.
                     let drain = Drain::of(&mut req).map(Box::new);
                     return XsrfFuture::new(Step::Refused {
-                        res: ready(Ok(req.into_response(res).map_into_right_body())),
+                        res: Some(req.into_response(res)),
                         drain,
                     });
                 }
@@ -244,21 +274,32 @@ where
         } else {
             OriginMark::Unchecked
         };
-        req.add_data_container(self.marks.get(origin, session));
         // Counted on the way out, from what the checks decided.
         let tally = if guarded {
             Tally::AtFinish
         } else {
             Tally::Done
         };
-        if safe {
-            return self.pass(req, session, tally);
-        }
-        let scanner = match pick_scanner(&req, x) {
+        let read = if safe {
+            Err(NotScanned::Unguarded)
+        } else {
+            match plan(req.headers(), &x.inner.transport) {
+                Ok(_) if !routed(&req) => Err(NotScanned::Unrouted),
+                read => read,
+            }
+        };
+        let read = match read {
+            Ok(read) => read,
+            Err(why) => {
+                req.add_data_container(self.marks.get(origin, session, BodyMark::NotRead(why)));
+                return self.pass(req, session, tally);
+            }
+        };
+        req.add_data_container(self.marks.get(origin, session, BodyMark::Read));
+        let scanner = match scanner_for(read, x) {
             Ok(scanner) => scanner,
-            // Not a form: the token can only be in a header.
-            Err(BodyToken::NotScanned) => return self.pass(req, session, tally),
-            Err(outcome) => {
+            Err(problem) => {
+                let outcome = BodyToken::Unreadable(problem);
                 PerRequest::write(req.request(), |p| p.body = Some(outcome));
                 return self.pass(req, session, tally);
             }
@@ -268,6 +309,7 @@ where
                 Rc::clone(&self.service),
                 req,
                 scanner,
+                x.inner.transport.body_wait,
             ))),
             session,
             tally,
@@ -287,6 +329,23 @@ fn static_key_proved(x: &Xsrf, req: &ServiceRequest, session: SessionAtEntry) ->
         .then(|| state::peek_at_entry(x, req.request()))
         .flatten();
     static_key_matches(x, req.request(), state.as_ref())
+}
+
+/// Whether a resource of the app matches the request's path, so that a
+/// handler of a route may read its body.
+///
+/// A request no resource matches is answered by actix without a handler
+/// of a route (`404`, or a default service), so its body is not read or
+/// waited for: no time or memory spent on bytes no handler will see, and
+/// the `404` goes out at once, as it does for a body of a kind that is
+/// never read. The match is actix's own (`ResourceMap::has_resource`, on
+/// the path as actix's router sees it), on patterns only: a resource whose
+/// guards then refuse the request (a `#[put]` path posted to) is read, and
+/// answered `404`/`405` after, within the same bounds. A default service
+/// that checks a form token therefore finds none; the check says so (a
+/// `500` naming the fix) rather than refusing the request as tokenless.
+fn routed(req: &ServiceRequest) -> bool {
+    req.resource_map().has_resource(req.match_info().as_str())
 }
 
 /// Logs route names given to `exempt_route` that no route of the app

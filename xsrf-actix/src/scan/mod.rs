@@ -58,7 +58,8 @@ pub(crate) use self::urlencoded::UrlencodedScanner;
 ///
 /// Stored in the request extensions by the middleware; the validating layer
 /// decides what each outcome means (e.g. `TooLarge` → reject unless a header
-/// token was sent).
+/// token was sent). A body the middleware did not read has no outcome; it
+/// notes why instead (`state::NotScanned`).
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) enum BodyToken {
     /// The field was present once; this is its decoded value (may be empty).
@@ -74,9 +75,6 @@ pub(crate) enum BodyToken {
     /// The body could not be scanned: truncated or malformed multipart,
     /// invalid JSON, a payload error, a compressed body, ...
     Unreadable(BodyProblem),
-    /// The body was not looked at (safe method, or a content type that does
-    /// not carry form fields).
-    NotScanned,
 }
 
 // Hand-written so a token never ends up in logs via `{:?}`.
@@ -88,7 +86,6 @@ impl fmt::Debug for BodyToken {
             BodyToken::Conflict => f.write_str("Conflict"),
             BodyToken::TooLarge => f.write_str("TooLarge"),
             BodyToken::Unreadable(r) => f.debug_tuple("Unreadable").field(r).finish(),
-            BodyToken::NotScanned => f.write_str("NotScanned"),
         }
     }
 }

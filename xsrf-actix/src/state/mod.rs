@@ -22,7 +22,8 @@ mod tests;
 pub(crate) use self::bound_keys::{mark_binding, purged_unread};
 pub(crate) use self::cookies::{cookie_value, token_cookie};
 pub(crate) use self::per_request::{
-    OriginMark, PerRequest, Ran, SessionAtEntry, apply_pending, middleware_config,
+    BodyMark, NotScanned, OriginMark, PerRequest, Ran, SessionAtEntry, apply_pending,
+    middleware_config,
 };
 pub(crate) use self::record::{SESSION_KEY, State, Subject};
 #[cfg(feature = "__fuzz")]

@@ -33,6 +33,36 @@ pub(crate) struct Ran {
     pub(crate) xsrf: Xsrf,
     pub(crate) origin: OriginMark,
     pub(crate) session: SessionAtEntry,
+    pub(crate) body: BodyMark,
+}
+
+/// What the middleware did with the request's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyMark {
+    /// Read it for the token: what it found is [`PerRequest::body`].
+    Read,
+    /// Left it unread, for this reason.
+    NotRead(NotScanned),
+}
+
+/// Why the middleware did not read a request's body for the token, for
+/// the check in the handler: a body it left unread holds no token the
+/// check could see, and the reason tells an answer from a misconfiguration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotScanned {
+    /// A safe method (a WebSocket handshake's origin is checked, its body
+    /// is not read), or an exempt request: no token to read a body for.
+    Unguarded,
+    /// No body of a kind that carries form fields (no `Content-Type`,
+    /// `text/plain`, an octet stream, ...).
+    NotAForm,
+    /// A JSON body sent with a token header (or the static key header):
+    /// the header decides (`Transport::header_decides`).
+    HeaderToken,
+    /// A form or JSON body to a path no resource of the app matches: no
+    /// handler of a route reads it (actix answers `404`, or a default
+    /// service does), so it is not read or waited for.
+    Unrouted,
 }
 
 /// What the middleware decided about a request's origin.

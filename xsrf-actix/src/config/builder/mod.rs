@@ -22,8 +22,8 @@ use super::settings::{
 };
 use super::validate::{BuildError, cookie_domain, cookie_name, header_name, is_token_char};
 use super::{
-    DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT, DEFAULT_STATE_COOKIE,
-    DEFAULT_STATIC_HEADER, ExemptRoute, Source, Storage, Xsrf,
+    BodyWait, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
+    DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, ExemptRoute, Source, Storage, Xsrf,
 };
 use crate::error::{ErrorHandler, XsrfError};
 
@@ -46,6 +46,7 @@ pub struct XsrfBuilder {
     send_cookie: bool,
     sources: Vec<Source>,
     scan_limit: usize,
+    body_wait: BodyWait,
     storage: Storage,
     /// The state cookie's name is the default (set by `cookie_storage()`),
     /// so it gets the `__Host-` prefix on https sites.
@@ -80,6 +81,7 @@ impl Xsrf {
             send_cookie: false,
             sources: vec![Source::Header, Source::Form],
             scan_limit: DEFAULT_SCAN_LIMIT,
+            body_wait: BodyWait::default(),
             storage: Storage::Session,
             default_state_name: false,
             error_handler: None,
@@ -204,6 +206,7 @@ impl XsrfBuilder {
         if self.scan_limit < 1024 {
             return Err(BuildError::ScanLimitTooSmall(self.scan_limit));
         }
+        let body_wait = self.body_wait.checked()?;
         let mut exemptions = Exemptions::new();
         for rule in &self.exempt {
             exemptions = exemptions.rule(rule)?;
@@ -252,6 +255,7 @@ impl XsrfBuilder {
                     field: Arc::from(self.field),
                     sources: self.sources,
                     scan_limit: self.scan_limit,
+                    body_wait,
                     static_header,
                 },
                 token_cookie: TokenCookie {

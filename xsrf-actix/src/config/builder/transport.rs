@@ -2,7 +2,7 @@
 //! the static key header.
 
 use super::XsrfBuilder;
-use crate::config::Source;
+use crate::config::{BodyWait, Source};
 
 impl XsrfBuilder {
     /// The header tokens travel in (default `X-XSRF-Token`).
@@ -22,7 +22,9 @@ impl XsrfBuilder {
     /// whose clients still send another header (Django's `X-CSRFToken`).
     /// Tokens are only ever *sent* in the main [header](Self::header_name).
     /// A request carrying tokens in several accepted headers must carry
-    /// the same token in each, or it is refused as conflicting.
+    /// the same token in each, or it is refused as conflicting. Such a
+    /// header counts as the main one does everywhere: a JSON body sent
+    /// with it is not read for a token.
     ///
     /// ```
     /// use xsrf_actix::{SigningKey, Xsrf};
@@ -51,6 +53,28 @@ impl XsrfBuilder {
     /// the handler still gets the whole body.
     pub fn scan_limit(mut self, bytes: usize) -> Self {
         self.scan_limit = bytes;
+        self
+    }
+
+    /// How long the middleware waits for a body it reads for the token
+    /// (default: 20 s idle between two pieces, 500 bytes a second on
+    /// average; see [`BodyWait`] for the rule and why these defaults).
+    /// Past it the request gets `408 Request Timeout` with
+    /// `X-XSRF-Rejection: body-timeout`, its handler does not run, and the
+    /// connection is closed.
+    ///
+    /// ```
+    /// use xsrf_actix::{BodyWait, SigningKey, Xsrf};
+    /// use xsrf_actix::time::Duration;
+    ///
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate()?)
+    ///     .body_wait(BodyWait::new(Duration::seconds(10), 1024))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn body_wait(mut self, wait: BodyWait) -> Self {
+        self.body_wait = wait;
         self
     }
 
