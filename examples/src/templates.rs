@@ -1,4 +1,5 @@
-//! One small app per template engine (askama, maud, minijinja, tera):
+//! One small app per template engine (askama, maud, minijinja, Tera 2 and
+//! Tera 1):
 //! the same routes and page, each page rendered by its engine, which
 //! writes the token's hidden field in one expression and the raw token
 //! into a `<meta>` tag.
@@ -17,6 +18,7 @@
 //! | maud | `(xsrf.field())` | `(xsrf)` |
 //! | minijinja | `{{ xsrf.field }}` | `{{ xsrf }}` |
 //! | tera | `{{ xsrf.field }}` | `{{ xsrf.token }}` |
+//! | tera1 | `{{ xsrf.field \| safe }}` | `{{ xsrf.token }}` |
 //!
 //! The "clear" form carries a token scoped to its action
 //! ([`XsrfToken::for_action`]), written the same way (`clear.field()`,
@@ -43,17 +45,21 @@ pub enum Engine {
     Maud,
     /// minijinja: Jinja2 templates loaded at run time.
     Minijinja,
-    /// tera: Jinja2-like templates loaded at run time.
+    /// tera: Jinja2-like templates loaded at run time (Tera 2).
     Tera,
+    /// Tera 1, which most existing tera apps run: no safe values, so the
+    /// field is written `{{ xsrf.field | safe }}`.
+    Tera1,
 }
 
 impl Engine {
     /// Every engine, in the order the binaries' default ports follow.
-    pub const ALL: [Engine; 4] = [
+    pub const ALL: [Engine; 5] = [
         Engine::Askama,
         Engine::Maud,
         Engine::Minijinja,
         Engine::Tera,
+        Engine::Tera1,
     ];
 
     /// The engine's crate name.
@@ -63,6 +69,7 @@ impl Engine {
             Engine::Maud => "maud",
             Engine::Minijinja => "minijinja",
             Engine::Tera => "tera",
+            Engine::Tera1 => "tera1",
         }
     }
 
@@ -76,6 +83,7 @@ impl Engine {
             Engine::Maud => "maud-session",
             Engine::Minijinja => "minijinja-session",
             Engine::Tera => "tera-session",
+            Engine::Tera1 => "tera1-session",
         }
     }
 
@@ -86,6 +94,7 @@ impl Engine {
             Engine::Maud => "127.0.0.1:8083",
             Engine::Minijinja => "127.0.0.1:8084",
             Engine::Tera => "127.0.0.1:8085",
+            Engine::Tera1 => "127.0.0.1:8087",
         }
     }
 }
@@ -96,6 +105,7 @@ pub struct Renderer {
     engine: Engine,
     minijinja: minijinja::Environment<'static>,
     tera: tera::Tera,
+    tera1: tera1::Tera,
 }
 
 impl Renderer {
@@ -103,6 +113,7 @@ impl Renderer {
     pub fn new(engine: Engine) -> Result<Renderer, String> {
         let mut minijinja = minijinja::Environment::new();
         let mut tera = tera::Tera::default();
+        let mut tera1 = tera1::Tera::default();
         match engine {
             Engine::Minijinja => minijinja
                 .add_template("page.html", MINIJINJA_PAGE)
@@ -110,12 +121,16 @@ impl Renderer {
             Engine::Tera => tera
                 .add_raw_template("page.html", TERA_PAGE)
                 .map_err(|e| e.to_string())?,
+            Engine::Tera1 => tera1
+                .add_raw_template("page.html", TERA1_PAGE)
+                .map_err(|e| e.to_string())?,
             Engine::Askama | Engine::Maud => {}
         }
         Ok(Renderer {
             engine,
             minijinja,
             tera,
+            tera1,
         })
     }
 
@@ -163,6 +178,17 @@ impl Renderer {
                 ctx.insert("engine", engine);
                 ctx.insert("max_body", &MAX_BODY);
                 self.tera
+                    .render("page.html", &ctx)
+                    .map_err(|e| e.to_string())
+            }
+            Engine::Tera1 => {
+                let mut ctx = tera1::Context::new();
+                ctx.insert("xsrf", &tera1::Value::from(xsrf));
+                ctx.insert("clear", &tera1::Value::from(clear));
+                ctx.insert("comments", comments);
+                ctx.insert("engine", engine);
+                ctx.insert("max_body", &MAX_BODY);
+                self.tera1
                     .render("page.html", &ctx)
                     .map_err(|e| e.to_string())
             }
@@ -272,6 +298,29 @@ const TERA_PAGE: &str = r#"<!doctype html>
 </form>
 <form method="post" action="/clear">
 {{ clear.field }}
+<button id="clear" type="submit">Clear all</button>
+</form>
+</body></html>
+"#;
+
+/// Tera 1's page: the same as Tera 2's but for `| safe` on the fields
+/// (Tera 1 escapes every value it prints unless told).
+const TERA1_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="xsrf-token" content="{{ xsrf.token }}">
+<title>xsrf with {{ engine }}</title></head>
+<body>
+<h1>Comments ({{ engine }})</h1>
+<ul id="comments">
+{% for c in comments %}<li class="comment">{{ c }}</li>
+{% endfor %}</ul>
+<form method="post" action="/comments">
+{{ xsrf.field | safe }}
+<input id="body" type="text" name="body" maxlength="{{ max_body }}" required>
+<button id="submit" type="submit">Post</button>
+</form>
+<form method="post" action="/clear">
+{{ clear.field | safe }}
 <button id="clear" type="submit">Clear all</button>
 </form>
 </body></html>

@@ -2,7 +2,7 @@
 //! markup, and the raw token for a `<meta>` tag or `hx-headers`.
 //!
 //! Every integration is an optional feature (`askama`, `maud`,
-//! `minijinja`, `tera`) and follows one shape: `xsrf` is the
+//! `minijinja`, `tera` for Tera 2, `tera1` for Tera 1) and follows one shape: `xsrf` is the
 //! [`XsrfToken`] handed to the template; it prints as the raw token
 //! (escaped like any text, which changes nothing: tokens are URL-safe
 //! base64), and its `field` is the complete
@@ -15,7 +15,15 @@
 //! | askama | `{{ xsrf.field() }}` | `{{ xsrf }}` |
 //! | maud | `(xsrf.field())` | `(xsrf)` |
 //! | minijinja | `{{ xsrf.field }}` | `{{ xsrf }}` |
-//! | tera | `{{ xsrf.field }}` | `{{ xsrf.token }}` |
+//! | tera (2) | `{{ xsrf.field }}` | `{{ xsrf.token }}` |
+//! | tera1 (Tera 1) | `{{ xsrf.field \| safe }}` | `{{ xsrf.token }}` |
+//!
+//! The versions each feature is built and tested against (a form rendered
+//! and posted through an app, for each): askama 0.16, maud 0.27,
+//! minijinja 3, Tera 2.4 (`tera`) and Tera 1.20 (`tera1`). An app on
+//! another major version of an engine writes the field itself, which works
+//! in any engine: `<input type="hidden" name="xsrf_token" value="{{ t }}">`
+//! with `t` the raw token ([`XsrfToken::as_str`]), escaped as any text.
 //!
 //! How each engine learns that the field is safe:
 //!
@@ -28,6 +36,11 @@
 //!   renders as the raw token.
 //! * tera: `tera::Value::from(&token)` is a map with `token` (a normal,
 //!   escaped string) and `field` (a `Value::safe_string`).
+//! * tera1: Tera 1 has no safe values (everything printed is escaped
+//!   unless the template says `| safe`), so `tera1::Value::from(&token)`
+//!   is a map with `token` and `field`, and the template writes
+//!   `{{ xsrf.field | safe }}`. `safe` is right for that field and only it:
+//!   the markup is ours, its name and value attribute-escaped.
 //!
 //! Action-scoped tokens work the same way: [`XsrfToken::for_action`]
 //! gives an `XsrfToken` too, so a second form writes
@@ -249,6 +262,44 @@ mod tera_impl {
     impl From<XsrfToken> for Value {
         fn from(token: XsrfToken) -> Value {
             Value::from(&token)
+        }
+    }
+}
+
+#[cfg(feature = "tera1")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tera1")))]
+mod tera1_impl {
+    use tera1::Value;
+
+    use crate::XsrfToken;
+
+    /// A map with `token` (the raw token) and `field` (the hidden input:
+    /// write it as `{{ xsrf.field | safe }}`, Tera 1 having no safe
+    /// values).
+    ///
+    /// ```
+    /// # #[cfg(feature = "tera1")] {
+    /// use actix_web::{HttpResponse, get, web};
+    /// use xsrf_actix::XsrfToken;
+    ///
+    /// #[get("/")]
+    /// async fn page(xsrf: XsrfToken, tera: web::Data<tera1::Tera>) -> HttpResponse {
+    ///     let mut ctx = tera1::Context::new();
+    ///     ctx.insert("xsrf", &tera1::Value::from(&xsrf));
+    ///     // page.html: <form method="post">{{ xsrf.field | safe }} …</form>
+    ///     match tera.render("page.html", &ctx) {
+    ///         Ok(html) => HttpResponse::Ok().content_type("text/html").body(html),
+    ///         Err(_) => HttpResponse::InternalServerError().finish(),
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    impl From<&XsrfToken> for Value {
+        fn from(token: &XsrfToken) -> Value {
+            let mut map = tera1::Map::new();
+            map.insert("token".to_owned(), Value::from(token.as_str()));
+            map.insert("field".to_owned(), Value::from(token.field().to_string()));
+            Value::Object(map)
         }
     }
 }

@@ -450,3 +450,78 @@ async fn l5_m1_one_request_logs_one_line_naming_every_reason_and_what_was_compar
         assert!(lines[0].contains(part), "no {part} in\n{}", lines[0]);
     }
 }
+
+/// A `log` logger keeping the records of our crate.
+struct KeptRecords(Mutex<Vec<String>>);
+
+impl log::Log for KeptRecords {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if record.target().starts_with("xsrf_actix") {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(format!("{} {}", record.level(), record.args()));
+        }
+    }
+    fn flush(&self) {}
+}
+
+/// An app that logs with `log` (env_logger) and installs no `tracing`
+/// subscriber gets the report-only warning through the feature `log`.
+///
+/// tracing hands events to `log` only while no tracing subscriber was
+/// ever set in the process, and other tests here set theirs: the test
+/// runs itself again in a process of its own, as such an app would be.
+#[test]
+fn l5_an_app_on_log_receives_the_report_only_warning() {
+    const CHILD: &str = "XSRF_LOG_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let exe = std::env::current_exe().expect("the test binary");
+        let out = std::process::Command::new(exe)
+            .args([
+                "--exact",
+                "observability::l5_an_app_on_log_receives_the_report_only_warning",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .expect("the test in a process of its own");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("1 passed"),
+            "the child ran nothing: {stdout}"
+        );
+        return;
+    }
+    let kept: &'static KeptRecords = Box::leak(Box::new(KeptRecords(Mutex::new(Vec::new()))));
+    log::set_logger(kept).expect("the only logger of this process");
+    log::set_max_level(log::LevelFilter::Trace);
+    let log_ = Log::default();
+    actix_web::rt::System::new().block_on(async {
+        let c = app(builder(&clock()).report_only(true), log_.clone()).await;
+        let r = c.send(form_post("/comments", "body=no-token")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.header("x-xsrf-report-only"), Some("missing"));
+    });
+    assert_eq!(log_.entries(), ["comment:no-token"]);
+    let records = kept
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    assert!(
+        records
+            .iter()
+            .any(|r| r.starts_with("WARN") && r.contains("report-only") && r.contains("missing")),
+        "{records:?}"
+    );
+}
