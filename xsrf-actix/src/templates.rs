@@ -10,12 +10,17 @@
 //! writes without escaping because it is marked safe in the engine's own
 //! way. No `|safe`, no `PreEscaped` in templates.
 //!
-//! | engine | hidden field | raw token |
+//! | feature (engine version) | hidden field | raw token |
 //! |---|---|---|
-//! | askama | `{{ xsrf.field() }}` | `{{ xsrf }}` |
-//! | maud | `(xsrf.field())` | `(xsrf)` |
-//! | minijinja | `{{ xsrf.field }}` | `{{ xsrf }}` |
-//! | tera | `{{ xsrf.field }}` | `{{ xsrf.token }}` |
+//! | `askama` (0.16) | `{{ xsrf.field() }}` | `{{ xsrf }}` |
+//! | `maud` (0.27) | `(xsrf.field())` | `(xsrf)` |
+//! | `minijinja` (3) | `{{ xsrf.field }}` | `{{ xsrf }}` |
+//! | `tera` (2) | `{{ xsrf.field }}` | `{{ xsrf.token }}` |
+//!
+//! The raw token also fits a `<meta name="xsrf-token" content="…">` tag
+//! or htmx's `hx-headers` ([`docs::htmx_and_spa`](crate::docs::htmx_and_spa)).
+//! Each engine has an example binary in the repository (`with_askama`,
+//! `with_maud`, `with_minijinja`, `with_tera`).
 //!
 //! How each engine learns that the field is safe:
 //!
