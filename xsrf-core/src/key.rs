@@ -276,7 +276,10 @@ mod tests {
         let long = STANDARD.encode([0x5au8; 64]);
         let wrapped = format!("{}\n{}\n", &long[..64], &long[64..]);
         let c = SigningKey::from_base64(&wrapped).expect("wrapped");
-        assert_eq!(c.id(), SigningKey::from_bytes(&[0x5a; 64]).expect("key").id());
+        assert_eq!(
+            c.id(),
+            SigningKey::from_bytes(&[0x5a; 64]).expect("key").id()
+        );
         assert_eq!(
             SigningKey::from_base64("not base64!").err(),
             Some(ConfigError::KeyNotBase64)
