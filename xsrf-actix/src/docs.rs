@@ -13,6 +13,14 @@
 //! * [`deploying`] — forms that survive restarts and deploys: a stable
 //!   secret and session key, rotating the secret, many instances, and
 //!   the refusal each mistake produces.
+//! * [`tokens_and_sessions`] — sessions or the signed state cookie,
+//!   cookie names on https, token lifetime and key rotation, tokens in
+//!   request bodies, logins, and forms for one record.
+//! * [`origins_and_cors`] — the origin check, WebSocket handshakes,
+//!   subdomains and a migration from another header, CORS, and
+//!   exempting webhooks and callbacks.
+//! * [`one_time_keys`] — keys accepted once, their flood limits, Redis
+//!   and Redis Cluster, and the static session key.
 //! * [`htmx_and_spa`] — the token in `hx-headers` (htmx 2 and 4), axios
 //!   and the `XSRF-TOKEN` cookie, and what that cookie does not protect.
 //! * [`testing`] — your app's tests with `actix_web::test`, protection on:
@@ -38,6 +46,15 @@ pub mod rollout {}
 
 #[doc = include_str!("../docs/deploying.md")]
 pub mod deploying {}
+
+#[doc = include_str!("../docs/tokens-and-sessions.md")]
+pub mod tokens_and_sessions {}
+
+#[doc = include_str!("../docs/origins-and-cors.md")]
+pub mod origins_and_cors {}
+
+#[doc = include_str!("../docs/one-time-keys.md")]
+pub mod one_time_keys {}
 
 #[doc = include_str!("../docs/htmx-and-spa.md")]
 pub mod htmx_and_spa {}

@@ -164,7 +164,10 @@
 //! Coming from Django, flask-xsrf or actix-csrf-middleware? Start with its
 //! page in [`docs`]; [`docs::htmx_and_spa`] shows htmx and axios, and
 //! [`templates`] the hidden field in askama, maud, minijinja and tera
-//! (features of the same names).
+//! (features of the same names). [`docs::rollout`] and
+//! [`docs::deploying`] take an app to production;
+//! [`docs::tokens_and_sessions`], [`docs::origins_and_cors`] and
+//! [`docs::one_time_keys`] go through each layer's settings.
 //!
 //! # In handlers
 //!
@@ -236,16 +239,11 @@
 //!
 //! # Dependencies
 //!
-//! actix-web and actix-session (the framework and its sessions), ring
-//! (HMAC for the state cookie), serde/serde_json (session state), base64,
-//! arrayvec (session ids kept inline), memchr and percent-encoding (body
-//! scanning; JSON bodies go through a recogniser of our own),
-//! futures-util and bytes (payload streams), time, thiserror,
-//! tracing (refusals are logged with their reason), html-escape, redis
-//! (feature `redis`: its connection manager for one node and its async
-//! cluster connection for Redis Cluster), and the template engines askama,
-//! maud, minijinja and tera (features of the same names, for [`templates`]
-//! only).
+//! Each is listed, with what it is for, in this crate's `Cargo.toml`
+//! (in the published package, `Cargo.toml.orig`): the optional ones
+//! under the feature that enables them (`redis`, `metrics`, the template
+//! engines, `testing`). The repository's workspace `Cargo.toml` gives the
+//! versions and why a few are not the newest.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -225,7 +225,7 @@ impl Xsrf {
         match e {
             CreateError::Store(StoreError::Full) => {
                 // Someone may be flooding a route that creates keys: tell the
-                // operator, who can rate-limit it (see the README).
+                // operator, who can rate-limit it (see `docs::one_time_keys`).
                 tracing::warn!(
                     keys = kind,
                     "one-time key store full: new {kind} keys are refused with 503 until keys expire or are used; rate-limit the routes that create them"

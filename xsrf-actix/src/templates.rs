@@ -10,7 +10,7 @@
 //! writes without escaping because it is marked safe in the engine's own
 //! way. No `|safe`, no `PreEscaped` in templates.
 //!
-//! | engine | hidden field | raw token |
+//! | feature (engine version) | hidden field | raw token |
 //! |---|---|---|
 //! | askama | `{{ xsrf.field() }}` | `{{ xsrf }}` |
 //! | maud | `(xsrf.field())` | `(xsrf)` |
@@ -24,6 +24,11 @@
 //! another major version of an engine writes the field itself, which works
 //! in any engine: `<input type="hidden" name="xsrf_token" value="{{ t }}">`
 //! with `t` the raw token ([`XsrfToken::as_str`]), escaped as any text.
+//!
+//! The raw token also fits a `<meta name="xsrf-token" content="…">` tag
+//! or htmx's `hx-headers` ([`docs::htmx_and_spa`](crate::docs::htmx_and_spa)).
+//! Each engine has an example binary in the repository (`with_askama`,
+//! `with_maud`, `with_minijinja`, `with_tera`, `with_tera1`).
 //!
 //! How each engine learns that the field is safe:
 //!

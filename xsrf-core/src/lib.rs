@@ -72,11 +72,10 @@
 //!
 //! # Dependencies
 //!
-//! `ring` (HMAC, SHA-256, OS randomness), `rand` (fast reseeded CSPRNG for
-//! nonces), `base64`, `url` (strict origin parsing), `subtle` (constant-time
-//! compare, behind [`secret_eq`]), `zeroize` (secrets wiped on drop), `serde`/`serde_json`
-//! (one-time key data), `time`, `thiserror`, `futures-util` (joining the
-//! store suite's concurrent takes).
+//! Each is listed, with what it is for, in this crate's `Cargo.toml`
+//! (in the published package, `Cargo.toml.orig`); `subtle` sits behind
+//! [`secret_eq`]. The repository's workspace `Cargo.toml` gives the
+//! versions and why a few are not the newest.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
