@@ -86,7 +86,7 @@ fn test_config() -> crate::Xsrf {
             Ok(k) => k,
             Err(_) => unreachable!("32 bytes is a valid key"),
         })
-        .cookie_storage()
+        .storage(crate::Storage::signed_cookie())
         .build();
     match built {
         Ok(x) => x,

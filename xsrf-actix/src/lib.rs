@@ -5,7 +5,7 @@
 //! 1. **Fetch metadata and origin checks** on every unsafe request
 //!    (`Sec-Fetch-Site`, `Origin`, `Referer`, exact scheme+host+port), done
 //!    by the [`Xsrf`] middleware before any handler runs; WebSocket
-//!    handshakes get the same check ([`XsrfBuilder::websocket_origin_check`]). Routes that
+//!    handshakes get the same check ([`OriginChecks::websocket`]). Routes that
 //!    must accept foreign posts (webhooks) are exempted by canonical raw
 //!    path or route name ([`XsrfBuilder::exempt`],
 //!    [`XsrfBuilder::exempt_route`]).
@@ -77,7 +77,7 @@
 //! `SessionMiddleware` must be on the App; it may be registered on either
 //! side of `Xsrf` (the session is only used while handlers run). Without
 //! it, the first request that issues or checks a token answers 500 naming
-//! the fix; or use [`XsrfBuilder::cookie_storage`] and need no session.
+//! the fix; or use [`Storage::signed_cookie()`] and need no session.
 //!
 //! # Logins
 //!
@@ -101,8 +101,8 @@
 //! idle for longer than the timeout is refused with
 //! `X-XSRF-Rejection: expired` ([`REJECTION_HEADER`],
 //! [`Rejection::code`]); fetch a fresh one and retry once.
-//! [`XsrfBuilder::no_expiry`] weighs dropping the lifetime. In
-//! `.cookie_storage()`, a state cookie signed with a fallback key is
+//! [`Expiry`] weighs dropping the lifetime. With
+//! [`Storage::signed_cookie()`], a state cookie signed with a fallback key is
 //! opened and signed again with the current key as it passes.
 //!
 //! # Seeing it work
@@ -184,7 +184,7 @@
 //!   ([`Xsrf::rotate`]) kills them, and carry a random nonce so no two
 //!   responses repeat a secret (BREACH).
 //! * Header and form field are the default sources: they cover HTML forms,
-//!   `fetch` and axios. The cookie is opt-in ([`XsrfBuilder::send_cookie`]);
+//!   `fetch` and axios. The cookie is opt-in ([`TokenCookie`]);
 //!   as a *source* it only ever adds a double-submit requirement.
 //! * Bodies are scanned up to 64 KiB: enough for any form that puts the
 //!   token first, small enough that a flood of large bodies costs little.
@@ -194,7 +194,7 @@
 //! * On https sites our cookies are `__Host-` prefixed (`__Host-xsrf-state`,
 //!   `__Host-XSRF-TOKEN`; `__Secure-XSRF-TOKEN` with a cookie domain), so a
 //!   sibling subdomain cannot plant or overwrite them; names you give are
-//!   used as given ([`XsrfBuilder::cookie_name`]).
+//!   used as given ([`TokenCookie::name`]).
 //! * Trusted origins are exact unless written as a wildcard over
 //!   subdomains (`https://*.example.com`, [`XsrfBuilder::trusted_origin`]).
 //! * Refusals are `403` saying why (a short HTML page for a browser, JSON
@@ -209,7 +209,7 @@
 //! `web::Json` or `Bytes`:
 //!
 //! * `application/x-www-form-urlencoded` and `multipart/form-data`: the
-//!   `xsrf_token` field ([`XsrfBuilder::field_name`]).
+//!   `xsrf_token` field ([`Transport::field`]).
 //! * `application/json` and `application/*+json`, when the request carries no token
 //!   header: a top-level string field of the same name, escapes decoded
 //!   (`{"xsrf\u005ftoken": "…"}` counts, a copy inside a nested object
@@ -270,8 +270,8 @@ pub use self::{
     check::Check,
     config::{
         BuildError, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
-        DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, STATIC_KEY_MARKER, Source, Storage, Xsrf,
-        XsrfBuilder,
+        DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, Expiry, OriginChecks, Rollout,
+        STATIC_KEY_MARKER, Source, Storage, TokenCookie, Transport, Xsrf, XsrfBuilder,
     },
     error::{ErrorHandler, REJECTION_HEADER, REPORT_ONLY_HEADER, XsrfError},
     extract::{Deferred, Redeemed, ValidXsrf, XsrfToken},
@@ -295,7 +295,7 @@ pub use xsrf_macros::{handle_token, send_token};
 pub use self::store::RedisStore;
 
 /// The `time` crate, whose [`Duration`](time::Duration) every duration of
-/// this crate is ([`XsrfBuilder::timeout`], [`CreateOptions::duration`],
+/// this crate is ([`Expiry::after`], [`CreateOptions::duration`],
 /// [`Xsrf::start_purge_task`]) and whose `OffsetDateTime` a [`Clock`]
 /// returns. Re-exported so no dependency of your own is needed; it is the
 /// same crate actix-web's cookies and actix-session use

@@ -3,8 +3,10 @@
 //!
 //! * [`builder`]: [`XsrfBuilder`], its setters grouped by topic, and
 //!   `build`, which checks every setting ([`validate`]).
-//! * [`settings`]: what `build` makes, grouped into small structs by the
-//!   part of the crate that reads them.
+//! * [`values`]: what an app hands the builder, one value type per
+//!   decision ([`Expiry`], [`Storage`], [`Transport`], ...).
+//! * [`settings`]: what `build` makes of them, grouped into small structs
+//!   by the part of the crate that reads them.
 //!
 //! How a request finds its `Xsrf` is in `extract/xsrf.rs`; what `Xsrf`
 //! does is in files named for its verbs (`issue`, `lifecycle`,
@@ -15,6 +17,7 @@ mod settings;
 #[cfg(test)]
 mod tests;
 mod validate;
+mod values;
 
 use std::fmt;
 use std::sync::Arc;
@@ -28,39 +31,7 @@ use crate::error::XsrfError;
 pub use self::builder::XsrfBuilder;
 pub(crate) use self::settings::Inner;
 pub use self::validate::BuildError;
-
-/// Where a token may be read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Source {
-    /// The token header (`X-XSRF-Token` by default; header names are
-    /// case-insensitive, so axios' `X-XSRF-TOKEN` is the same header).
-    Header,
-    /// A form field (`xsrf_token` by default) of an
-    /// `application/x-www-form-urlencoded` or `multipart/form-data` body,
-    /// or a top-level string field of that name in an `application/json`
-    /// (or `*/*+json`) body sent without the token header.
-    Form,
-    /// Double submit: the token cookie (`XSRF-TOKEN`) must also be present
-    /// and equal to the token sent in the header or form. A cookie alone
-    /// never counts: browsers attach it to forged requests too.
-    Cookie,
-}
-
-/// Where per-session state (anonymous id, session salt, static key) lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Storage {
-    /// In the actix-session `Session` (needs `SessionMiddleware`; works with
-    /// the cookie and the Redis session stores). The default.
-    Session,
-    /// In a signed, `HttpOnly` cookie of its own, with no session
-    /// middleware at all. Needs the `Xsrf` middleware to write the cookie.
-    SignedCookie {
-        /// The cookie's name.
-        name: String,
-    },
-}
+pub use self::values::{Expiry, OriginChecks, Rollout, Source, Storage, TokenCookie, Transport};
 
 /// The XSRF protection of an app: keys, timeout, who the user is, where
 /// tokens travel, which origins are ours.
@@ -124,23 +95,19 @@ impl fmt::Display for Exempted<'_> {
 }
 
 /// Default header carrying tokens both ways (flask-xsrf's name).
-pub const DEFAULT_HEADER: &str = "X-XSRF-Token";
+pub const DEFAULT_HEADER: &str = Transport::DEFAULT_HEADER;
 /// Default form field.
-pub const DEFAULT_FIELD: &str = "xsrf_token";
-/// Default token cookie: the name Angular and axios read. On https sites
-/// it is sent as `__Host-XSRF-TOKEN` (or `__Secure-XSRF-TOKEN` with a
-/// cookie domain); see [`XsrfBuilder::cookie_name`].
-pub const DEFAULT_COOKIE: &str = "XSRF-TOKEN";
-/// Default name of the state cookie of [`XsrfBuilder::cookie_storage`]
-/// (`__Host-xsrf-state` on https sites).
-pub const DEFAULT_STATE_COOKIE: &str = "xsrf-state";
+pub const DEFAULT_FIELD: &str = Transport::DEFAULT_FIELD;
+/// Default token cookie: the name Angular and axios read.
+pub const DEFAULT_COOKIE: &str = TokenCookie::DEFAULT_NAME;
+/// Default name of the state cookie of [`Storage::signed_cookie`].
+pub const DEFAULT_STATE_COOKIE: &str = Storage::DEFAULT_COOKIE_NAME;
 /// Default body scan limit: 64 KiB.
-pub const DEFAULT_SCAN_LIMIT: usize = 64 * 1024;
-/// Default header of the static session key. Browsers forbid page scripts
-/// to set any `Sec-` request header.
-pub const DEFAULT_STATIC_HEADER: &str = "Sec-Xsrf-Static-Key";
+pub const DEFAULT_SCAN_LIMIT: usize = Transport::DEFAULT_SCAN_LIMIT;
+/// Default header of the static session key.
+pub const DEFAULT_STATIC_HEADER: &str = Transport::DEFAULT_STATIC_KEY_HEADER;
 /// The value sent in place of a token to say "use my static session key".
-pub const STATIC_KEY_MARKER: &str = "STATIC_SESSION_KEY";
+pub const STATIC_KEY_MARKER: &str = Transport::STATIC_KEY_MARKER;
 
 impl Xsrf {
     /// The token service (for issuing outside a request, e.g. in tests).
@@ -175,11 +142,11 @@ impl Xsrf {
     /// with a cookie domain).
     ///
     /// ```
-    /// use xsrf_actix::{SigningKey, Xsrf};
+    /// use xsrf_actix::{SigningKey, TokenCookie, Xsrf};
     /// let xsrf = Xsrf::builder()
     ///     .secret(SigningKey::generate()?)
     ///     .site_origin("https://shop.example")
-    ///     .send_cookie(true)
+    ///     .token_cookie(TokenCookie::new())
     ///     .build()?;
     /// assert_eq!(xsrf.token_cookie_name(), "__Host-XSRF-TOKEN");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -188,8 +155,8 @@ impl Xsrf {
         &self.inner.token_cookie.name
     }
 
-    /// The name of the signed state cookie, with cookie storage (`None`
-    /// with session storage).
+    /// The name of the signed state cookie, with
+    /// [`Storage::SignedCookie`] (`None` with [`Storage::Session`]).
     pub fn state_cookie_name(&self) -> Option<&str> {
         match &self.inner.state.storage {
             Storage::SignedCookie { name } => Some(name),

@@ -18,18 +18,22 @@ fn unsafe_settings_are_refused() {
     assert!(matches!(
         Xsrf::builder()
             .secret(key())
-            .timeout(Duration::ZERO)
+            .expiry(Expiry::after(Duration::ZERO))
             .build(),
         Err(BuildError::Config(ConfigError::NonPositiveDuration(_)))
     ));
     assert_eq!(
-        Xsrf::builder().secret(key()).sources([]).build().err(),
+        Xsrf::builder()
+            .secret(key())
+            .transport(Transport::new().sources([]))
+            .build()
+            .err(),
         Some(BuildError::NoSources)
     );
     assert_eq!(
         Xsrf::builder()
             .secret(key())
-            .sources([Source::Cookie])
+            .transport(Transport::new().sources([Source::Cookie]))
             .build()
             .err(),
         Some(BuildError::CookieOnly)
@@ -44,13 +48,16 @@ fn unsafe_settings_are_refused() {
     assert_eq!(
         Xsrf::builder()
             .secret(key())
-            .static_key_header("X-Static")
+            .transport(Transport::new().static_key_header("X-Static"))
             .build()
             .err(),
         Some(BuildError::StaticHeaderNotSec)
     );
     assert!(matches!(
-        Xsrf::builder().secret(key()).field_name("a b").build(),
+        Xsrf::builder()
+            .secret(key())
+            .transport(Transport::new().field("a b"))
+            .build(),
         Err(BuildError::BadName(_))
     ));
     assert!(Xsrf::builder().secret(key()).build().is_ok());

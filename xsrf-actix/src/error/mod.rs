@@ -22,7 +22,7 @@ pub const REJECTION_HEADER: &str = "X-XSRF-Rejection";
 const REJECTION_HEADER_LOWER: &str = "x-xsrf-rejection";
 
 /// The header a response gets in report-only mode
-/// ([`XsrfBuilder::report_only`](crate::XsrfBuilder::report_only)) when
+/// ([`Rollout::report_only`](crate::Rollout::report_only)) when
 /// enforce mode would have refused its request: the same code
 /// [`REJECTION_HEADER`] would carry (`X-XSRF-Report-Only: expired`).
 /// Added by the `Xsrf` middleware (and `WithToken`) on the way out.
