@@ -269,30 +269,28 @@ mod with_token;
 pub use self::{
     check::Check,
     config::{
-        BuildError, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
-        DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, Expiry, OriginChecks, Rollout,
-        STATIC_KEY_MARKER, Source, Storage, TokenCookie, Transport, Xsrf, XsrfBuilder,
+        BuildError, Expiry, OriginChecks, Rollout, Source, Storage, TokenCookie, Transport, Xsrf,
+        XsrfBuilder,
     },
     error::{ErrorHandler, REJECTION_HEADER, REPORT_ONLY_HEADER, XsrfError},
     extract::{Deferred, Redeemed, ValidXsrf, XsrfToken},
-    middleware::{XsrfFuture, XsrfMiddleware},
     one_time::OneTimeSession,
     with_token::WithToken,
 };
 
+// From the framework-free core, one path each: what an app builds (keys,
+// options, clocks) and what it gets back and matches on (rejections,
+// one-time keys, the token of `Xsrf::issue`, the error inside
+// `BuildError::Config`). The stores are in `store`. The types the
+// introspection accessors return (`Xsrf::tokens`, `origin_policy`,
+// `one_time_keys`) are used through their methods; naming one takes
+// `xsrf-core`, as a second path to every core item would cost more.
 pub use xsrf_core::{
-    BodyProblem, Clock, ConfigError, CreateOptions, KeyRing, KeyStore, ManualClock, MemoryStore,
-    OneTimeKey, OriginRejection, Rejection, SigningKey, StoreError, SystemClock, Token,
+    BodyProblem, Clock, ConfigError, CreateOptions, KeyRing, ManualClock, OneTimeKey,
+    OriginRejection, Rejection, SigningKey, SystemClock, Token,
 };
 
-#[allow(deprecated)]
-pub use xsrf_core::Key;
-
 pub use xsrf_macros::{handle_token, send_token};
-
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use self::store::RedisStore;
 
 /// The `time` crate, whose [`Duration`](time::Duration) every duration of
 /// this crate is ([`Expiry::after`], [`CreateOptions::duration`],
@@ -302,8 +300,27 @@ pub use self::store::RedisStore;
 /// (`actix_web::cookie::time`, `PersistentSession::session_ttl`).
 pub use time;
 
-/// The framework-free core, for what is not re-exported above.
-pub use xsrf_core as core;
+/// Plumbing, as in actix-web's own `dev` module: the service [`Xsrf`]
+/// wraps around an app and its future, for code that spells out the type
+/// of a wrapped service. An app registers [`Xsrf`] and never names them.
+///
+/// ```
+/// use actix_web::Error;
+/// use actix_web::body::BoxBody;
+/// use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+/// use xsrf_actix::dev::{XsrfFuture, XsrfMiddleware};
+///
+/// /// Hands a request to the protected service, its types spelled out.
+/// fn forward<S>(protected: &XsrfMiddleware<S>, req: ServiceRequest) -> XsrfFuture<S, BoxBody>
+/// where
+///     S: Service<ServiceRequest, Response = ServiceResponse, Error = Error> + 'static,
+/// {
+///     protected.call(req)
+/// }
+/// ```
+pub mod dev {
+    pub use crate::middleware::{XsrfFuture, XsrfMiddleware};
+}
 
 /// For the fuzz targets in `fuzz/` only (feature `__fuzz`); not API.
 #[cfg(feature = "__fuzz")]

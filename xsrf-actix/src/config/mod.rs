@@ -94,20 +94,9 @@ impl fmt::Display for Exempted<'_> {
     }
 }
 
-/// Default header carrying tokens both ways (flask-xsrf's name).
-pub const DEFAULT_HEADER: &str = Transport::DEFAULT_HEADER;
-/// Default form field.
-pub const DEFAULT_FIELD: &str = Transport::DEFAULT_FIELD;
-/// Default token cookie: the name Angular and axios read.
-pub const DEFAULT_COOKIE: &str = TokenCookie::DEFAULT_NAME;
-/// Default name of the state cookie of [`Storage::signed_cookie`].
-pub const DEFAULT_STATE_COOKIE: &str = Storage::DEFAULT_COOKIE_NAME;
-/// Default body scan limit: 64 KiB.
-pub const DEFAULT_SCAN_LIMIT: usize = Transport::DEFAULT_SCAN_LIMIT;
-/// Default header of the static session key.
-pub const DEFAULT_STATIC_HEADER: &str = Transport::DEFAULT_STATIC_KEY_HEADER;
-/// The value sent in place of a token to say "use my static session key".
-pub const STATIC_KEY_MARKER: &str = Transport::STATIC_KEY_MARKER;
+/// The value sent in place of a token to say "use my static session key"
+/// (public as [`Transport::STATIC_KEY_MARKER`]).
+pub(crate) const STATIC_KEY_MARKER: &str = Transport::STATIC_KEY_MARKER;
 
 impl Xsrf {
     /// The token service (for issuing outside a request, e.g. in tests).

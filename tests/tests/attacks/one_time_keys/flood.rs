@@ -10,7 +10,8 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use time::Duration;
-use xsrf_actix::{CreateOptions, ManualClock, MemoryStore, ValidXsrf, Xsrf, XsrfError};
+use xsrf_actix::store::MemoryStore;
+use xsrf_actix::{CreateOptions, ManualClock, ValidXsrf, Xsrf, XsrfError};
 use xsrf_tests::fixture::*;
 
 use super::use_key;

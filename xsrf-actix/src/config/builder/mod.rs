@@ -131,12 +131,12 @@ impl XsrfBuilder {
         self
     }
 
-    /// The one-time key store (default: an in-process [`MemoryStore`];
-    /// [`RedisStore`](crate::store::RedisStore) with feature `redis`, for
-    /// many instances).
+    /// The one-time key store (default: an in-process
+    /// [`MemoryStore`](crate::store::MemoryStore); `RedisStore` with
+    /// feature `redis`, for many instances; see [`store`](crate::store)).
     ///
     /// ```
-    /// use xsrf_actix::{MemoryStore, SigningKey, Xsrf};
+    /// use xsrf_actix::{SigningKey, Xsrf, store::MemoryStore};
     /// let xsrf = Xsrf::builder()
     ///     .secret(SigningKey::generate()?)
     ///     .one_time_store(MemoryStore::default())
