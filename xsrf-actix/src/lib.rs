@@ -164,13 +164,27 @@
 //!
 //! # In handlers
 //!
-//! * `#[handle_token]` refuses a forged request before any of the
-//!   handler's extractors runs (its arguments are extracted afterwards,
-//!   through [`Deferred`]); [`ValidXsrf`] is the guard to take by hand.
+//! One way to guard a handler, one way to send a token:
+//!
+//! * **Guard**: a [`ValidXsrf`] argument, or `#[handle_token]` on the
+//!   handler for the same check with options (`action = ".."`,
+//!   `one_time`, `source = ".."`); the attribute checks before any of the
+//!   handler's extractors runs, so a forged body is never parsed.
+//! * **Send**: an [`XsrfToken`] argument, for the page's form
+//!   ([`XsrfToken::hidden_input`], or its `field()` in a template), or
+//!   `#[send_token]` on the handler, for scripts: the answer carries the
+//!   token in the `X-XSRF-Token` header. One of the two per handler:
+//!   each issues a token.
+//!
+//! What the attributes expand to is public, for what they do not cover:
+//! [`Check`] (the check of `#[handle_token]`; [`Check::action`] takes an
+//! action computed per request) with [`Deferred`] (the handler's
+//! arguments, extracted after the check), [`WithToken`] (the answer of
+//! `#[send_token]`), and [`XsrfToken::for_action`] and [`Xsrf::issue`]
+//! for tokens issued by hand. Beyond them:
+//!
 //! * [`Xsrf`] itself is an extractor, for handlers that rotate, issue or
 //!   redeem; [`Xsrf::for_request`] serves code that holds only a request.
-//! * Actions may be computed per request: [`XsrfToken::for_action`] for
-//!   the form, [`Check::action`] (with [`Deferred`]) for the check.
 //! * [`Redeemed<T>`] is the data of a one-time key ([`OneTimeKey`] is a
 //!   created one); [`OneTimeSession`] names a session's keys for code
 //!   outside it (clearing them, redeeming on its behalf).
