@@ -18,7 +18,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{App, Error, HttpResponse, Route, web};
 use serde::Deserialize;
-use xsrf_actix::{SigningKey, ValidXsrf, Xsrf, XsrfToken};
+use xsrf_actix::{SigningKey, Storage, ValidXsrf, Xsrf, XsrfToken};
 
 /// Secret of the peers' HMAC tokens (their benches use one of this shape).
 pub(crate) const PEER_SECRET: &[u8] = b"bench-secret-bench-secret-bench-1234567890";
@@ -73,7 +73,7 @@ pub(crate) fn sessions(key: &cookie::Key) -> SessionMiddleware<CookieSessionStor
 pub(crate) enum StateIn {
     /// The actix-session `Session` (the default).
     Session,
-    /// Our own signed cookie (`.cookie_storage()`), no session needed.
+    /// Our own signed cookie (`Storage::signed_cookie()`), no session needed.
     Cookie,
 }
 
@@ -84,7 +84,7 @@ pub(crate) fn xsrf(site_origin: &str, state: StateIn) -> Xsrf {
         .site_origin(site_origin);
     match state {
         StateIn::Session => builder,
-        StateIn::Cookie => builder.cookie_storage(),
+        StateIn::Cookie => builder.storage(Storage::signed_cookie()),
     }
     .build()
     .expect("valid bench XSRF settings")

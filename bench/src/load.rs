@@ -39,7 +39,7 @@ enum Kind {
     Plain,
     PlainSession,
     Ours,
-    /// Ours with `.cookie_storage()`: state in a signed cookie of its own,
+    /// Ours with `Storage::signed_cookie()`: state in a signed cookie of its own,
     /// nothing in the session (as actix-csrf keeps nothing there either).
     OursCookie,
     PeerMiddleware,

@@ -14,8 +14,9 @@ use futures_util::Stream;
 use stats_alloc::Region;
 use std::pin::Pin;
 use time::OffsetDateTime;
-use xsrf_actix::core::OneTimeKeys;
-use xsrf_actix::{CreateOptions, DEFAULT_SCAN_LIMIT, MemoryStore};
+use xsrf_actix::store::MemoryStore;
+use xsrf_actix::{CreateOptions, Transport};
+use xsrf_core::OneTimeKeys;
 
 use crate::GLOBAL;
 use crate::apps::{self, Handler};
@@ -157,7 +158,7 @@ pub(crate) fn run() {
     let mut s = Table::new(&[
         &format!(
             "form scan, {CHUNK} B chunks (scan limit {} B)",
-            DEFAULT_SCAN_LIMIT
+            Transport::DEFAULT_SCAN_LIMIT
         ),
         "+bytes/request",
         "vs limit",
@@ -168,7 +169,7 @@ pub(crate) fn run() {
         s.row(vec![
             label.to_owned(),
             report::delta_bytes(bytes),
-            report::ratio(bytes, DEFAULT_SCAN_LIMIT as f64),
+            report::ratio(bytes, Transport::DEFAULT_SCAN_LIMIT as f64),
             report::delta_count(allocs),
             failures.to_string(),
         ]);

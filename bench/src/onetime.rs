@@ -9,8 +9,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
-use xsrf_actix::core::{KeyStore, OneTimeKeys};
-use xsrf_actix::{CreateOptions, MemoryStore, RedisStore};
+use xsrf_actix::CreateOptions;
+use xsrf_actix::store::{KeyStore, MemoryStore, RedisStore};
+use xsrf_core::OneTimeKeys;
 
 use crate::report::{self, Table};
 

@@ -14,7 +14,7 @@
 //! session (ours by default, the peer's synchronizer-token mode; compared
 //! with the plain app behind the same session middleware, which then also
 //! decodes the session cookie) and without sessions (ours with
-//! `.cookie_storage()`, the peer's double-submit cookie; compared with the
+//! `Storage::signed_cookie()`, the peer's double-submit cookie; compared with the
 //! bare plain app, as the peer publishes).
 
 use std::time::Instant;
@@ -470,7 +470,7 @@ pub(crate) fn run() {
     }
     b.print();
     println!(
-        "(peer: actix-csrf-middleware. session: state in actix-session (ours: default; peer: synchronizer token), vs the plain app behind the same session middleware. cookie: no session (ours: `.cookie_storage()`; peer: double-submit cookie), vs the bare app, as the peer publishes.)"
+        "(peer: actix-csrf-middleware. session: state in actix-session (ours: default; peer: synchronizer token), vs the plain app behind the same session middleware. cookie: no session (ours: `Storage::signed_cookie()`; peer: double-submit cookie), vs the bare app, as the peer publishes.)"
     );
     let MetricsCost {
         off,

@@ -47,7 +47,8 @@ use futures_util::StreamExt as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
 use xsrf_actix::{
-    Check, CreateOptions, Xsrf, XsrfBuilder, XsrfError, XsrfToken, handle_token, send_token,
+    Check, CreateOptions, Expiry, Rollout, Storage, TokenCookie, Xsrf, XsrfBuilder, XsrfError,
+    XsrfToken, handle_token, send_token,
 };
 
 use crate::rate_limit::PerAddress;
@@ -124,20 +125,20 @@ pub fn configure(
     }
     match var("XSRF_SEND_COOKIE").as_deref().map(str::trim) {
         None | Some("" | "0") => {}
-        Some("1") => builder = builder.send_cookie(true),
+        Some("1") => builder = builder.token_cookie(TokenCookie::new()),
         Some(other) => return Err(format!("XSRF_SEND_COOKIE={other:?}: expected 1 or 0")),
     }
     match var("XSRF_REPORT_ONLY").as_deref().map(str::trim) {
         None | Some("" | "0") => {}
-        Some("1") => builder = builder.report_only(true),
+        Some("1") => builder = builder.rollout(Rollout::report_only()),
         Some(other) => return Err(format!("XSRF_REPORT_ONLY={other:?}: expected 1 or 0")),
     }
     if let Some(text) = var("XSRF_TIMEOUT_SECS").filter(|t| !t.trim().is_empty()) {
-        builder = builder.timeout(timeout_secs(&text)?);
+        builder = builder.expiry(Expiry::after(timeout_secs(&text)?));
     }
     match var("XSRF_STORAGE").as_deref().map(str::trim) {
         None | Some("" | "session") => {}
-        Some("cookie") => builder = builder.cookie_storage(),
+        Some("cookie") => builder = builder.storage(Storage::signed_cookie()),
         Some(other) => {
             return Err(format!(
                 "XSRF_STORAGE={other:?}: expected session or cookie"

@@ -6,7 +6,7 @@
 use actix_session::SessionMiddleware;
 use actix_session::storage::RedisSessionStore;
 use actix_web::cookie;
-use xsrf_actix::{KeyRing, RedisStore, Xsrf};
+use xsrf_actix::{KeyRing, Xsrf, store::RedisStore};
 
 /// The `Xsrf` of one instance: the shared ring, the site origins, one-time
 /// keys on the Redis at `redis_url`.

@@ -31,7 +31,7 @@ use crate::forms::Comments;
 /// [`support::cookie_sessions`](crate::support::cookie_sessions)).
 pub const SESSION_COOKIE: &str = "spa-session";
 
-/// The SPA. `xsrf` should be built with `.send_cookie(true)`.
+/// The SPA. `xsrf` should be built with `.token_cookie(TokenCookie::new())`.
 pub fn app<S: SessionStore + 'static>(
     xsrf: Xsrf,
     comments: web::Data<Comments>,

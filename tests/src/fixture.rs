@@ -22,12 +22,11 @@ use futures_util::StreamExt as _;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::macros::datetime;
-use xsrf_actix::core::store::{KeyDigest, Quota, StoredKey, Taken};
+use xsrf_actix::store::{KeyDigest, KeyStore, MemoryStore, Quota, StoreFuture, StoredKey, Taken};
 use xsrf_actix::{
-    Check, CreateOptions, KeyRing, KeyStore, ManualClock, MemoryStore, Redeemed, SigningKey,
-    Source, ValidXsrf, WithToken, Xsrf, XsrfBuilder, XsrfError, XsrfToken,
+    Check, CreateOptions, KeyRing, ManualClock, Redeemed, SigningKey, Source, ValidXsrf, WithToken,
+    Xsrf, XsrfBuilder, XsrfError, XsrfToken,
 };
-use xsrf_core::StoreFuture;
 
 /// The origin the test site is configured with.
 pub const SITE: &str = "http://localhost:8080";

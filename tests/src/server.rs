@@ -16,7 +16,7 @@ use actix_web::dev::{ServerHandle, Service as _, ServiceFactory, ServiceRequest,
 use actix_web::{App, HttpServer, cookie, web};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpSocket, TcpStream};
-use xsrf_actix::{SigningKey, Xsrf, XsrfBuilder};
+use xsrf_actix::{SigningKey, TokenCookie, Xsrf, XsrfBuilder};
 use xsrf_examples::forms::{self, Comments};
 
 use crate::fixture::{Log, routes, session_middleware};
@@ -373,7 +373,13 @@ where
         > + 'static,
     B: MessageBody + 'static,
 {
-    start_example_with(app, move |b| b.send_cookie(send_cookie))
+    start_example_with(app, move |b| {
+        if send_cookie {
+            b.token_cookie(TokenCookie::new())
+        } else {
+            b
+        }
+    })
 }
 
 /// [`start_example`] with settings of the example's own (its `user_fn`,

@@ -18,7 +18,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, test, web};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
-use xsrf_actix::{ValidXsrf, WithToken, Xsrf};
+use xsrf_actix::{Storage, ValidXsrf, WithToken, Xsrf};
 use xsrf_tests::fixture::{Client, SITE, key_a, session_middleware};
 
 #[global_allocator]
@@ -95,7 +95,7 @@ async fn header_posts_and_untouched_gets_allocate_nothing_extra_form_posts_littl
         // up by a string name, which allocates, and would be counted here.
         let xsrf = Xsrf::builder().secret(key_a()).site_origin(SITE);
         let xsrf = if cookie_storage {
-            xsrf.cookie_storage()
+            xsrf.storage(Storage::signed_cookie())
         } else {
             xsrf
         };

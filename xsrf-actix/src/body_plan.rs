@@ -8,7 +8,7 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::mime::Mime;
 use xsrf_core::BodyProblem;
 
-use crate::config::Transport;
+use crate::config::TransportSettings as Transport;
 use crate::scan::BodyKind;
 use crate::state::NotScanned;
 

@@ -29,7 +29,7 @@ pub struct Outcome {
 /// Scans `chunks` (in order) as a body of kind `body` with the default
 /// field name and the given scan limit.
 pub fn scan(body: Body, chunks: &[&[u8]], limit: usize) -> Outcome {
-    let field: Arc<str> = crate::config::DEFAULT_FIELD.into();
+    let field: Arc<str> = crate::Transport::DEFAULT_FIELD.into();
     let mut scanner = match body {
         Body::Urlencoded => Scanner::Form(UrlencodedScanner::new(field, limit)),
         Body::Multipart => match MultipartScanner::new("XyZ", field, limit) {
@@ -86,7 +86,7 @@ fn test_config() -> crate::Xsrf {
             Ok(k) => k,
             Err(_) => unreachable!("32 bytes is a valid key"),
         })
-        .cookie_storage()
+        .storage(crate::Storage::signed_cookie())
         .build();
     match built {
         Ok(x) => x,

@@ -15,6 +15,21 @@ impl Xsrf {
     /// state on first use), scoped to `action` if given.
     ///
     /// When the token cookie is configured it is queued for the response.
+    ///
+    /// The one way to send a token is an [`XsrfToken`](crate::XsrfToken)
+    /// argument or `#[send_token]`, which call this; call it yourself
+    /// where neither fits, in code that holds only the request.
+    ///
+    /// ```
+    /// use actix_web::{HttpRequest, HttpResponse};
+    /// use xsrf_actix::{Xsrf, XsrfError};
+    ///
+    /// // A helper shared by handlers, with the request and nothing else.
+    /// fn token_header(req: &HttpRequest) -> Result<HttpResponse, XsrfError> {
+    ///     let token = Xsrf::for_request(req)?.issue(req, None)?;
+    ///     Ok(HttpResponse::NoContent().insert_header(("X-XSRF-Token", token.as_str())).finish())
+    /// }
+    /// ```
     pub fn issue(&self, req: &HttpRequest, action: Option<&str>) -> Result<Token, XsrfError> {
         let state = state::load_or_create(self, req).map_err(|e| self.error(req, e))?;
         let subject = self.subject(req, &state);

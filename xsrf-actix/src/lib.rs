@@ -5,7 +5,7 @@
 //! 1. **Fetch metadata and origin checks** on every unsafe request
 //!    (`Sec-Fetch-Site`, `Origin`, `Referer`, exact scheme+host+port), done
 //!    by the [`Xsrf`] middleware before any handler runs; WebSocket
-//!    handshakes get the same check ([`XsrfBuilder::websocket_origin_check`]). Routes that
+//!    handshakes get the same check ([`OriginChecks::websocket`]). Routes that
 //!    must accept foreign posts (webhooks) are exempted by canonical raw
 //!    path or route name ([`XsrfBuilder::exempt`],
 //!    [`XsrfBuilder::exempt_route`]).
@@ -81,7 +81,7 @@
 //! `SessionMiddleware` must be on the App; it may be registered on either
 //! side of `Xsrf` (the session is only used while handlers run). Without
 //! it, the first request that issues or checks a token answers 500 naming
-//! the fix; or use [`XsrfBuilder::cookie_storage`] and need no session.
+//! the fix; or use [`Storage::signed_cookie()`] and need no session.
 //!
 //! # Logins
 //!
@@ -105,8 +105,8 @@
 //! idle for longer than the timeout is refused with
 //! `X-XSRF-Rejection: expired` ([`REJECTION_HEADER`],
 //! [`Rejection::code`]); fetch a fresh one and retry once.
-//! [`XsrfBuilder::no_expiry`] weighs dropping the lifetime. In
-//! `.cookie_storage()`, a state cookie signed with a fallback key is
+//! [`Expiry`] weighs dropping the lifetime. With
+//! [`Storage::signed_cookie()`], a state cookie signed with a fallback key is
 //! opened and signed again with the current key as it passes.
 //!
 //! # Seeing it work
@@ -171,13 +171,27 @@
 //!
 //! # In handlers
 //!
-//! * `#[handle_token]` refuses a forged request before any of the
-//!   handler's extractors runs (its arguments are extracted afterwards,
-//!   through [`Deferred`]); [`ValidXsrf`] is the guard to take by hand.
+//! One way to guard a handler, one way to send a token:
+//!
+//! * **Guard**: a [`ValidXsrf`] argument, or `#[handle_token]` on the
+//!   handler for the same check with options (`action = ".."`,
+//!   `one_time`, `source = ".."`); the attribute checks before any of the
+//!   handler's extractors runs, so a forged body is never parsed.
+//! * **Send**: an [`XsrfToken`] argument, for the page's form
+//!   ([`XsrfToken::hidden_input`], or its `field()` in a template), or
+//!   `#[send_token]` on the handler, for scripts: the answer carries the
+//!   token in the `X-XSRF-Token` header. One of the two per handler:
+//!   each issues a token.
+//!
+//! What the attributes expand to is public, for what they do not cover:
+//! [`Check`] (the check of `#[handle_token]`; [`Check::action`] takes an
+//! action computed per request) with [`Deferred`] (the handler's
+//! arguments, extracted after the check), [`WithToken`] (the answer of
+//! `#[send_token]`), and [`XsrfToken::for_action`] and [`Xsrf::issue`]
+//! for tokens issued by hand. Beyond them:
+//!
 //! * [`Xsrf`] itself is an extractor, for handlers that rotate, issue or
 //!   redeem; [`Xsrf::for_request`] serves code that holds only a request.
-//! * Actions may be computed per request: [`XsrfToken::for_action`] for
-//!   the form, [`Check::action`] (with [`Deferred`]) for the check.
 //! * [`Redeemed<T>`] is the data of a one-time key ([`OneTimeKey`] is a
 //!   created one); [`OneTimeSession`] names a session's keys for code
 //!   outside it (clearing them, redeeming on its behalf).
@@ -191,7 +205,7 @@
 //!   ([`Xsrf::rotate`]) kills them, and carry a random nonce so no two
 //!   responses repeat a secret (BREACH).
 //! * Header and form field are the default sources: they cover HTML forms,
-//!   `fetch` and axios. The cookie is opt-in ([`XsrfBuilder::send_cookie`]);
+//!   `fetch` and axios. The cookie is opt-in ([`TokenCookie`]);
 //!   as a *source* it only ever adds a double-submit requirement.
 //! * Bodies are scanned up to 64 KiB: enough for any form that puts the
 //!   token first, small enough that a flood of large bodies costs little.
@@ -201,7 +215,7 @@
 //! * On https sites our cookies are `__Host-` prefixed (`__Host-xsrf-state`,
 //!   `__Host-XSRF-TOKEN`; `__Secure-XSRF-TOKEN` with a cookie domain), so a
 //!   sibling subdomain cannot plant or overwrite them; names you give are
-//!   used as given ([`XsrfBuilder::cookie_name`]).
+//!   used as given ([`TokenCookie::name`]).
 //! * Trusted origins are exact unless written as a wildcard over
 //!   subdomains (`https://*.example.com`, [`XsrfBuilder::trusted_origin`]).
 //! * Refusals are `403` saying why (a short HTML page for a browser, JSON
@@ -216,7 +230,7 @@
 //! `web::Json` or `Bytes`:
 //!
 //! * `application/x-www-form-urlencoded` and `multipart/form-data`: the
-//!   `xsrf_token` field ([`XsrfBuilder::field_name`]).
+//!   `xsrf_token` field ([`Transport::field`]).
 //! * `application/json` and `application/*+json`, when the request carries no token
 //!   header: a top-level string field of the same name, escapes decoded
 //!   (`{"xsrf\u005ftoken": "…"}` counts, a copy inside a nested object
@@ -275,41 +289,58 @@ mod with_token;
 pub use self::{
     check::Check,
     config::{
-        BodyWait, BuildError, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
-        DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, STATIC_KEY_MARKER, Source, Storage, Xsrf,
-        XsrfBuilder,
+        BodyWait, BuildError, Expiry, OriginChecks, Rollout, Source, Storage, TokenCookie,
+        Transport, Xsrf, XsrfBuilder,
     },
     error::{ErrorHandler, REJECTION_HEADER, REPORT_ONLY_HEADER, XsrfError},
     extract::{Deferred, Redeemed, ValidXsrf, XsrfToken},
-    middleware::{XsrfFuture, XsrfMiddleware},
     one_time::OneTimeSession,
     with_token::WithToken,
 };
 
+// From the framework-free core, one path each: what an app builds (keys,
+// options, clocks) and what it gets back and matches on (rejections,
+// one-time keys, the token of `Xsrf::issue`, the error inside
+// `BuildError::Config`). The stores are in `store`. The types the
+// introspection accessors return (`Xsrf::tokens`, `origin_policy`,
+// `one_time_keys`) are used through their methods; naming one takes
+// `xsrf-core`, as a second path to every core item would cost more.
 pub use xsrf_core::{
-    BodyProblem, Clock, ConfigError, CreateOptions, KeyRing, KeyStore, ManualClock, MemoryStore,
-    OneTimeKey, OriginRejection, Rejection, SigningKey, StoreError, SystemClock, Token,
+    BodyProblem, Clock, ConfigError, CreateOptions, KeyRing, ManualClock, OneTimeKey,
+    OriginRejection, Rejection, SigningKey, SystemClock, Token,
 };
-
-#[allow(deprecated)]
-pub use xsrf_core::Key;
 
 pub use xsrf_macros::{handle_token, send_token};
 
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use self::store::RedisStore;
-
 /// The `time` crate, whose [`Duration`](time::Duration) every duration of
-/// this crate is ([`XsrfBuilder::timeout`], [`CreateOptions::duration`],
+/// this crate is ([`Expiry::after`], [`CreateOptions::duration`],
 /// [`Xsrf::start_purge_task`]) and whose `OffsetDateTime` a [`Clock`]
 /// returns. Re-exported so no dependency of your own is needed; it is the
 /// same crate actix-web's cookies and actix-session use
 /// (`actix_web::cookie::time`, `PersistentSession::session_ttl`).
 pub use time;
 
-/// The framework-free core, for what is not re-exported above.
-pub use xsrf_core as core;
+/// Plumbing, as in actix-web's own `dev` module: the service [`Xsrf`]
+/// wraps around an app and its future, for code that spells out the type
+/// of a wrapped service. An app registers [`Xsrf`] and never names them.
+///
+/// ```
+/// use actix_web::Error;
+/// use actix_web::body::BoxBody;
+/// use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+/// use xsrf_actix::dev::{XsrfFuture, XsrfMiddleware};
+///
+/// /// Hands a request to the protected service, its types spelled out.
+/// fn forward<S>(protected: &XsrfMiddleware<S>, req: ServiceRequest) -> XsrfFuture<S, BoxBody>
+/// where
+///     S: Service<ServiceRequest, Response = ServiceResponse, Error = Error> + 'static,
+/// {
+///     protected.call(req)
+/// }
+/// ```
+pub mod dev {
+    pub use crate::middleware::{XsrfFuture, XsrfMiddleware};
+}
 
 /// For the fuzz targets in `fuzz/` only (feature `__fuzz`); not API.
 #[cfg(feature = "__fuzz")]

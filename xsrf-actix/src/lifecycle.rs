@@ -79,7 +79,7 @@ impl Xsrf {
     /// * **In place of a token: yes.** Every token check
     ///   ([`ValidXsrf`](crate::ValidXsrf), `#[handle_token]` without
     ///   `one_time`, [`Check`](crate::Check) without `.one_time()`) accepts
-    ///   the marker [`STATIC_KEY_MARKER`](crate::STATIC_KEY_MARKER) with the
+    ///   the marker [`STATIC_KEY_MARKER`](crate::Transport::STATIC_KEY_MARKER) with the
     ///   session's key in the static key header, for any action. This is
     ///   ViUR's case: there the static key stands in for the session's own
     ///   security key, the proof that a request comes from the session and
@@ -123,7 +123,7 @@ impl Xsrf {
     /// ```
     /// use actix_web::http::{StatusCode, header};
     /// use actix_web::{App, HttpRequest, HttpResponse, get, post, test};
-    /// use xsrf_actix::{SigningKey, ValidXsrf, Xsrf, XsrfError, handle_token};
+    /// use xsrf_actix::{SigningKey, Storage, ValidXsrf, Xsrf, XsrfError, handle_token};
     ///
     /// #[get("/tool-login")]
     /// async fn tool_login(req: HttpRequest, xsrf: Xsrf) -> Result<HttpResponse, XsrfError> {
@@ -143,7 +143,7 @@ impl Xsrf {
     /// let xsrf = Xsrf::builder()
     ///     .secret(SigningKey::generate().expect("randomness"))
     ///     .site_origin("https://shop.example")
-    ///     .cookie_storage()
+    ///     .storage(Storage::signed_cookie())
     ///     .build()
     ///     .expect("settings");
     /// let app = test::init_service(App::new().wrap(xsrf).service(tool_login).service(import).service(pay)).await;

@@ -6,7 +6,7 @@
 pub(crate) const NO_XSRF_REGISTERED: &str = "no Xsrf registered for this route; add `.wrap(xsrf.clone())` or `.app_data(xsrf.clone())` to the App";
 
 /// Session storage without actix-session's middleware.
-pub(crate) const NO_SESSION_MIDDLEWARE: &str = "session storage needs actix-session's `SessionMiddleware` on the App (e.g. `.wrap(SessionMiddleware::new(CookieSessionStore::default(), key))`), or `.cookie_storage()` to need no session at all";
+pub(crate) const NO_SESSION_MIDDLEWARE: &str = "session storage needs actix-session's `SessionMiddleware` on the App (e.g. `.wrap(SessionMiddleware::new(CookieSessionStore::default(), key))`), or `.storage(Storage::signed_cookie())` to need no session at all";
 
 /// Cookie storage without the `Xsrf` middleware, which writes the cookie.
 pub(crate) const COOKIE_STORAGE_NEEDS_MIDDLEWARE: &str =

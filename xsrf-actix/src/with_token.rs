@@ -12,6 +12,12 @@ use crate::state::apply_pending;
 /// A response with a fresh token in the `X-XSRF-Token` header (and the
 /// token cookie when configured): what `#[send_token]` returns.
 ///
+/// The one way to send a token is an [`XsrfToken`](crate::XsrfToken)
+/// argument (for the page's form), or `#[send_token]` (for scripts, in the
+/// header); `WithToken` is what the attribute expands to, public for an
+/// action computed per request ([`WithToken::action`]) or a response built
+/// elsewhere.
+///
 /// Written by hand it looks like this:
 ///
 /// ```

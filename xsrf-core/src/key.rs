@@ -55,11 +55,6 @@ pub struct SigningKey {
     id: KeyId,
 }
 
-/// The name [`SigningKey`] had at first: it read like actix-web's
-/// `cookie::Key` next to it in every app.
-#[deprecated(since = "0.1.0", note = "renamed to `SigningKey`")]
-pub type Key = SigningKey;
-
 impl SigningKey {
     /// Fewest secret bytes accepted: HMAC-SHA256's full strength.
     pub const MIN_LEN: usize = 32;

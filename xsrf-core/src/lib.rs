@@ -122,6 +122,3 @@ pub mod __private {
 /// The `time` crate of every [`Duration`](time::Duration) and
 /// `OffsetDateTime` in this API, re-exported.
 pub use time;
-
-#[allow(deprecated)]
-pub use self::key::Key;

@@ -2,13 +2,14 @@
 //! default; `BIND` and `XSRF_SECRET` as for the demo).
 
 use actix_web::{HttpServer, cookie, web};
+use xsrf_actix::TokenCookie;
 use xsrf_examples::{forms, spa, support};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let (addr, builder) = support::start("127.0.0.1:8081")?;
     let xsrf = builder
-        .send_cookie(true)
+        .token_cookie(TokenCookie::new())
         .build()
         .map_err(std::io::Error::other)?;
     let comments = web::Data::new(forms::Comments::default());

@@ -28,9 +28,9 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, cookie, web};
 use base64::Engine as _;
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
+use xsrf_actix::store::RedisStore;
 use xsrf_actix::{
-    CreateOptions, Redeemed, RedisStore, SigningKey, ValidXsrf, WithToken, Xsrf, XsrfError,
-    XsrfToken,
+    CreateOptions, Redeemed, SigningKey, ValidXsrf, WithToken, Xsrf, XsrfError, XsrfToken,
 };
 
 /// The origin both instances serve (as behind one load balancer).

@@ -12,7 +12,7 @@ use actix_web::http::header;
 use actix_web::test::TestRequest;
 use actix_web::{HttpResponse, web};
 use bytes::Bytes;
-use xsrf_actix::ValidXsrf;
+use xsrf_actix::{Transport, ValidXsrf};
 use xsrf_tests::fixture::*;
 
 const CONFLICT: &str = "XSRF tokens in the request disagree";
@@ -392,7 +392,9 @@ async fn t20_one_byte_chunks_are_answered_as_one_piece_through_the_app() {
 
 #[actix_web::test]
 async fn t18_a_json_token_in_an_also_accepted_header_decides_as_the_main_header_does() {
-    let (c, log) = start(builder(&clock()).also_accept_header("X-CSRFToken")).await;
+    let (c, log) =
+        start(builder(&clock()).transport(Transport::new().also_accept_header("X-CSRFToken")))
+            .await;
     let sent = c.token().await;
     // Another token of the same session in the body: a stale copy the
     // client's JSON still carries.

@@ -5,12 +5,15 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, HttpResponse, web};
-use xsrf_actix::{Rejection, ValidXsrf, XsrfError};
+use xsrf_actix::{OriginChecks, Rejection, Storage, Transport, ValidXsrf, XsrfError};
 use xsrf_tests::fixture::*;
 
 /// The fixture routes with session-less cookie storage: no SessionMiddleware.
 async fn cookie_storage_app(log: &Log) -> Client<impl AppService> {
-    let xsrf = builder(&clock()).cookie_storage().build().expect("xsrf");
+    let xsrf = builder(&clock())
+        .storage(Storage::signed_cookie())
+        .build()
+        .expect("xsrf");
     client_of(
         App::new()
             .app_data(web::Data::new(log.clone()))
@@ -79,7 +82,10 @@ async fn rotation_in_cookie_storage_kills_old_tokens() {
 
 #[actix_web::test]
 async fn cookie_storage_without_the_middleware_names_the_fix() {
-    let xsrf = builder(&clock()).cookie_storage().build().expect("xsrf");
+    let xsrf = builder(&clock())
+        .storage(Storage::signed_cookie())
+        .build()
+        .expect("xsrf");
     let svc = test::init_service(App::new().app_data(xsrf).configure(routes)).await;
     let c = Client::new(svc);
     let r = c.send(TestRequest::get().uri("/form")).await;
@@ -189,14 +195,16 @@ async fn xsrf_token_extractor_gives_an_escaped_hidden_input_and_json() {
     async fn page(token: xsrf_actix::XsrfToken) -> HttpResponse {
         HttpResponse::Ok().body(token.hidden_input())
     }
-    let xsrf = builder(&clock()).field_name("csrf\"><script>").build();
+    let xsrf = builder(&clock())
+        .transport(Transport::new().field("csrf\"><script>"))
+        .build();
     assert!(xsrf.is_err(), "names with quotes are refused at build time");
     // `&` is a legal name character and markup in HTML: `xsrf&amp` must be
     // written `xsrf&amp;amp`, or a browser reads the name as `xsrf&` and
     // posts the token under a name nobody looks for.
     let log = Log::default();
     let xsrf = builder(&clock())
-        .field_name("xsrf&amp")
+        .transport(Transport::new().field("xsrf&amp"))
         .build()
         .expect("xsrf");
     let c = start_with(xsrf, &log, |cfg| {
@@ -232,12 +240,9 @@ async fn xsrf_token_extractor_gives_an_escaped_hidden_input_and_json() {
 
 #[actix_web::test]
 async fn custom_header_and_field_names_are_read_and_the_default_names_are_not() {
-    let (c, log) = start(
-        builder(&clock())
-            .header_name("X-CSRF-Guard")
-            .field_name("csrf"),
-    )
-    .await;
+    let (c, log) =
+        start(builder(&clock()).transport(Transport::new().header("X-CSRF-Guard").field("csrf")))
+            .await;
     let page = c.send(TestRequest::get().uri("/form")).await;
     let t = page
         .header("x-csrf-guard")
@@ -336,12 +341,12 @@ async fn origin_check_off_in_the_middleware_leaves_it_to_valid_xsrf() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert!(log.is_empty(), "{:?}", log.entries());
 
-    // Off: as documented (`enforce_origin_in_middleware`: "ValidXsrf
+    // Off: as documented (`OriginChecks::in_middleware`: "ValidXsrf
     // checks origins either way"), the middleware lets unsafe cross-origin
     // requests through, so a handler that checks nothing runs. That is the
     // setting's purpose, and why it is on by default.
     let xsrf = builder(&clock())
-        .enforce_origin_in_middleware(false)
+        .origin_checks(OriginChecks::new().in_middleware(false))
         .build()
         .expect("xsrf");
     let off = start_with(xsrf, &log, unchecked_route).await;
@@ -409,7 +414,10 @@ async fn valid_xsrf_guard_keeps_the_handler_from_running() {
 async fn middleware_works_on_scopes_and_resources() {
     let log = Log::default();
     let (l1, l2) = (log.clone(), log.clone());
-    let xsrf = builder(&clock()).cookie_storage().build().expect("xsrf");
+    let xsrf = builder(&clock())
+        .storage(Storage::signed_cookie())
+        .build()
+        .expect("xsrf");
     let token_route = || {
         web::get().to(|req: actix_web::HttpRequest| async move {
             xsrf_actix::WithToken::new(&req, HttpResponse::Ok().finish())

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError as _, web};
 use serde::Deserialize;
-use xsrf_actix::RedisStore;
+use xsrf_actix::store::RedisStore;
 use xsrf_actix::{
     Check, CreateOptions, Deferred, OneTimeSession, Xsrf, XsrfBuilder, XsrfError, XsrfToken,
 };

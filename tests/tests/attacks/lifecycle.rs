@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web};
 use time::Duration;
-use xsrf_actix::{KeyRing, XsrfBuilder};
+use xsrf_actix::{Expiry, KeyRing, Storage, TokenCookie, XsrfBuilder};
 use xsrf_tests::fixture::{
     AppService, Client, Log, Resp, builder, builder_with_ring, clock, form_post, key_a, key_b,
     post, routes, service, session_middleware,
@@ -22,7 +22,7 @@ mod report_only;
 
 fn storages(b: XsrfBuilder, cookie_storage: bool) -> XsrfBuilder {
     if cookie_storage {
-        b.cookie_storage()
+        b.storage(Storage::signed_cookie())
     } else {
         b
     }
@@ -62,9 +62,12 @@ async fn l1_a_client_in_use_across_three_token_lifetimes_never_sees_a_403() {
         let mode = mode(cookie_storage);
         let clock = clock();
         let log = Log::default();
-        let xsrf = storages(builder(&clock).send_cookie(true), cookie_storage)
-            .build()
-            .expect("settings");
+        let xsrf = storages(
+            builder(&clock).token_cookie(TokenCookie::new()),
+            cookie_storage,
+        )
+        .build()
+        .expect("settings");
         let app = Client::new(service(xsrf, log.clone()).await);
 
         let mut header_token = app.token().await;
@@ -178,7 +181,7 @@ async fn l1_no_expiry_tokens_live_until_rotation() {
         let mode = mode(cookie_storage);
         let clock = clock();
         let log = Log::default();
-        let xsrf = storages(builder(&clock).no_expiry(), cookie_storage)
+        let xsrf = storages(builder(&clock).expiry(Expiry::never()), cookie_storage)
             .build()
             .expect("settings");
         let app = Client::new(service(xsrf, log.clone()).await);
@@ -217,7 +220,7 @@ async fn l2_clients_survive_a_secret_rotation_in_both_storages() {
         let ring_b = KeyRing::new(key_b());
         let build = |ring: KeyRing| {
             storages(
-                builder_with_ring(&clock, ring).send_cookie(true),
+                builder_with_ring(&clock, ring).token_cookie(TokenCookie::new()),
                 cookie_storage,
             )
             .build()
@@ -317,7 +320,7 @@ async fn l3_missing_session_middleware_is_a_500_naming_the_fix() {
     let r = app.send(TestRequest::get().uri("/form")).await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
     assert!(r.body.contains("SessionMiddleware"), "{}", r.body);
-    assert!(r.body.contains("cookie_storage"), "{}", r.body);
+    assert!(r.body.contains("Storage::signed_cookie()"), "{}", r.body);
     assert_eq!(r.header("x-xsrf-token"), None, "a token bound to nothing");
 
     // A token from elsewhere (a valid one for some session) changes nothing.
@@ -347,7 +350,10 @@ async fn l3_missing_session_middleware_is_a_500_naming_the_fix() {
 async fn l3_session_middleware_inside_xsrf_works_as_well() {
     let clock = clock();
     let log = Log::default();
-    let xsrf = builder(&clock).send_cookie(true).build().expect("settings");
+    let xsrf = builder(&clock)
+        .token_cookie(TokenCookie::new())
+        .build()
+        .expect("settings");
     let app = Client::new(
         test::init_service(
             App::new()
@@ -436,7 +442,10 @@ async fn l3_a_new_visitor_is_a_403_not_a_misconfiguration() {
 async fn l1_the_spa_recovers_from_an_expired_token_with_one_retry() {
     use xsrf_examples::{forms, spa};
     let clock = clock();
-    let xsrf = builder(&clock).send_cookie(true).build().expect("settings");
+    let xsrf = builder(&clock)
+        .token_cookie(TokenCookie::new())
+        .build()
+        .expect("settings");
     let comments = web::Data::new(forms::Comments::default());
     let sessions = forms::cookie_sessions(&xsrf, actix_web::cookie::Key::from(&[7; 64]));
     let app = Client::new(test::init_service(spa::app(xsrf, comments.clone(), sessions)).await);

@@ -10,10 +10,8 @@ use actix_identity::{Identity, IdentityMiddleware};
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, HttpMessage as _, HttpRequest, HttpResponse, web};
-use xsrf_actix::{
-    CreateOptions, KeyStore, MemoryStore, Redeemed, RedisStore, ValidXsrf, Xsrf, XsrfError,
-    XsrfToken,
-};
+use xsrf_actix::store::{KeyStore, MemoryStore, RedisStore};
+use xsrf_actix::{CreateOptions, Redeemed, ValidXsrf, Xsrf, XsrfError, XsrfToken};
 use xsrf_examples::login::{self, Profiles};
 use xsrf_tests::fixture::{
     AppService, Client, Log, SITE, client_of, clock, form_post, key_a, post, session_middleware,
@@ -30,7 +28,7 @@ fn example_xsrf() -> Xsrf {
 fn form_token(page: &str) -> String {
     const FIELD: &str = r#"name="xsrf_token" value=""#;
     let start = page.find(FIELD).expect("a token field") + FIELD.len();
-    page[start..start + xsrf_actix::core::ENCODED_LEN].to_owned()
+    page[start..start + xsrf_core::ENCODED_LEN].to_owned()
 }
 
 /// An attacker's page auto-submitting the sign-in form with the

@@ -12,7 +12,7 @@ use actix_web::test::TestRequest;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::future::join_all;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use xsrf_actix::{Check, ValidXsrf, XsrfBuilder, XsrfError};
+use xsrf_actix::{Check, Rollout, ValidXsrf, XsrfBuilder, XsrfError};
 use xsrf_tests::fixture::{
     AppService, Client, Log, builder, clock, form_post, post, routes, scraped, start_with,
 };
@@ -67,7 +67,9 @@ async fn m1_each_checked_request_is_counted_once_by_outcome_and_reason() {
     let log = Log::default();
     let clock = clock();
     let c = app(
-        builder(&clock).report_only_path("/api/").exempt("/hook"),
+        builder(&clock)
+            .rollout(Rollout::report_only_paths(["/api/"]))
+            .exempt("/hook"),
         log.clone(),
     )
     .await;
@@ -307,7 +309,15 @@ impl Captured {
 /// saw (tokens, the key, cookie values).
 async fn m2_mix(report: bool) -> Vec<String> {
     let clock = clock();
-    let c = app(builder(&clock).report_only(report), Log::default()).await;
+    let c = app(
+        builder(&clock).rollout(if report {
+            Rollout::report_only()
+        } else {
+            Rollout::enforce()
+        }),
+        Log::default(),
+    )
+    .await;
     let token = c.token().await;
     let t = token.as_str();
     let key = c
@@ -389,7 +399,7 @@ async fn l5_m1_one_request_logs_one_line_naming_every_reason_and_what_was_compar
     // Report-only: a forged form post fails the origin check, then the
     // token check; it is let through, counted once, and logged once.
     let log = Log::default();
-    let c = app(builder(&clock).report_only(true), log.clone()).await;
+    let c = app(builder(&clock).rollout(Rollout::report_only()), log.clone()).await;
     let forged = form_post("/comments", "body=forged")
         .insert_header((header::ORIGIN, "https://evil.example"))
         .insert_header(("sec-fetch-site", "cross-site"))
@@ -507,7 +517,11 @@ fn l5_an_app_on_log_receives_the_report_only_warning() {
     log::set_max_level(log::LevelFilter::Trace);
     let log_ = Log::default();
     actix_web::rt::System::new().block_on(async {
-        let c = app(builder(&clock()).report_only(true), log_.clone()).await;
+        let c = app(
+            builder(&clock()).rollout(Rollout::report_only()),
+            log_.clone(),
+        )
+        .await;
         let r = c.send(form_post("/comments", "body=no-token")).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(r.header("x-xsrf-report-only"), Some("missing"));

@@ -205,7 +205,7 @@ async fn k7_static_session_key_only_for_the_client_that_got_it() {
 #[actix_web::test]
 async fn purge_task_deletes_expired_keys() {
     let clock = clock();
-    let store = std::sync::Arc::new(xsrf_actix::MemoryStore::default());
+    let store = std::sync::Arc::new(xsrf_actix::store::MemoryStore::default());
     let xsrf = builder(&clock)
         .one_time_store(std::sync::Arc::clone(&store))
         .build()

@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::test::TestRequest;
 use actix_web::{App, web};
-use xsrf_actix::{BuildError, Source, Xsrf};
+use xsrf_actix::{BuildError, Source, Storage, TokenCookie, Transport, Xsrf};
 use xsrf_tests::fixture::*;
 
 /// A POST of raw bytes to the fixture's `/bytes` from `origin`.
@@ -30,7 +30,7 @@ async fn r1_two_gets_give_two_different_tokens() {
 #[actix_web::test]
 async fn r2_cookie_flags() {
     // Plain HTTP site: token cookie SameSite + Path, not Secure; session HttpOnly.
-    let (c, _) = start(builder(&clock()).send_cookie(true)).await;
+    let (c, _) = start(builder(&clock()).token_cookie(TokenCookie::new())).await;
     let r = c.send(TestRequest::get().uri("/form")).await;
     let cookies = r.set_cookies();
     let token = cookies
@@ -51,7 +51,12 @@ async fn r2_cookie_flags() {
 
     // HTTPS site: token cookie Secure; state cookie (cookie storage) HttpOnly + Secure
     // (both `__Host-` prefixed: row R5).
-    let (c, _) = start(builder_for(HTTPS_SITE).send_cookie(true).cookie_storage()).await;
+    let (c, _) = start(
+        builder_for(HTTPS_SITE)
+            .token_cookie(TokenCookie::new())
+            .storage(Storage::signed_cookie()),
+    )
+    .await;
     let r = c.send(TestRequest::get().uri("/form")).await;
     let cookies = r.set_cookies();
     let token = cookies
@@ -149,8 +154,8 @@ async fn our_cookies(xsrf: Xsrf) -> Vec<(String, BTreeSet<String>)> {
 #[actix_web::test]
 async fn r5_https_site_cookies_get_the_host_prefix() {
     let xsrf = builder_for(HTTPS_SITE)
-        .send_cookie(true)
-        .cookie_storage()
+        .token_cookie(TokenCookie::new())
+        .storage(Storage::signed_cookie())
         .build()
         .expect("settings");
     assert_eq!(xsrf.token_cookie_name(), "__Host-XSRF-TOKEN");
@@ -173,9 +178,8 @@ async fn r5_https_site_cookies_get_the_host_prefix() {
 #[actix_web::test]
 async fn r5_cookie_domain_gives_the_secure_prefix_to_the_token_cookie_only() {
     let xsrf = builder_for("https://api.example.com")
-        .send_cookie(true)
-        .cookie_domain(".Example.com")
-        .cookie_storage()
+        .token_cookie(TokenCookie::new().domain(".Example.com"))
+        .storage(Storage::signed_cookie())
         .build()
         .expect("settings");
     assert_eq!(
@@ -196,8 +200,8 @@ async fn r5_cookie_domain_gives_the_secure_prefix_to_the_token_cookie_only() {
 #[actix_web::test]
 async fn r5_plain_http_site_keeps_the_bare_names() {
     let xsrf = builder_for("http://localhost:8080")
-        .send_cookie(true)
-        .cookie_storage()
+        .token_cookie(TokenCookie::new())
+        .storage(Storage::signed_cookie())
         .build()
         .expect("settings");
     assert_eq!(
@@ -215,8 +219,7 @@ async fn r5_plain_http_site_keeps_the_bare_names() {
 #[actix_web::test]
 async fn r5_a_given_name_is_used_as_given_and_its_prefix_validated() {
     let xsrf = builder_for(HTTPS_SITE)
-        .send_cookie(true)
-        .cookie_name("XSRF-TOKEN")
+        .token_cookie(TokenCookie::new().name("XSRF-TOKEN"))
         .storage(xsrf_actix::Storage::SignedCookie {
             name: "__Host-state".to_owned(),
         })
@@ -236,11 +239,13 @@ async fn r5_a_given_name_is_used_as_given_and_its_prefix_validated() {
         ]
     );
     let refused = [
-        builder_for("http://localhost:8080").cookie_name("__Host-XSRF"),
-        builder_for("http://localhost:8080").cookie_name("__secure-XSRF"),
-        builder_for(HTTPS_SITE)
-            .cookie_name("__HOST-XSRF")
-            .cookie_domain("shop.example"),
+        builder_for("http://localhost:8080").token_cookie(TokenCookie::new().name("__Host-XSRF")),
+        builder_for("http://localhost:8080").token_cookie(TokenCookie::new().name("__secure-XSRF")),
+        builder_for(HTTPS_SITE).token_cookie(
+            TokenCookie::new()
+                .name("__HOST-XSRF")
+                .domain("shop.example"),
+        ),
         builder_for("http://localhost:8080").storage(xsrf_actix::Storage::SignedCookie {
             name: "__Host-state".to_owned(),
         }),
@@ -260,9 +265,9 @@ async fn r5_prefixed_cookies_are_read_back_on_https() {
     // their prefixed names for a post to pass.
     let log = Log::default();
     let xsrf = builder_for(HTTPS_SITE)
-        .send_cookie(true)
-        .cookie_storage()
-        .sources([Source::Header, Source::Cookie])
+        .token_cookie(TokenCookie::new())
+        .storage(Storage::signed_cookie())
+        .transport(Transport::new().sources([Source::Header, Source::Cookie]))
         .build()
         .expect("settings");
     // No session middleware: the state lives in its cookie.

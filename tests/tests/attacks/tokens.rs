@@ -8,7 +8,7 @@ use actix_web::test::TestRequest;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::Duration;
-use xsrf_actix::{KeyRing, Source};
+use xsrf_actix::{Expiry, KeyRing, Source, TokenCookie, Transport};
 use xsrf_tests::fixture::*;
 
 #[actix_web::test]
@@ -166,7 +166,7 @@ async fn t7_expired_and_future_tokens_are_refused() {
     let log = Log::default();
     let clock = clock();
     let xsrf = builder(&clock)
-        .timeout(Duration::minutes(30))
+        .expiry(Expiry::after(Duration::minutes(30)))
         .build()
         .expect("xsrf");
     let c = Client::new(service(xsrf, log.clone()).await);
@@ -344,8 +344,8 @@ async fn t13_session_cookie_removed_or_tampered_is_refused() {
 async fn t14_double_submit_cookie_and_field_from_two_sessions_are_refused() {
     let log = Log::default();
     let xsrf = builder(&clock())
-        .send_cookie(true)
-        .sources([Source::Header, Source::Form, Source::Cookie])
+        .token_cookie(TokenCookie::new())
+        .transport(Transport::new().sources([Source::Header, Source::Form, Source::Cookie]))
         .build()
         .expect("xsrf");
     let svc = service(xsrf, log.clone()).await;

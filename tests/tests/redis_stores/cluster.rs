@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration as StdDuration, Instant};
 
 use time::{Duration, OffsetDateTime};
-use xsrf_actix::{RedisStore, Xsrf};
+use xsrf_actix::Xsrf;
+use xsrf_actix::store::RedisStore;
 use xsrf_core::store::acceptance::{self, Expiry};
 use xsrf_core::store::{KeyDigest, KeyStore, SessionDigest, StoreError, StoredKey, Taken};
 use xsrf_tests::fixture::{Log, clock, key_a};

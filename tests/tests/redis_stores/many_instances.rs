@@ -5,7 +5,8 @@
 use std::net::TcpListener;
 
 use actix_web::{HttpServer, cookie, web};
-use xsrf_actix::{KeyRing, RedisStore, SigningKey};
+use xsrf_actix::store::RedisStore;
+use xsrf_actix::{KeyRing, SigningKey};
 use xsrf_examples::{forms, multi};
 use xsrf_tests::fixture::{Log, clock, key_a};
 use xsrf_tests::redis_server::RedisServer;

@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 
 use redis::AsyncCommands as _;
 use time::{Duration, OffsetDateTime};
-use xsrf_actix::RedisStore;
+use xsrf_actix::store::RedisStore;
 use xsrf_core::store::acceptance::{self, Expiry};
 use xsrf_core::store::{KeyDigest, KeyStore, SessionDigest, StoreError, StoredKey, Taken};
 use xsrf_core::{CreateOptions, OneTimeKeys, Rejection};

@@ -6,7 +6,7 @@
 
 use actix_session::storage::CookieSessionStore;
 use redis::AsyncCommands as _;
-use xsrf_actix::RedisStore;
+use xsrf_actix::store::RedisStore;
 use xsrf_examples::forms::{self, DEFAULT_RESET_LINKS_PER_MINUTE};
 use xsrf_examples::rate_limit::PerAddress;
 use xsrf_tests::redis_server::RedisServer;

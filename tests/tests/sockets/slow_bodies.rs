@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use xsrf_actix::BodyWait;
+use xsrf_actix::{BodyWait, Rollout, Transport};
 use xsrf_tests::fixture::{Log, clock, key_a, multipart_body, routes};
 use xsrf_tests::server::{RawClient, TestServer, sockets_on, tcp_state};
 
@@ -46,11 +46,16 @@ async fn start_reporting(idle: Duration, report_only: bool) -> (TestServer, Log)
     let idle = xsrf_actix::time::Duration::try_from(idle).expect("idle");
     // No site origin: the port is only known once bound, so Origin is
     // compared with the Host header.
+    let rollout = if report_only {
+        Rollout::report_only()
+    } else {
+        Rollout::enforce()
+    };
     let xsrf = xsrf_actix::Xsrf::builder()
         .secret(key_a())
         .clock(clock())
-        .body_wait(BodyWait::new(idle, MIN_RATE))
-        .report_only(report_only)
+        .transport(Transport::new().body_wait(BodyWait::new(idle, MIN_RATE)))
+        .rollout(rollout)
         .build()
         .expect("xsrf");
     let srv = TestServer::start_with_routes(xsrf, log.clone(), routes)

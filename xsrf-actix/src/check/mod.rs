@@ -26,6 +26,13 @@ use crate::{messages, state};
 
 /// What to check on a request: the options of `#[handle_token]`.
 ///
+/// The one way to guard a handler is a [`ValidXsrf`](crate::ValidXsrf)
+/// argument, or `#[handle_token]` on it for options; `Check` is what the
+/// attribute expands to, public for what neither covers: an action
+/// computed per request ([`Check::action`], with
+/// [`Deferred`](crate::Deferred) to keep the body extractors after the
+/// check), or a check in code that holds only the request.
+///
 /// ```
 /// use actix_web::{HttpRequest, HttpResponse, post};
 /// use xsrf_actix::{Check, Source, XsrfError};

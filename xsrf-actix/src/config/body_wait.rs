@@ -12,7 +12,7 @@ use super::validate::BuildError;
 /// the token header): an idle limit between two pieces of the body, and a
 /// minimum rate on average, in the shape of Apache's `RequestReadTimeout
 /// body=20,MinRate=500`. Set with
-/// [`XsrfBuilder::body_wait`](crate::XsrfBuilder::body_wait).
+/// [`Transport::body_wait`](crate::Transport::body_wait).
 ///
 /// A scan ends with `408 Request Timeout` (`X-XSRF-Rejection:
 /// body-timeout`), the handler not run and the connection closed, when
@@ -23,7 +23,7 @@ use super::validate::BuildError;
 ///   since the start, after an allowance of `idle`: the scan's deadline
 ///   is `start + idle + received / min_rate`, later with every byte.
 ///
-/// The scan stops at the scan limit ([`XsrfBuilder::scan_limit`](crate::XsrfBuilder::scan_limit),
+/// The scan stops at the scan limit ([`Transport::scan_limit`](crate::Transport::scan_limit),
 /// 64 KiB by default), so no scan lasts longer than `idle + scan_limit /
 /// min_rate` (20 s + 131 s with the defaults), and a client that stops
 /// sending holds its connection for `idle` at most. What the handler then
@@ -53,14 +53,14 @@ use super::validate::BuildError;
 /// requests were answered at once.
 ///
 /// ```
-/// use xsrf_actix::{BodyWait, SigningKey, Xsrf};
+/// use xsrf_actix::{BodyWait, SigningKey, Transport, Xsrf};
 /// use xsrf_actix::time::Duration;
 ///
 /// // An API whose clients are servers on a fast network: cut sooner.
 /// let wait = BodyWait::new(Duration::seconds(5), 16 * 1024);
 /// let xsrf = Xsrf::builder()
 ///     .secret(SigningKey::generate()?)
-///     .body_wait(wait)
+///     .transport(Transport::new().body_wait(wait))
 ///     .build()?;
 /// assert_eq!(BodyWait::default().idle(), Duration::seconds(20));
 /// assert_eq!(BodyWait::default().min_rate(), 500);
@@ -88,12 +88,12 @@ impl BodyWait {
     /// at most [`MAX_IDLE`](Self::MAX_IDLE), the rate at least 1).
     ///
     /// ```
-    /// use xsrf_actix::{BodyWait, BuildError, SigningKey, Xsrf};
+    /// use xsrf_actix::{BodyWait, BuildError, SigningKey, Transport, Xsrf};
     /// use xsrf_actix::time::Duration;
     ///
     /// let built = Xsrf::builder()
     ///     .secret(SigningKey::generate()?)
-    ///     .body_wait(BodyWait::new(Duration::seconds(20), 0))
+    ///     .transport(Transport::new().body_wait(BodyWait::new(Duration::seconds(20), 0)))
     ///     .build();
     /// assert!(matches!(built, Err(BuildError::BodyWait(_))));
     /// # Ok::<(), Box<dyn std::error::Error>>(())

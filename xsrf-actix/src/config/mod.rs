@@ -3,8 +3,10 @@
 //!
 //! * [`builder`]: [`XsrfBuilder`], its setters grouped by topic, and
 //!   `build`, which checks every setting ([`validate`]).
-//! * [`settings`]: what `build` makes, grouped into small structs by the
-//!   part of the crate that reads them.
+//! * [`values`]: what an app hands the builder, one value type per
+//!   decision ([`Expiry`], [`Storage`], [`Transport`], ...).
+//! * [`settings`]: what `build` makes of them, grouped into small structs
+//!   by the part of the crate that reads them.
 //!
 //! How a request finds its `Xsrf` is in `extract/xsrf.rs`; what `Xsrf`
 //! does is in files named for its verbs (`issue`, `lifecycle`,
@@ -16,6 +18,7 @@ mod settings;
 #[cfg(test)]
 mod tests;
 mod validate;
+mod values;
 
 use std::fmt;
 use std::sync::Arc;
@@ -29,42 +32,9 @@ use crate::error::XsrfError;
 pub use self::body_wait::BodyWait;
 pub(crate) use self::body_wait::Wait;
 pub use self::builder::XsrfBuilder;
-pub(crate) use self::settings::{Inner, Transport};
+pub(crate) use self::settings::{Inner, Transport as TransportSettings};
 pub use self::validate::BuildError;
-
-/// Where a token may be read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Source {
-    /// The token header (`X-XSRF-Token` by default; header names are
-    /// case-insensitive, so axios' `X-XSRF-TOKEN` is the same header).
-    Header,
-    /// A form field (`xsrf_token` by default) of an
-    /// `application/x-www-form-urlencoded` or `multipart/form-data` body,
-    /// or a top-level string field of that name in an `application/json`
-    /// (or `*/*+json`) body sent without a token header (the main one or
-    /// one of [`XsrfBuilder::also_accept_header`], or the static key header).
-    Form,
-    /// Double submit: the token cookie (`XSRF-TOKEN`) must also be present
-    /// and equal to the token sent in the header or form. A cookie alone
-    /// never counts: browsers attach it to forged requests too.
-    Cookie,
-}
-
-/// Where per-session state (anonymous id, session salt, static key) lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Storage {
-    /// In the actix-session `Session` (needs `SessionMiddleware`; works with
-    /// the cookie and the Redis session stores). The default.
-    Session,
-    /// In a signed, `HttpOnly` cookie of its own, with no session
-    /// middleware at all. Needs the `Xsrf` middleware to write the cookie.
-    SignedCookie {
-        /// The cookie's name.
-        name: String,
-    },
-}
+pub use self::values::{Expiry, OriginChecks, Rollout, Source, Storage, TokenCookie, Transport};
 
 /// The XSRF protection of an app: keys, timeout, who the user is, where
 /// tokens travel, which origins are ours.
@@ -171,30 +141,9 @@ impl fmt::Display for ExemptRoute {
     }
 }
 
-/// Default header carrying tokens both ways (flask-xsrf's name).
-pub const DEFAULT_HEADER: &str = "X-XSRF-Token";
-/// Default form field.
-pub const DEFAULT_FIELD: &str = "xsrf_token";
-/// Default token cookie: the name Angular and axios read. On https sites
-/// it is sent as `__Host-XSRF-TOKEN` (or `__Secure-XSRF-TOKEN` with a
-/// cookie domain); see [`XsrfBuilder::cookie_name`].
-pub const DEFAULT_COOKIE: &str = "XSRF-TOKEN";
-/// Default name of the state cookie of [`XsrfBuilder::cookie_storage`]
-/// (`__Host-xsrf-state` on https sites).
-pub const DEFAULT_STATE_COOKIE: &str = "xsrf-state";
-/// Default body scan limit: 64 KiB.
-pub const DEFAULT_SCAN_LIMIT: usize = 64 * 1024;
-/// Default header of the static session key. Browsers forbid page scripts
-/// to set any `Sec-` request header.
-pub const DEFAULT_STATIC_HEADER: &str = "Sec-Xsrf-Static-Key";
 /// The value sent in place of a token to say "use my static session key"
-/// (the key itself goes in the static key header). Accepted in place of a
-/// token, never of a one-time key: see [`Xsrf::reveal_static_key`].
-///
-/// ```
-/// assert_eq!(xsrf_actix::STATIC_KEY_MARKER, "STATIC_SESSION_KEY");
-/// ```
-pub const STATIC_KEY_MARKER: &str = "STATIC_SESSION_KEY";
+/// (public as [`Transport::STATIC_KEY_MARKER`]).
+pub(crate) const STATIC_KEY_MARKER: &str = Transport::STATIC_KEY_MARKER;
 
 impl Xsrf {
     /// The token service (for issuing outside a request, e.g. in tests).
@@ -229,11 +178,11 @@ impl Xsrf {
     /// with a cookie domain).
     ///
     /// ```
-    /// use xsrf_actix::{SigningKey, Xsrf};
+    /// use xsrf_actix::{SigningKey, TokenCookie, Xsrf};
     /// let xsrf = Xsrf::builder()
     ///     .secret(SigningKey::generate()?)
     ///     .site_origin("https://shop.example")
-    ///     .send_cookie(true)
+    ///     .token_cookie(TokenCookie::new())
     ///     .build()?;
     /// assert_eq!(xsrf.token_cookie_name(), "__Host-XSRF-TOKEN");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -242,8 +191,8 @@ impl Xsrf {
         &self.inner.token_cookie.name
     }
 
-    /// The name of the signed state cookie, with cookie storage (`None`
-    /// with session storage).
+    /// The name of the signed state cookie, with
+    /// [`Storage::SignedCookie`] (`None` with [`Storage::Session`]).
     pub fn state_cookie_name(&self) -> Option<&str> {
         match &self.inner.state.storage {
             Storage::SignedCookie { name } => Some(name),

@@ -1,7 +1,10 @@
 //! What [`XsrfBuilder::build`](super::XsrfBuilder::build) makes: the
 //! settings, grouped by the part of the crate that reads them, so a change
 //! to one concern touches one small struct (as actix-session groups its
-//! cookie, session-lifecycle and TTL settings).
+//! cookie, session-lifecycle and TTL settings). `Transport`, `TokenCookie`
+//! and `Rollout` here are the checked forms of the public values of the
+//! same names in `super::values` (names parsed, prefixes applied, rules
+//! compiled).
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -93,7 +96,7 @@ impl Transport {
 pub(crate) struct TokenCookie {
     pub(crate) send: bool,
     /// Prefixed for https sites when it is the default (see
-    /// `XsrfBuilder::cookie_name`).
+    /// `TokenCookie`).
     pub(crate) name: String,
     pub(crate) domain: Option<String>,
 }
@@ -137,7 +140,7 @@ pub(crate) struct OneTime {
     pub(crate) bound_keys_seen: AtomicBool,
 }
 
-/// Report-only mode ([`XsrfBuilder::report_only`](super::XsrfBuilder::report_only)):
+/// Report-only mode ([`Rollout`](crate::Rollout)):
 /// where a refusal for a token or origin reason is logged, counted and
 /// let through instead of answered.
 pub(crate) struct Rollout {

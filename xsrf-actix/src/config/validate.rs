@@ -75,9 +75,10 @@ pub(super) fn is_token_char(b: u8) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// No secret: call `.secret(..)` (or `.generated_secret()` in development).
+    /// No secret: call `.secret(..)` (with `SigningKey::generate()?` in
+    /// development).
     #[error(
-        "no signing secret: call .secret(SigningKey::from_env(..)?) (or .generated_secret()? for development)"
+        "no signing secret: call .secret(SigningKey::from_env(..)?) (or .secret(SigningKey::generate()?) for development)"
     )]
     MissingSecret,
     /// A key, timeout or origin is invalid.

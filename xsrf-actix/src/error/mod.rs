@@ -22,7 +22,7 @@ pub const REJECTION_HEADER: &str = "X-XSRF-Rejection";
 const REJECTION_HEADER_LOWER: &str = "x-xsrf-rejection";
 
 /// The header a response gets in report-only mode
-/// ([`XsrfBuilder::report_only`](crate::XsrfBuilder::report_only)) when
+/// ([`Rollout::report_only`](crate::Rollout::report_only)) when
 /// enforce mode would have refused its request: the same code
 /// [`REJECTION_HEADER`] would carry (`X-XSRF-Report-Only: expired`).
 /// Added by the `Xsrf` middleware (and `WithToken`) on the way out.
@@ -38,7 +38,7 @@ pub type ErrorHandler = dyn Fn(&XsrfError, &HttpRequest) -> HttpResponse + Send 
 /// `413 Payload Too Large` for a body over the scan limit, `400 Bad
 /// Request` for a multipart part whose header block exceeds 8 KiB, `408
 /// Request Timeout` for a body that arrived too slowly to be read
-/// ([`XsrfBuilder::body_wait`](crate::XsrfBuilder::body_wait)), and `503
+/// ([`Transport::body_wait`](crate::Transport::body_wait)), and `503
 /// Service Unavailable` when the one-time key store is down. A
 /// misconfiguration answers `500` with a message that names the fix.
 ///

@@ -20,7 +20,8 @@ use actix_web::{FromRequest, HttpRequest};
 
 /// Extractors `T` (a tuple), not yet extracted: what `#[handle_token]`
 /// takes a handler's arguments as, and the way to keep a hand-written
-/// check ahead of the body extractors.
+/// [`Check`](crate::Check) ahead of the body extractors. Only needed with
+/// a `Check` written out; `#[handle_token]` takes care of it.
 ///
 /// Taking it costs nothing but the request handle and the payload; nothing
 /// of `T` runs until [`Deferred::extract`].

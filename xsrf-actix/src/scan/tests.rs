@@ -8,7 +8,7 @@ use super::urlencoded::UrlencodedScanner;
 use super::*;
 
 fn field() -> std::sync::Arc<str> {
-    crate::config::DEFAULT_FIELD.into()
+    crate::Transport::DEFAULT_FIELD.into()
 }
 
 fn run(mut s: Scanner, chunks: &[&[u8]]) -> (BodyToken, usize) {

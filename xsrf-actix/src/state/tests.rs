@@ -139,7 +139,7 @@ fn sealed_cookies_open_and_nothing_else_does() {
     let x = Xsrf::builder()
         .secret(xsrf_core::SigningKey::generate().expect("key"))
         .site_origin("https://app.example")
-        .cookie_storage()
+        .storage(crate::Storage::signed_cookie())
         .build()
         .expect("xsrf");
     let plain = State::fresh().expect("state");

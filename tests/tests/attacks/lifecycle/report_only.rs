@@ -10,7 +10,7 @@ use actix_web::test::TestRequest;
 use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use time::Duration;
-use xsrf_actix::{ManualClock, Xsrf, XsrfBuilder, handle_token};
+use xsrf_actix::{ManualClock, Rollout, Xsrf, XsrfBuilder, handle_token};
 use xsrf_tests::fixture::{
     AppService, Client, Log, Resp, builder, clock, form_post, post, routes, start_with,
 };
@@ -112,7 +112,15 @@ fn forgeries() -> Vec<(&'static str, Forge, &'static str)> {
 async fn run_mode(report: bool, forge: Forge) -> (Resp, Log) {
     let log = Log::default();
     let clock = clock();
-    let c = app(builder(&clock).report_only(report), log.clone()).await;
+    let c = app(
+        builder(&clock).rollout(if report {
+            Rollout::report_only()
+        } else {
+            Rollout::enforce()
+        }),
+        log.clone(),
+    )
+    .await;
     let token = c.token().await;
     let r = c.send(forge(&token)).await;
     (r, log)
@@ -171,7 +179,15 @@ async fn l5_an_expired_token_is_reported_as_expired() {
     for report in [false, true] {
         let log = Log::default();
         let clock: ManualClock = clock();
-        let c = app(builder(&clock).report_only(report), log.clone()).await;
+        let c = app(
+            builder(&clock).rollout(if report {
+                Rollout::report_only()
+            } else {
+                Rollout::enforce()
+            }),
+            log.clone(),
+        )
+        .await;
         let token = c.token().await;
         clock.advance(Duration::hours(2));
         let r = c
@@ -199,7 +215,7 @@ async fn l5_an_expired_token_is_reported_as_expired() {
 async fn l5_accepted_requests_carry_no_report_header() {
     let log = Log::default();
     let clock = clock();
-    let c = app(builder(&clock).report_only(true), log.clone()).await;
+    let c = app(builder(&clock).rollout(Rollout::report_only()), log.clone()).await;
     let token = c.token().await;
     let r = c
         .send(form_post(
@@ -216,7 +232,7 @@ async fn l5_accepted_requests_carry_no_report_header() {
 async fn l5_one_time_keys_are_refused_in_report_only_mode_too() {
     let log = Log::default();
     let clock = clock();
-    let c = app(builder(&clock).report_only(true), log.clone()).await;
+    let c = app(builder(&clock).rollout(Rollout::report_only()), log.clone()).await;
     let token = c.token().await;
     let r = c
         .send(post("/one-time").insert_header(("X-XSRF-Token", token.as_str())))
@@ -250,7 +266,11 @@ async fn l5_one_time_keys_are_refused_in_report_only_mode_too() {
 async fn l5_report_only_per_path_leaves_the_rest_enforced() {
     let log = Log::default();
     let clock = clock();
-    let c = app(builder(&clock).report_only_path("/comments"), log.clone()).await;
+    let c = app(
+        builder(&clock).rollout(Rollout::report_only_paths(["/comments"])),
+        log.clone(),
+    )
+    .await;
     let _ = c.token().await;
     let reported = c.send(form_post("/comments", "body=legacy")).await;
     assert_eq!(
@@ -271,15 +291,18 @@ fn l5_report_only_path_rules_are_checked_at_build() {
     let clock = clock();
     assert!(
         builder(&clock)
-            .report_only_path("no-slash")
+            .rollout(Rollout::report_only_paths(["no-slash"]))
             .build()
             .is_err()
     );
     assert!(
         builder(&clock)
-            .report_only_path("POST /legacy/")
+            .rollout(Rollout::report_only_paths(["POST /legacy/"]))
             .build()
             .is_ok()
     );
-    let _: Xsrf = builder(&clock).report_only(true).build().expect("builds");
+    let _: Xsrf = builder(&clock)
+        .rollout(Rollout::report_only())
+        .build()
+        .expect("builds");
 }

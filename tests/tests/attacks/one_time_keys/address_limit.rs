@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use actix_session::storage::CookieSessionStore;
-use xsrf_actix::MemoryStore;
+use xsrf_actix::store::MemoryStore;
 use xsrf_examples::forms::{self, DEFAULT_RESET_LINKS_PER_MINUTE};
 use xsrf_tests::reset_links::{assert_limited, flood_while_another_address_visits};
 use xsrf_tests::server::start_example_with;

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use time::Duration;
-use xsrf_actix::core::store::{KeyDigest, KeyStore as _, StoredKey};
-use xsrf_actix::{Clock as _, CreateOptions, ManualClock, MemoryStore, ValidXsrf, Xsrf, XsrfError};
+use xsrf_actix::store::{KeyDigest, KeyStore as _, MemoryStore, StoredKey};
+use xsrf_actix::{Clock as _, CreateOptions, ManualClock, ValidXsrf, Xsrf, XsrfError};
 use xsrf_tests::fixture::*;
 
 use super::use_key;

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 use actix_web::{cookie, web};
-use xsrf_actix::{SigningKey, Xsrf, XsrfBuilder};
+use xsrf_actix::{OriginChecks, SigningKey, Xsrf, XsrfBuilder};
 use xsrf_examples::chat::{self, Accepted};
 use xsrf_examples::forms;
 use xsrf_tests::fixture::AppService;
@@ -131,7 +131,7 @@ async fn o14_plain_gets_and_the_switch_off() {
     // refused it.
     let (app, accepted) = chat(
         builder("http://127.0.0.1:8080")
-            .websocket_origin_check(false)
+            .origin_checks(OriginChecks::new().websocket(false))
             .build()
             .expect("settings"),
     )

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::test::TestRequest;
 use actix_web::{HttpRequest, HttpResponse, web};
-use xsrf_actix::{BuildError, ValidXsrf, WithToken};
+use xsrf_actix::{BuildError, TokenCookie, Transport, ValidXsrf, WithToken};
 use xsrf_tests::fixture::{Log, builder_for, start_with};
 
 const API: &str = "https://api.example.com";
@@ -84,7 +84,10 @@ fn o15_invalid_wildcards_are_build_errors() {
         assert!(matches!(err, Some(BuildError::Config(_))), "{bad}: {err:?}");
     }
     for bad in ["", "https://example.com", "example.com/x", "exa mple.com"] {
-        let err = builder_for(API).cookie_domain(bad).build().err();
+        let err = builder_for(API)
+            .token_cookie(TokenCookie::new().domain(bad))
+            .build()
+            .err();
         assert!(
             matches!(err, Some(BuildError::BadCookieDomain(_))),
             "{bad:?}: {err:?}"
@@ -96,7 +99,7 @@ fn o15_invalid_wildcards_are_build_errors() {
 async fn o15_also_accepted_header_is_read_but_never_sent() {
     let log = Log::default();
     let xsrf = builder_for(API)
-        .also_accept_header("X-CSRFToken")
+        .transport(Transport::new().also_accept_header("X-CSRFToken"))
         .build()
         .expect("settings");
     let client = start_with(xsrf, &log, routes).await;

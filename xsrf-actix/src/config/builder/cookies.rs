@@ -2,77 +2,44 @@
 //! lives (the session, or a signed cookie of its own).
 
 use super::XsrfBuilder;
-use crate::config::{DEFAULT_STATE_COOKIE, Storage};
+use crate::config::{Storage, TokenCookie};
 
 impl XsrfBuilder {
-    /// Also send tokens in a cookie scripts can read (`XSRF-TOKEN`), the
-    /// convention of Angular's `HttpClient` and axios, which then send it
-    /// back in `X-XSRF-TOKEN` with no client code.
-    pub fn send_cookie(mut self, yes: bool) -> Self {
-        self.send_cookie = yes;
-        self
-    }
-
-    /// The token cookie's name.
-    ///
-    /// How names are chosen: the **default**
-    /// is `XSRF-TOKEN` on plain-http sites and, on https sites (any
-    /// `site_origin` is `https://`), `__Host-XSRF-TOKEN`, or
-    /// `__Secure-XSRF-TOKEN` when a [cookie domain](Self::cookie_domain)
-    /// is set: a browser then refuses the cookie from a sibling subdomain
-    /// or plain http, so it cannot be tossed or overwritten. A name given
-    /// here is used **exactly as given**; one starting with `__Host-` must
-    /// be on an https site with no cookie domain, one starting with
-    /// `__Secure-` on an https site, or [`XsrfBuilder::build`] refuses it.
-    /// Tell the SPA the name it must read: `axios.defaults.xsrfCookieName
-    /// = "__Host-XSRF-TOKEN"` (axios reads `XSRF-TOKEN` otherwise), and
-    /// Angular's `withXsrfConfiguration({cookieName: ..})`.
-    /// [`Xsrf::token_cookie_name`](crate::Xsrf::token_cookie_name) says which name is in force.
-    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.cookie_name = Some(name.into());
-        self
-    }
-
-    /// A `Domain` for the token cookie, so that an SPA on a sibling
-    /// subdomain (`app.example.com` calling `api.example.com`) can read
-    /// it: `.cookie_domain("example.com")`. Its default name then becomes
-    /// `__Secure-XSRF-TOKEN` on https sites (`__Host-` forbids a domain).
-    /// The state cookie stays host-only. Trust the SPA's origin too
-    /// ([`Self::trusted_origin`], wildcards allowed).
+    /// Also send tokens in a cookie scripts can read, for Angular and
+    /// axios (default: no token cookie). [`TokenCookie`] says how its name
+    /// is chosen (`__Host-XSRF-TOKEN` on https sites) and sets a name or
+    /// a domain.
     ///
     /// ```
-    /// use xsrf_actix::{SigningKey, Xsrf};
+    /// use xsrf_actix::{SigningKey, TokenCookie, Xsrf};
     /// let xsrf = Xsrf::builder()
     ///     .secret(SigningKey::generate()?)
-    ///     .site_origin("https://api.example.com")
-    ///     .trusted_origin("https://*.example.com")
-    ///     .send_cookie(true)
-    ///     .cookie_domain("example.com")
+    ///     .token_cookie(TokenCookie::new())
     ///     .build()?;
-    /// assert_eq!(xsrf.token_cookie_name(), "__Secure-XSRF-TOKEN");
+    /// assert_eq!(xsrf.token_cookie_name(), "XSRF-TOKEN");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn cookie_domain(mut self, domain: impl Into<String>) -> Self {
-        self.cookie_domain = Some(domain.into());
+    pub fn token_cookie(mut self, cookie: impl Into<TokenCookie>) -> Self {
+        self.token_cookie = Some(cookie.into());
         self
     }
 
-    /// Where per-session state lives (default the actix-session `Session`).
-    pub fn storage(mut self, storage: Storage) -> Self {
-        self.storage = storage;
-        self.default_state_name = false;
-        self
-    }
-
-    /// Shorthand for [`Storage::SignedCookie`] named `xsrf-state`.
-    /// On https sites the cookie is named `__Host-xsrf-state` (`Secure`,
-    /// `Path=/`, no `Domain`); a name given through [`Self::storage`] is
-    /// used as given (validated as for [`Self::cookie_name`]).
-    pub fn cookie_storage(mut self) -> Self {
-        self = self.storage(Storage::SignedCookie {
-            name: DEFAULT_STATE_COOKIE.to_owned(),
-        });
-        self.default_state_name = true;
+    /// Where per-session state lives: [`Storage::Session`] (the default,
+    /// needs actix-session's `SessionMiddleware`) or
+    /// [`Storage::signed_cookie()`] (no session at all;
+    /// `__Host-xsrf-state` on https sites).
+    ///
+    /// ```
+    /// use xsrf_actix::{SigningKey, Storage, Xsrf};
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate()?)
+    ///     .storage(Storage::signed_cookie())
+    ///     .build()?;
+    /// assert_eq!(xsrf.state_cookie_name(), Some("xsrf-state"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn storage(mut self, storage: impl Into<Storage>) -> Self {
+        self.storage = storage.into();
         self
     }
 }

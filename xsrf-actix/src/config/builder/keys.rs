@@ -1,67 +1,63 @@
-//! Keys and lifetime: the secret, the timeout, the clock, and who the
+//! Keys and lifetime: the secret, the expiry, the clock, and who the
 //! user is.
 
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
-use time::Duration;
-use xsrf_core::{Clock, KeyRing, SigningKey};
+use xsrf_core::{Clock, KeyRing};
 
-use super::{BuildError, XsrfBuilder};
+use super::XsrfBuilder;
+use crate::config::Expiry;
 
 impl XsrfBuilder {
-    /// The signing secret (at least 32 bytes). Accepts a [`SigningKey`] or a
-    /// [`KeyRing`] with fallback keys for rotation.
+    /// The signing secret (at least 32 bytes): a [`SigningKey`](crate::SigningKey), or a
+    /// [`KeyRing`] with fallback keys for rotation. The only setting
+    /// without a default. In development, `SigningKey::generate()?` gives
+    /// a random one; tokens then die with the process and are not shared
+    /// between instances.
+    ///
+    /// ```no_run
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::from_env("XSRF_SECRET")?)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn secret(mut self, ring: impl Into<KeyRing>) -> Self {
         self.ring = Some(ring.into());
         self
     }
 
-    /// Generates a random secret: fine for development, but tokens then die
-    /// with the process and are not shared between instances.
-    pub fn generated_secret(self) -> Result<Self, BuildError> {
-        Ok(self.secret(SigningKey::generate()?))
-    }
-
-    /// How long a token stays valid (default one hour).
-    ///
-    /// A token checked past half its lifetime is replaced on the way: the
-    /// answer carries a fresh one in the token header (and the token
-    /// cookie, when sent), so a page or SPA in use never holds an expired
-    /// token; only one idle for longer than the timeout gets
-    /// `403` with `X-XSRF-Rejection: expired`.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Tokens never expire: each stays valid until its session is rotated
-    /// ([`Xsrf::rotate`](crate::Xsrf::rotate), at login and logout) or its key leaves the ring.
-    /// Overrides [`XsrfBuilder::timeout`].
-    ///
-    /// The trade-off: with expiry (the default), a token that leaks (a
-    /// page in a shared cache, a log, a screenshot) is worthless after the
-    /// timeout; without it, until the session ends. Either way the token
-    /// is bound to its session's salt, so a leaked token alone is useless
-    /// to anyone without that session's cookie, and a page left open never
-    /// goes stale. Django's tokens do not expire; choose it where sessions
-    /// are short or rotated at every login, and forms stay open for long.
-    /// The token format does not change: tokens issued with a timeout keep
-    /// verifying, and turning expiry back on applies to every token out.
+    /// How long a token stays valid: [`Expiry::after`] a lifetime (default
+    /// one hour, [`Expiry::DEFAULT`]) or [`Expiry::never`], whose
+    /// trade-off [`Expiry`] weighs.
     ///
     /// ```
-    /// use xsrf_actix::{SigningKey, Xsrf};
-    ///
-    /// let xsrf = Xsrf::builder().secret(SigningKey::generate()?).no_expiry().build()?;
-    /// assert_eq!(xsrf.tokens().timeout(), None);
+    /// use xsrf_actix::{Expiry, SigningKey, Xsrf, time::Duration};
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate()?)
+    ///     .expiry(Expiry::after(Duration::hours(8)))
+    ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn no_expiry(mut self) -> Self {
-        self.no_expiry = true;
+    pub fn expiry(mut self, expiry: impl Into<Expiry>) -> Self {
+        self.expiry = expiry.into();
         self
     }
 
-    /// Where "now" comes from (tests use a manual clock).
+    /// Where "now" comes from (default the system clock; tests use a
+    /// [`ManualClock`](crate::ManualClock) to step over a token's
+    /// lifetime).
+    ///
+    /// ```
+    /// use xsrf_actix::{ManualClock, SigningKey, Xsrf, time::OffsetDateTime};
+    /// let clock = ManualClock::new(OffsetDateTime::UNIX_EPOCH);
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate()?)
+    ///     .clock(clock.clone())
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self
@@ -77,6 +73,21 @@ impl XsrfBuilder {
     /// a future, so it must not do I/O: an auth middleware that runs
     /// before resolves the user (a database lookup, a JWT) and puts it into
     /// the request extensions, and `user_fn` reads it from there.
+    ///
+    /// ```
+    /// use actix_web::HttpMessage as _;
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    ///
+    /// /// Put into the request by the app's auth middleware.
+    /// #[derive(Clone)]
+    /// struct UserId(String);
+    ///
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate()?)
+    ///     .user_fn(|req| req.extensions().get::<UserId>().map(|u| u.0.clone()))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn user_fn(
         mut self,
         f: impl Fn(&HttpRequest) -> Option<String> + Send + Sync + 'static,

@@ -1,6 +1,7 @@
 //! [`XsrfBuilder`]: the struct and `build`; the setters live in files
 //! named for their topic (keys and lifetime, origins and exemptions,
-//! transport, cookies and storage), the checks in `super::validate`.
+//! transport, cookies and storage, rollout), the values they take in
+//! `super::values`, the checks in `super::validate`.
 
 mod cookies;
 mod keys;
@@ -11,88 +12,81 @@ mod transport;
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
-use time::Duration;
 use xsrf_core::{
     Clock, Exemptions, KeyRing, KeyStore, MemoryStore, OneTimeKeys, OriginPolicy, SystemClock,
     Tokens,
 };
 
-use super::settings::{
-    Inner, OneTime, Origins, Rollout, StateSettings, TokenCookie, Transport, UserFn,
-};
+use super::settings::{self, Inner, OneTime, Origins, StateSettings, UserFn};
 use super::validate::{BuildError, cookie_domain, cookie_name, header_name, is_token_char};
 use super::{
-    BodyWait, DEFAULT_COOKIE, DEFAULT_FIELD, DEFAULT_HEADER, DEFAULT_SCAN_LIMIT,
-    DEFAULT_STATE_COOKIE, DEFAULT_STATIC_HEADER, ExemptRoute, Source, Storage, Xsrf,
+    ExemptRoute, Expiry, OriginChecks, Rollout, Source, Storage, TokenCookie, Transport, Xsrf,
 };
 use crate::error::{ErrorHandler, XsrfError};
 
-/// Builder for [`Xsrf`]. Every setter has a secure default except the
-/// secret, which must be given (or explicitly generated).
+/// Builder for [`Xsrf`]. Every setting has a secure default except the
+/// secret, which must be given. Settings that belong together are one
+/// value each ([`Expiry`], [`Storage`], [`Transport`], [`TokenCookie`],
+/// [`OriginChecks`], [`Rollout`]); the repeatable ones (origins,
+/// exemptions) add one entry per call.
+///
+/// ```
+/// use xsrf_actix::{SigningKey, Storage, TokenCookie, Xsrf};
+///
+/// let xsrf = Xsrf::builder()
+///     .secret(SigningKey::generate()?)
+///     .site_origin("https://shop.example")
+///     .exempt("/webhooks/")
+///     .storage(Storage::signed_cookie())
+///     .token_cookie(TokenCookie::new())
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use]
 pub struct XsrfBuilder {
     ring: Option<KeyRing>,
-    timeout: Duration,
-    no_expiry: bool,
+    expiry: Expiry,
     clock: Arc<dyn Clock>,
     user_fn: Option<Arc<UserFn>>,
     site: Vec<String>,
     trusted: Vec<String>,
-    header: String,
-    extra_headers: Vec<String>,
-    field: String,
-    cookie_name: Option<String>,
-    cookie_domain: Option<String>,
-    send_cookie: bool,
-    sources: Vec<Source>,
-    scan_limit: usize,
-    body_wait: BodyWait,
+    transport: Transport,
+    /// `None`: no token cookie is sent.
+    token_cookie: Option<TokenCookie>,
     storage: Storage,
-    /// The state cookie's name is the default (set by `cookie_storage()`),
-    /// so it gets the `__Host-` prefix on https sites.
-    default_state_name: bool,
     error_handler: Option<Arc<ErrorHandler>>,
     store: Option<Arc<dyn KeyStore>>,
-    static_header: String,
-    enforce_origin: bool,
-    websocket_check: bool,
+    origin_checks: OriginChecks,
     exempt: Vec<String>,
     exempt_routes: Vec<String>,
-    report_only: bool,
-    report_only_paths: Vec<String>,
+    rollout: Rollout,
 }
 
 impl Xsrf {
     /// Starts a builder.
+    ///
+    /// ```
+    /// use xsrf_actix::{SigningKey, Xsrf};
+    /// let xsrf = Xsrf::builder().secret(SigningKey::generate()?).build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder() -> XsrfBuilder {
         XsrfBuilder {
             ring: None,
-            timeout: Tokens::DEFAULT_TIMEOUT,
-            no_expiry: false,
+            expiry: Expiry::DEFAULT,
             clock: Arc::new(SystemClock),
             user_fn: None,
             site: Vec::new(),
             trusted: Vec::new(),
-            header: DEFAULT_HEADER.to_owned(),
-            extra_headers: Vec::new(),
-            field: DEFAULT_FIELD.to_owned(),
-            cookie_name: None,
-            cookie_domain: None,
-            send_cookie: false,
-            sources: vec![Source::Header, Source::Form],
-            scan_limit: DEFAULT_SCAN_LIMIT,
-            body_wait: BodyWait::default(),
+            transport: Transport::new(),
+            token_cookie: None,
             storage: Storage::Session,
-            default_state_name: false,
             error_handler: None,
             store: None,
-            static_header: DEFAULT_STATIC_HEADER.to_owned(),
-            enforce_origin: true,
-            websocket_check: true,
+            origin_checks: OriginChecks::new(),
             exempt: Vec::new(),
             exempt_routes: Vec::new(),
-            report_only: false,
-            report_only_paths: Vec::new(),
+            rollout: Rollout::enforce(),
         }
     }
 }
@@ -139,20 +133,37 @@ impl XsrfBuilder {
         self
     }
 
-    /// The one-time key store (default: an in-process [`MemoryStore`]).
+    /// The one-time key store (default: an in-process
+    /// [`MemoryStore`](crate::store::MemoryStore); `RedisStore` with
+    /// feature `redis`, for many instances; see [`store`](crate::store)).
+    ///
+    /// ```
+    /// use xsrf_actix::{SigningKey, Xsrf, store::MemoryStore};
+    /// let xsrf = Xsrf::builder()
+    ///     .secret(SigningKey::generate()?)
+    ///     .one_time_store(MemoryStore::default())
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn one_time_store(mut self, store: impl KeyStore) -> Self {
         self.store = Some(Arc::new(store));
         self
     }
 
     /// Checks every setting; refuses unsafe or unusable ones.
+    ///
+    /// ```
+    /// use xsrf_actix::{BuildError, SigningKey, Xsrf};
+    /// assert_eq!(Xsrf::builder().build().err(), Some(BuildError::MissingSecret));
+    /// assert!(Xsrf::builder().secret(SigningKey::generate()?).build().is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build(self) -> Result<Xsrf, BuildError> {
         let ring = self.ring.ok_or(BuildError::MissingSecret)?;
-        let tokens = Tokens::builder(ring.clone()).timeout(self.timeout);
-        let tokens = if self.no_expiry {
-            tokens.no_expiry()
-        } else {
-            tokens
+        let tokens = Tokens::builder(ring.clone());
+        let tokens = match self.expiry.lifetime() {
+            Some(lifetime) => tokens.timeout(lifetime),
+            None => tokens.no_expiry(),
         }
         .build()?;
         let mut policy = OriginPolicy::new();
@@ -162,51 +173,59 @@ impl XsrfBuilder {
         for o in &self.trusted {
             policy = policy.trust(o)?;
         }
-        let header = header_name(&self.header)?;
-        let static_header = header_name(&self.static_header)?;
+        let transport = self.transport;
+        let header = header_name(&transport.header)?;
+        let static_header = header_name(&transport.static_key_header)?;
         if !static_header.as_str().starts_with("sec-") {
             return Err(BuildError::StaticHeaderNotSec);
         }
-        if self.sources.is_empty() {
+        if transport.sources.is_empty() {
             return Err(BuildError::NoSources);
         }
-        if self.sources == [Source::Cookie] {
+        if transport.sources == [Source::Cookie] {
             return Err(BuildError::CookieOnly);
         }
-        if self.field.is_empty() || !self.field.bytes().all(is_token_char) {
-            return Err(BuildError::BadName(self.field));
+        if transport.field.is_empty() || !transport.field.bytes().all(is_token_char) {
+            return Err(BuildError::BadName(transport.field));
         }
         let https = policy.is_https();
-        let cookie_domain = match self.cookie_domain {
+        let send_cookie = self.token_cookie.is_some();
+        let TokenCookie {
+            name: token_name,
+            domain: token_domain,
+        } = self.token_cookie.unwrap_or_default();
+        let cookie_domain = match token_domain {
             Some(d) => Some(cookie_domain(d)?),
             None => None,
         };
         let token_name = cookie_name(
-            DEFAULT_COOKIE,
-            self.cookie_name,
+            TokenCookie::DEFAULT_NAME,
+            token_name,
             https,
             cookie_domain.is_some(),
         )?;
         let storage = match self.storage {
             Storage::SignedCookie { name } => {
-                let given = (!self.default_state_name).then_some(name);
+                // The default name is prefixed on https; any other is
+                // used as given (see `Storage::SignedCookie`).
+                let given = (name != Storage::DEFAULT_COOKIE_NAME).then_some(name);
                 Storage::SignedCookie {
-                    name: cookie_name(DEFAULT_STATE_COOKIE, given, https, false)?,
+                    name: cookie_name(Storage::DEFAULT_COOKIE_NAME, given, https, false)?,
                 }
             }
             other => other,
         };
         let mut extra_headers = Vec::new();
-        for name in &self.extra_headers {
+        for name in &transport.also_accept {
             let name = header_name(name)?;
             if name != header && !extra_headers.contains(&name) {
                 extra_headers.push(name);
             }
         }
-        if self.scan_limit < 1024 {
-            return Err(BuildError::ScanLimitTooSmall(self.scan_limit));
+        if transport.scan_limit < 1024 {
+            return Err(BuildError::ScanLimitTooSmall(transport.scan_limit));
         }
-        let body_wait = self.body_wait.checked()?;
+        let body_wait = transport.body_wait.checked()?;
         let mut exemptions = Exemptions::new();
         for rule in &self.exempt {
             exemptions = exemptions.rule(rule)?;
@@ -217,11 +236,11 @@ impl XsrfBuilder {
             .map(|rule| ExemptRoute::parse(rule))
             .collect::<Result<Vec<_>, _>>()?;
         let mut report_paths = Exemptions::new();
-        for rule in &self.report_only_paths {
+        for rule in &self.rollout.paths {
             report_paths = report_paths.rule(rule)?;
         }
-        let rollout = Rollout {
-            everywhere: self.report_only,
+        let rollout = settings::Rollout {
+            everywhere: self.rollout.everywhere,
             paths: report_paths,
         };
         if let Some(paths) = rollout.describe() {
@@ -229,7 +248,7 @@ impl XsrfBuilder {
             // forgotten: say so at every start.
             tracing::warn!(
                 paths = %paths,
-                "XSRF report-only mode is ON for {paths}: requests that enforce mode would refuse for a token or origin reason reach their handlers (logged, counted, `X-XSRF-Report-Only` on the response); call .report_only(false) to enforce"
+                "XSRF report-only mode is ON for {paths}: requests that enforce mode would refuse for a token or origin reason reach their handlers (logged, counted, `X-XSRF-Report-Only` on the response); remove the .rollout(..) setting to enforce"
             );
         }
         crate::counters::describe();
@@ -244,22 +263,22 @@ impl XsrfBuilder {
                 user_fn: self.user_fn,
                 origin: Origins {
                     policy,
-                    enforce_in_middleware: self.enforce_origin,
-                    websocket_check: self.websocket_check,
+                    enforce_in_middleware: self.origin_checks.in_middleware,
+                    websocket_check: self.origin_checks.websocket,
                     exemptions,
                     exempt_routes,
                 },
-                transport: Transport {
+                transport: settings::Transport {
                     header,
                     extra_headers,
-                    field: Arc::from(self.field),
-                    sources: self.sources,
-                    scan_limit: self.scan_limit,
+                    field: Arc::from(transport.field),
+                    sources: transport.sources,
+                    scan_limit: transport.scan_limit,
                     body_wait,
                     static_header,
                 },
-                token_cookie: TokenCookie {
-                    send: self.send_cookie,
+                token_cookie: settings::TokenCookie {
+                    send: send_cookie,
                     name: token_name,
                     domain: cookie_domain,
                 },

@@ -102,7 +102,7 @@ struct Entry {
 ///   digest or session.
 ///
 /// ```no_run
-/// use xsrf_actix::{RedisStore, SigningKey, Xsrf};
+/// use xsrf_actix::{SigningKey, Xsrf, store::RedisStore};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// // One node: a `redis://` URL. A cluster: its nodes, comma-separated
@@ -207,11 +207,11 @@ impl RedisStore {
     /// its configuration).
     ///
     /// ```
-    /// use xsrf_actix::RedisStore;
+    /// use xsrf_actix::store::RedisStore;
     /// let one = RedisStore::from_config("redis://127.0.0.1:6379/")?;
     /// let cluster = RedisStore::from_config("redis://10.0.0.1:7000, redis://10.0.0.2:7000")?;
     /// assert!(!one.is_cluster() && cluster.is_cluster());
-    /// # Ok::<(), xsrf_actix::StoreError>(())
+    /// # Ok::<(), xsrf_actix::store::StoreError>(())
     /// ```
     pub fn from_config(config: &str) -> Result<Self, StoreError> {
         if config.contains(',') {
