@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use bytes::Bytes;
 use xsrf_core::{BodyProblem, Rejection};
 
-use self::answer::Format;
+pub(crate) use self::answer::{Format, STYLE};
 
 /// The header of a default refusal naming its reason for code
 /// ([`Rejection::code`]): `X-XSRF-Rejection: expired`.
@@ -216,9 +216,17 @@ impl XsrfError {
         if let Some(r) = self.rejection() {
             res.extensions_mut().insert(r);
         }
+        res.extensions_mut().insert(DefaultRefusal);
         res
     }
 }
+
+/// In the extensions of this crate's default refusal only (not a custom
+/// handler's response, whose extensions are not kept, nor the app's own):
+/// only such a response may become the page that sends an expired form
+/// again (see `repost`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DefaultRefusal;
 
 impl From<Rejection> for XsrfError {
     fn from(r: Rejection) -> Self {
