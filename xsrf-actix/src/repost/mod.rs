@@ -34,10 +34,10 @@
 mod fields;
 mod page;
 
-use actix_web::HttpRequest;
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpMessage as _, HttpRequest};
 use bytes::Bytes;
 use xsrf_core::{Binding, Rejection, Token};
 
@@ -51,15 +51,15 @@ use crate::state::{self, PerRequest};
 /// A body about to be read whose refusal could become the page: the
 /// settings allow it (the default refusal, tokens that expire) and it is
 /// a form. Whether the request itself qualifies is known only once the
-/// body is read.
+/// body is read. One byte in the scan's state: every form post carries it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Candidate {
     multipart: bool,
-    limit: usize,
 }
 
 /// What the middleware kept of a qualifying request, and the fresh token
-/// its check minted.
+/// its check minted: a request extension of its own, not a field of
+/// `PerRequest`, so that no other request carries even its empty slot.
 pub(crate) struct Kept {
     multipart: bool,
     /// The body as read: the chunks themselves, shared, not copied.
@@ -76,10 +76,7 @@ impl Candidate {
             ReadAs::Json | ReadAs::Unreadable(_) => return None,
         };
         let i = &x.inner;
-        (i.error_handler.is_none() && i.tokens.timeout().is_some()).then_some(Self {
-            multipart,
-            limit: i.transport.scan_limit,
-        })
+        (i.error_handler.is_none() && i.tokens.timeout().is_some()).then_some(Self { multipart })
     }
 
     /// After the scan: keeps (a clone of) the chunks read, `len` bytes,
@@ -99,23 +96,20 @@ impl Candidate {
         let BodyToken::Found(token) = outcome else {
             return;
         };
-        // Past the limit, the body was not read whole.
-        if len > self.limit {
-            return;
-        }
         let Some(x) = state::middleware_config(req) else {
             return;
         };
+        // Past the limit, the body was not read whole.
+        if len > x.inner.transport.scan_limit {
+            return;
+        }
         if !x.inner.tokens.seems_expired(token, x.inner.clock.now()) || !qualifies(x, req) {
             return;
         }
-        let chunks = chunks.cloned().collect();
-        PerRequest::write(req, |p| {
-            p.repost = Some(Box::new(Kept {
-                multipart: self.multipart,
-                chunks,
-                fresh: None,
-            }));
+        req.extensions_mut().insert(Kept {
+            multipart: self.multipart,
+            chunks: chunks.cloned().collect(),
+            fresh: None,
         });
     }
 }
@@ -129,9 +123,11 @@ fn qualifies(x: &Xsrf, req: &HttpRequest) -> bool {
         return false;
     }
     let is = |name: &'static str, wanted: &str| {
-        headers
-            .get(HeaderName::from_static(name))
-            .is_none_or(|v| v.as_bytes().trim_ascii().eq_ignore_ascii_case(wanted.as_bytes()))
+        headers.get(HeaderName::from_static(name)).is_none_or(|v| {
+            v.as_bytes()
+                .trim_ascii()
+                .eq_ignore_ascii_case(wanted.as_bytes())
+        })
     };
     is("sec-fetch-mode", "navigate")
         && is("sec-fetch-dest", "document")
@@ -145,20 +141,17 @@ fn qualifies(x: &Xsrf, req: &HttpRequest) -> bool {
 /// cookie (when sent) carries it too, as a refresh does, and a double
 /// submit of the page matches the cookie.
 pub(crate) fn mint(x: &Xsrf, req: &HttpRequest, binding: &Binding<'_>, app_wide: bool) {
-    if PerRequest::read(req, |p| p.repost.is_none()).unwrap_or(true) {
+    if !req.extensions().contains::<Kept>() {
         return;
     }
     let token = x.inner.tokens.issue(binding, x.inner.clock.now());
-    let cookie =
-        (x.inner.token_cookie.send && app_wide).then(|| state::token_cookie(x, token.as_str()));
-    PerRequest::write(req, |p| {
-        if let Some(kept) = p.repost.as_mut() {
-            kept.fresh = Some(token);
-        }
-        if cookie.is_some() {
-            p.pending.token_cookie = cookie;
-        }
-    });
+    if x.inner.token_cookie.send && app_wide {
+        let cookie = state::token_cookie(x, token.as_str());
+        PerRequest::write(req, |p| p.pending.token_cookie = Some(cookie));
+    }
+    if let Some(kept) = req.extensions_mut().get_mut::<Kept>() {
+        kept.fresh = Some(token);
+    }
 }
 
 /// On the way out: the default `403 expired` of a request whose body was
@@ -177,7 +170,7 @@ pub(crate) fn answer<B>(
     if !ours {
         return Err(res);
     }
-    let Some(kept) = PerRequest::write_if_present(req, |p| p.repost.take()).flatten() else {
+    let Some(kept) = req.extensions_mut().remove::<Kept>() else {
         return Err(res);
     };
     let (Some(x), Some(fresh)) = (state::middleware_config(req), kept.fresh.as_ref()) else {

@@ -48,9 +48,7 @@ pub(super) fn render(fields: &[Field], token_field: &str, token: &str, multipart
 What you entered is kept: press <b>Send again</b> to send it now.</p>"
     );
     if has_files {
-        out.push_str(
-            "<p>Files cannot be kept: choose each file again below before you send.</p>",
-        );
+        out.push_str("<p>Files cannot be kept: choose each file again below before you send.</p>");
     }
     let _ = write!(
         out,
@@ -130,7 +128,9 @@ mod tests {
         assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
         assert!(page.contains("choose each file again"), "{page}");
         let token = page.find("value=\"TOKEN\"").expect("the token");
-        let field = page.find("type=\"hidden\" name=\"a&quot;").expect("the field");
+        let field = page
+            .find("type=\"hidden\" name=\"a&quot;")
+            .expect("the field");
         assert!(token < field, "{page}");
         assert!(!page.contains("action="), "{page}");
     }

@@ -115,10 +115,6 @@ pub(crate) struct PerRequest {
     /// the middleware on the way out).
     pub(crate) findings: Findings,
     pub(crate) pending: Pending,
-    /// The body of a same-origin form post whose token seemed expired,
-    /// kept by the middleware for the page that sends it again (see
-    /// `repost`); boxed, as only such a request has one.
-    pub(crate) repost: Option<Box<crate::repost::Kept>>,
 }
 
 /// Every reason a request's checks found, in order, and what an origin
