@@ -44,7 +44,7 @@ pub(super) fn render(fields: &[Field], token_field: &str, token: &str, multipart
 <meta name=\"robots\" content=\"noindex\"><title>Send your form again</title>\
 <style>{STYLE}button{{font:inherit;padding:.4rem 1.2rem}}</style>\
 </head><body><h1>Your form was not sent yet</h1>\
-<p>This page was open longer than its security check allows, so nothing was changed. \
+<p>The page was open longer than its security check allows, so nothing was saved. \
 What you entered is kept: press <b>Send again</b> to send it now.</p>"
     );
     if has_files {
@@ -94,8 +94,8 @@ What you entered is kept: press <b>Send again</b> to send it now.</p>"
         }
     }
     out.push_str(
-        "<p><button type=\"submit\" autofocus>Send again</button></p></form>\
-<p>If you would rather not send it, go back: nothing was sent.</p>\
+        "<p><button id=\"xsrf-send-again\" type=\"submit\" autofocus>Send again</button></p></form>\
+<p>If you would rather not send it, just go back.</p>\
 <p><small>Error 403: XSRF token expired (<code>expired</code>)</small></p></body></html>\n",
     );
     out
