@@ -503,11 +503,58 @@ async fn expired_comment_is_stored_once(
     assert_eq!(api_comments(demo.addr).await, stored, "{enctype}");
 }
 
+/// A form handler that, once done, sends the browser to the same app
+/// under its other loopback name: another origin.
+async fn done_elsewhere(_: xsrf_actix::ValidXsrf, req: actix_web::HttpRequest) -> HttpResponse {
+    let port = req.app_config().local_addr().port();
+    HttpResponse::SeeOther()
+        .insert_header(("location", format!("http://localhost:{port}/landed")))
+        .finish()
+}
+
+async fn landed() -> HttpResponse {
+    html("<!doctype html><p id=\"landed\">landed</p>".to_owned())
+}
+
+/// After "Send again", the handler's `303` to another origin is followed:
+/// the page's CSP has no `form-action`, which Chromium applies to the
+/// redirects of a submission and which would leave the person on the page
+/// with the form already handled.
+async fn redirect_elsewhere_after_send_again_is_followed(c: &Client, demo: &ExampleServer) {
+    c.goto(&demo.url("127.0.0.1", "/"))
+        .await
+        .expect("open the demo");
+    c.execute(
+        "document.querySelector('form[action=\"/comments\"]').action = '/elsewhere';",
+        vec![],
+    )
+    .await
+    .expect("point the form elsewhere");
+    element(c, "#body")
+        .await
+        .send_keys("checkout")
+        .await
+        .expect("type");
+    actix_web::rt::time::sleep(Duration::from_millis(LIFETIME_SECS * 1000 + 600)).await;
+    element(c, "#submit").await.click().await.expect("submit");
+    element(c, "#xsrf-send-again")
+        .await
+        .click()
+        .await
+        .expect("click Send again");
+    assert_eq!(text_of(c, "#landed").await, "landed");
+    let url = c.current_url().await.expect("url");
+    assert_eq!(url.host_str(), Some("localhost"), "{url}");
+    assert_eq!(answered(&demo.hits, "/elsewhere", 403), 1);
+    assert_eq!(answered(&demo.hits, "/elsewhere", 303), 1);
+}
+
 /// Row L7 in Chromium: the demo with `XSRF_TIMEOUT_SECS=2` (read by its own
 /// `configure`, as the binary reads it), a comment typed, the lifetime
 /// waited out, submitted: one click on the page that comes back stores it
 /// once, urlencoded and multipart, the last with a file chosen again on
-/// the page. Screenshots of the page go to `tests/artifacts/`
+/// the page; a handler's redirect to another origin after the click is
+/// followed. Screenshots of the page go to `tests/artifacts/`
 /// (`expired-form.png`, `expired-form-multipart.png`,
 /// `expired-form-file.png`).
 #[actix_web::test]
@@ -518,10 +565,19 @@ async fn l7_a_comment_typed_past_the_token_lifetime_is_stored_once_with_one_clic
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("browser-l7-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let lifetime = LIFETIME_SECS.to_string();
-    let demo = start_example_with(forms::app::<CookieSessionStore>, move |b| {
-        let env = |name: &str| (name == "XSRF_TIMEOUT_SECS").then(|| lifetime.clone());
-        forms::configure(b, env).expect("the demo's settings")
-    });
+    // The demo, plus a form handler that sends the browser to another
+    // origin when it is done (as a checkout sends it to a payment page).
+    let demo = start_example_with(
+        |xsrf, comments, sessions| {
+            forms::app::<CookieSessionStore>(xsrf, comments, sessions)
+                .route("/elsewhere", web::post().to(done_elsewhere))
+                .route("/landed", web::get().to(landed))
+        },
+        move |b| {
+            let env = |name: &str| (name == "XSRF_TIMEOUT_SECS").then(|| lifetime.clone());
+            forms::configure(b, env).expect("the demo's settings")
+        },
+    );
     let driver = Driver::start(&driver_bin, &scratch);
     let client = connect(&driver, &chromium).await;
     let photo = scratch.join("soup.png");
@@ -555,6 +611,7 @@ async fn l7_a_comment_typed_past_the_token_lifetime_is_stored_once_with_one_clic
             "expired-form-file.png",
         )
         .await;
+        redirect_elsewhere_after_send_again_is_followed(&client, &demo).await;
     })
     .catch_unwind()
     .await;

@@ -11,10 +11,18 @@ use super::fields::Field;
 use crate::error::STYLE;
 
 /// The page's `Content-Security-Policy`: nothing runs or loads (its one
-/// style is inline), its form posts only to this origin, and no page may
-/// frame it (no clicking "Send again" through a transparent frame). No
-/// `<base>` may move its form elsewhere.
-pub(super) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// style is inline), no page may frame it (no clicking "Send again"
+/// through a transparent frame), no `<base>` applies.
+///
+/// No `form-action`: Chromium applies it to the redirects that follow a
+/// submission, so `form-action 'self'` would block the handler's own `303`
+/// to another origin (a payment provider, a sibling app) after the form
+/// was stored, and leave the person on this page, pressing "Send again" a
+/// second time. Where the form posts is fixed without it: it has no
+/// `action` (the page's own address, which the browser proved to be the
+/// site's) and nothing from the request can add markup to the page.
+pub(super) const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The page for `fields`, re-posted with `token` in `token_field`, in
 /// the body's own encoding. The form has no `action`: it posts to the
