@@ -11,8 +11,9 @@
 //!   reading what it would refuse (logs, metrics, the response header),
 //!   then enforcing, per path if needed.
 //! * [`deploying`] — forms that survive restarts and deploys: a stable
-//!   secret and session key, rotating the secret, many instances, and
-//!   the refusal each mistake produces.
+//!   secret and session key, rotating the secret, many instances, what a
+//!   person sees when a form outlives its token, and the refusal each
+//!   mistake produces.
 //! * [`htmx_and_spa`] — the token in `hx-headers` (htmx 2 and 4), axios
 //!   and the `XSRF-TOKEN` cookie, and what that cookie does not protect.
 //! * [`testing`] — your app's tests with `actix_web::test`, protection on:

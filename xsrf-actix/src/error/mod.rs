@@ -47,7 +47,13 @@ pub type ErrorHandler = dyn Fn(&XsrfError, &HttpRequest) -> HttpResponse + Send 
 /// words for the site's visitors), JSON (`{"error": "expired", "message":
 /// …, "status": 403}`) for `application/json`, and one short line of
 /// plain text otherwise (`*/*`, curl). It never contains a token, a key,
-/// a cookie or a session id. Every refusal, a custom
+/// a cookie or a session id, with one exception: an expired token on a
+/// form posted from the site's own page by a browser (the origin proven,
+/// HTML asked for, the body within the scan limit) is answered with a page
+/// that holds the person's fields and a fresh token, and sends them again
+/// in one click ("Expired forms" in [the deploying
+/// guide](crate::docs::deploying)); still `403 expired`, the handler not
+/// run. Every refusal, a custom
 /// [`error_handler`](crate::XsrfBuilder::error_handler)'s included,
 /// carries [`REJECTION_HEADER`], `Cache-Control: no-store` and `Vary`,
 /// and the [`Rejection`] in its extensions, for logging middleware.

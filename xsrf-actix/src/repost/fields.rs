@@ -26,13 +26,13 @@ pub(super) enum Field {
 pub(super) fn read(
     req: &HttpRequest,
     multipart: bool,
-    chunks: &[Bytes],
+    chunks: Vec<Bytes>,
     token_field: &str,
 ) -> Option<Vec<Field>> {
     if multipart {
         read_multipart(req, chunks, token_field)
     } else {
-        Some(read_urlencoded(chunks, token_field))
+        Some(read_urlencoded(&chunks, token_field))
     }
 }
 
@@ -50,8 +50,8 @@ fn read_urlencoded(chunks: &[Bytes], token_field: &str) -> Vec<Field> {
 /// The body is in memory and whole (the middleware kept it only then):
 /// every poll of the parser is ready at once, and one that is not means
 /// the body is not what it seemed, so the page is not made.
-fn read_multipart(req: &HttpRequest, chunks: &[Bytes], token_field: &str) -> Option<Vec<Field>> {
-    let stream = futures_util::stream::iter(chunks.to_vec().into_iter().map(Ok::<_, PayloadError>));
+fn read_multipart(req: &HttpRequest, chunks: Vec<Bytes>, token_field: &str) -> Option<Vec<Field>> {
+    let stream = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, PayloadError>));
     let mut parts = actix_multipart::Multipart::new(req.headers(), stream);
     let mut out = Vec::new();
     while let Some(part) = parts.next().now_or_never()? {
@@ -97,7 +97,7 @@ mod tests {
         ];
         let req = TestRequest::default().to_http_request();
         assert_eq!(
-            read(&req, false, &chunks, "xsrf_token"),
+            read(&req, false, chunks.to_vec(), "xsrf_token"),
             Some(vec![
                 text("a", "1"),
                 text("body", "café au lait\r\n\">"),
@@ -127,7 +127,7 @@ mod tests {
         let (a, b) = body.as_bytes().split_at(57);
         let chunks = [Bytes::copy_from_slice(a), Bytes::copy_from_slice(b)];
         assert_eq!(
-            read(&multipart_request(), true, &chunks, "xsrf_token"),
+            read(&multipart_request(), true, chunks.to_vec(), "xsrf_token"),
             Some(vec![
                 text("body", "line 1\r\nline 2"),
                 Field::File {
@@ -150,7 +150,7 @@ mod tests {
         let cut_short =
             Bytes::from_static(b"--XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nab");
         let req = multipart_request();
-        assert_eq!(read(&req, true, &[not_utf8], "xsrf_token"), None);
-        assert_eq!(read(&req, true, &[cut_short], "xsrf_token"), None);
+        assert_eq!(read(&req, true, vec![not_utf8], "xsrf_token"), None);
+        assert_eq!(read(&req, true, vec![cut_short], "xsrf_token"), None);
     }
 }

@@ -173,15 +173,20 @@ pub(crate) fn answer<B>(
     let Some(kept) = req.extensions_mut().remove::<Kept>() else {
         return Err(res);
     };
-    let (Some(x), Some(fresh)) = (state::middleware_config(req), kept.fresh.as_ref()) else {
+    let Kept {
+        multipart,
+        chunks,
+        fresh,
+    } = kept;
+    let (Some(x), Some(fresh)) = (state::middleware_config(req), fresh) else {
         return Err(res);
     };
     let field = &*x.inner.transport.field;
-    let Some(fields) = fields::read(req, kept.multipart, &kept.chunks, field) else {
+    let Some(fields) = fields::read(req, multipart, chunks, field) else {
         tracing::debug!("XSRF expired form: its fields could not be read back; ordinary page");
         return Err(res);
     };
-    let body = page::render(&fields, field, fresh.as_str(), kept.multipart);
+    let body = page::render(&fields, field, fresh.as_str(), multipart);
     let mut res = res.set_body(body).map_into_boxed_body();
     let h = res.headers_mut();
     for (name, value) in [
