@@ -11,8 +11,9 @@
 //!   reading what it would refuse (logs, metrics, the response header),
 //!   then enforcing, per path if needed.
 //! * [`deploying`] — forms that survive restarts and deploys: a stable
-//!   secret and session key, rotating the secret, many instances, and
-//!   the refusal each mistake produces.
+//!   secret and session key, rotating the secret, many instances, what a
+//!   person sees when a form outlives its token, and the refusal each
+//!   mistake produces.
 //! * [`tokens_and_sessions`] — sessions or the signed state cookie,
 //!   cookie names on https, token lifetime and key rotation, tokens in
 //!   request bodies, logins, and forms for one record.

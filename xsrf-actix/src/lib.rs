@@ -277,6 +277,7 @@ mod lifecycle;
 mod messages;
 mod middleware;
 mod one_time;
+mod repost;
 mod scan;
 mod state;
 pub mod store;

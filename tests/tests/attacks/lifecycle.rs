@@ -3,7 +3,8 @@
 //! secret rotation that keeps every client working in both storages, and
 //! a missing `SessionMiddleware` answered with a 500 naming the fix. Row
 //! L4 (`#[handle_token]` checks first) in `handle_token`, L5 (report-only
-//! mode) in `report_only`.
+//! mode) in `report_only`, L7 (an expired form from the site comes back
+//! in a page that sends it again) in `expired_forms`.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ use xsrf_tests::fixture::{
     post, routes, service, session_middleware,
 };
 
+mod expired_forms;
 mod handle_token;
 mod report_only;
 

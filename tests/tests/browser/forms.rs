@@ -14,6 +14,12 @@
 //! 4. the SPA posts through its script (the `XSRF-TOKEN` cookie copied
 //!    into `X-XSRF-TOKEN`) and gets `201`.
 //!
+//! And row L7, in a test of its own (the demo with a 2-second token
+//! lifetime): a comment typed, the lifetime waited out, submitted; the
+//! refusal is the page that sends it again, and one click stores it once,
+//! urlencoded and multipart; a screenshot of that page goes to
+//! `tests/artifacts/expired-form.png`.
+//!
 //! Chromium and chromedriver must be installed (`apt-get install chromium
 //! chromium-driver`; `scripts/test.sh` does it). Without them the test
 //! fails, it never skips. `CHROMIUM` and `CHROMEDRIVER` override the
@@ -31,7 +37,7 @@ use futures_util::FutureExt as _;
 use xsrf_examples::forms;
 use xsrf_examples::spa;
 use xsrf_tests::browser::{Driver, WAIT, browser_binaries, connect, element, eventually, text_of};
-use xsrf_tests::server::{ExampleServer, Hits, send_raw, start_example};
+use xsrf_tests::server::{ExampleServer, Hits, send_raw, start_example, start_example_with};
 
 // ---------------------------------------------------------------------------
 // The apps, in-process on free ports
@@ -122,8 +128,26 @@ async fn api_comments(addr: SocketAddr) -> Vec<String> {
     serde_json::from_slice(&res.body).expect("a JSON array of strings")
 }
 
-fn artifact_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts/demo.png")
+fn artifact(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("artifacts")
+        .join(name)
+}
+
+/// Writes a screenshot of the current page to `tests/artifacts/{name}`
+/// and checks that it is a PNG.
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    let path = artifact(name);
+    std::fs::create_dir_all(path.parent().expect("artifacts dir")).expect("mkdir artifacts");
+    std::fs::write(&path, &png).expect("write the screenshot");
+    let written = std::fs::read(&path).expect("read the screenshot back");
+    assert!(
+        written.len() > 1000 && written.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{} is not a PNG screenshot ({} bytes)",
+        path.display(),
+        written.len()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -160,17 +184,7 @@ async fn user_posts_a_comment(c: &Client, demo: &ExampleServer) {
     );
 
     // 4. The screenshot artifact, of the page with the comment on it.
-    let png = c.screenshot().await.expect("screenshot");
-    let path = artifact_path();
-    std::fs::create_dir_all(path.parent().expect("artifacts dir")).expect("mkdir artifacts");
-    std::fs::write(&path, &png).expect("write the screenshot");
-    let written = std::fs::read(&path).expect("read the screenshot back");
-    assert!(
-        written.len() > 1000 && written.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "{} is not a PNG screenshot ({} bytes)",
-        path.display(),
-        written.len()
-    );
+    screenshot(c, "demo.png").await;
 }
 
 /// Fills in the reset form on the current page and submits it.
@@ -349,4 +363,264 @@ async fn browser_end_to_end() {
         "browser test: browser ready after {ready:?}, done after {:?}",
         started.elapsed()
     );
+}
+
+// ---------------------------------------------------------------------------
+// L7: a form left open past the token lifetime
+// ---------------------------------------------------------------------------
+
+/// The token lifetime the demo runs with here (`XSRF_TIMEOUT_SECS`).
+const LIFETIME_SECS: u64 = 2;
+
+/// What a person types, with what an unescaped echo would run or render.
+const LONG_COMMENT: &str = "Written over lunch: \"><script>alert(1)</script> & <b>café</b>";
+
+/// How many times `path` was answered `status` to a POST.
+fn answered(hits: &Hits, path: &str, status: u16) -> usize {
+    hits.posts()
+        .iter()
+        .filter(|(p, s)| p == path && *s == status)
+        .count()
+}
+
+/// Types a comment into the demo's form (sent as `enctype`; with a file
+/// input given `file`, if any), waits past the token lifetime, submits:
+/// the refusal is the page that sends it again, the comment not stored;
+/// one click on "Send again" (the file chosen again first) stores it
+/// exactly once. The page is kept as the screenshot `screenshot_as`.
+async fn expired_comment_is_stored_once(
+    c: &Client,
+    demo: &ExampleServer,
+    enctype: &str,
+    comment: &str,
+    file: Option<&Path>,
+    screenshot_as: &str,
+) {
+    let before = demo.comments.all();
+    let refused_before = answered(&demo.hits, "/comments", 403);
+    c.goto(&demo.url("127.0.0.1", "/"))
+        .await
+        .expect("open the demo");
+    // The demo's POST /comments reads multipart too: the same form, sent
+    // the other way, as a form with a file input would be.
+    c.execute(
+        "document.querySelector('form[action=\"/comments\"]').enctype = arguments[0];",
+        vec![serde_json::json!(enctype)],
+    )
+    .await
+    .expect("set the form's enctype");
+    if let Some(file) = file {
+        c.execute(
+            "const f = document.createElement('input'); f.type = 'file'; f.name = 'photo'; \
+             f.id = 'photo'; document.querySelector('form[action=\"/comments\"]').appendChild(f);",
+            vec![],
+        )
+        .await
+        .expect("add a file input");
+        element(c, "#photo")
+            .await
+            .send_keys(&file.display().to_string())
+            .await
+            .expect("choose the file");
+    }
+    element(c, "#body")
+        .await
+        .send_keys(comment)
+        .await
+        .expect("type");
+    // Past the lifetime (whole seconds in the token), as a person at lunch.
+    actix_web::rt::time::sleep(Duration::from_millis(LIFETIME_SECS * 1000 + 600)).await;
+    element(c, "#submit").await.click().await.expect("submit");
+
+    let again = element(c, "#xsrf-send-again").await;
+    assert_eq!(again.text().await.expect("button text"), "Send again");
+    assert_eq!(
+        answered(&demo.hits, "/comments", 403),
+        refused_before + 1,
+        "{enctype}: {:?}",
+        demo.hits.all()
+    );
+    assert_eq!(
+        demo.comments.all(),
+        before,
+        "{enctype}: stored while expired"
+    );
+    let form = element(c, "form").await;
+    assert_eq!(
+        form.attr("enctype").await.expect("enctype").as_deref(),
+        Some(enctype)
+    );
+    // What the person typed is on the page as a value, not as markup: no
+    // script element, no bold text, and the title is ours.
+    let body = c
+        .find(Locator::Css("input[name=body]"))
+        .await
+        .expect("field");
+    assert_eq!(
+        body.prop("value").await.expect("value").as_deref(),
+        Some(comment)
+    );
+    let markup = c
+        .execute(
+            "return document.scripts.length + [...document.querySelectorAll('b')]\
+             .filter(b => b.textContent.includes('café')).length;",
+            vec![],
+        )
+        .await
+        .expect("look for markup");
+    assert_eq!(
+        markup,
+        serde_json::json!(0),
+        "markup from the comment on the page"
+    );
+    assert_eq!(text_of(c, "h1").await, "Your form was not sent yet");
+    if let Some(file) = file {
+        // A page cannot send a file: it asks for it again, by the name of
+        // the file chosen before.
+        let page = c.source().await.expect("page source");
+        assert!(page.contains("choose each file again"), "{page}");
+        let chosen = file.file_name().and_then(|n| n.to_str()).expect("a name");
+        assert!(page.contains(chosen), "{page}");
+        c.find(Locator::Css("input[type=file][name=photo]"))
+            .await
+            .expect("the file input, again")
+            .send_keys(&file.display().to_string())
+            .await
+            .expect("choose the file again");
+    }
+    screenshot(c, screenshot_as).await;
+
+    again.click().await.expect("click Send again");
+    eventually("the comment to be stored", || {
+        demo.comments.all().len() > before.len()
+    })
+    .await;
+    // Back on the demo's page (after its 303), the comment listed once.
+    element(c, "#comments").await;
+    let mut stored = before;
+    stored.push(comment.to_owned());
+    assert_eq!(demo.comments.all(), stored, "{enctype}");
+    assert_eq!(api_comments(demo.addr).await, stored, "{enctype}");
+}
+
+/// A form handler that, once done, sends the browser to the same app
+/// under its other loopback name: another origin.
+async fn done_elsewhere(_: xsrf_actix::ValidXsrf, req: actix_web::HttpRequest) -> HttpResponse {
+    let port = req.app_config().local_addr().port();
+    HttpResponse::SeeOther()
+        .insert_header(("location", format!("http://localhost:{port}/landed")))
+        .finish()
+}
+
+async fn landed() -> HttpResponse {
+    html("<!doctype html><p id=\"landed\">landed</p>".to_owned())
+}
+
+/// After "Send again", the handler's `303` to another origin is followed:
+/// the page's CSP has no `form-action`, which Chromium applies to the
+/// redirects of a submission and which would leave the person on the page
+/// with the form already handled.
+async fn redirect_elsewhere_after_send_again_is_followed(c: &Client, demo: &ExampleServer) {
+    c.goto(&demo.url("127.0.0.1", "/"))
+        .await
+        .expect("open the demo");
+    c.execute(
+        "document.querySelector('form[action=\"/comments\"]').action = '/elsewhere';",
+        vec![],
+    )
+    .await
+    .expect("point the form elsewhere");
+    element(c, "#body")
+        .await
+        .send_keys("checkout")
+        .await
+        .expect("type");
+    actix_web::rt::time::sleep(Duration::from_millis(LIFETIME_SECS * 1000 + 600)).await;
+    element(c, "#submit").await.click().await.expect("submit");
+    element(c, "#xsrf-send-again")
+        .await
+        .click()
+        .await
+        .expect("click Send again");
+    assert_eq!(text_of(c, "#landed").await, "landed");
+    let url = c.current_url().await.expect("url");
+    assert_eq!(url.host_str(), Some("localhost"), "{url}");
+    assert_eq!(answered(&demo.hits, "/elsewhere", 403), 1);
+    assert_eq!(answered(&demo.hits, "/elsewhere", 303), 1);
+}
+
+/// Row L7 in Chromium: the demo with `XSRF_TIMEOUT_SECS=2` (read by its own
+/// `configure`, as the binary reads it), a comment typed, the lifetime
+/// waited out, submitted: one click on the page that comes back stores it
+/// once, urlencoded and multipart, the last with a file chosen again on
+/// the page; a handler's redirect to another origin after the click is
+/// followed. Screenshots of the page go to `tests/artifacts/`
+/// (`expired-form.png`, `expired-form-multipart.png`,
+/// `expired-form-file.png`).
+#[actix_web::test]
+async fn l7_a_comment_typed_past_the_token_lifetime_is_stored_once_with_one_click() {
+    let _one = crate::ONE_BROWSER.lock().await;
+    let (chromium, driver_bin) = browser_binaries();
+    let scratch =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("browser-l7-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let lifetime = LIFETIME_SECS.to_string();
+    // The demo, plus a form handler that sends the browser to another
+    // origin when it is done (as a checkout sends it to a payment page).
+    let demo = start_example_with(
+        |xsrf, comments, sessions| {
+            forms::app::<CookieSessionStore>(xsrf, comments, sessions)
+                .route("/elsewhere", web::post().to(done_elsewhere))
+                .route("/landed", web::get().to(landed))
+        },
+        move |b| {
+            let env = |name: &str| (name == "XSRF_TIMEOUT_SECS").then(|| lifetime.clone());
+            forms::configure(b, env).expect("the demo's settings")
+        },
+    );
+    let driver = Driver::start(&driver_bin, &scratch);
+    let client = connect(&driver, &chromium).await;
+    let photo = scratch.join("soup.png");
+    std::fs::write(&photo, b"\x89PNG a small picture").expect("write the file to upload");
+
+    let outcome = std::panic::AssertUnwindSafe(async {
+        expired_comment_is_stored_once(
+            &client,
+            &demo,
+            "application/x-www-form-urlencoded",
+            LONG_COMMENT,
+            None,
+            "expired-form.png",
+        )
+        .await;
+        expired_comment_is_stored_once(
+            &client,
+            &demo,
+            "multipart/form-data",
+            "and once more, as multipart",
+            None,
+            "expired-form-multipart.png",
+        )
+        .await;
+        expired_comment_is_stored_once(
+            &client,
+            &demo,
+            "multipart/form-data",
+            "with a photo of the soup",
+            Some(&photo),
+            "expired-form-file.png",
+        )
+        .await;
+        redirect_elsewhere_after_send_again_is_followed(&client, &demo).await;
+    })
+    .catch_unwind()
+    .await;
+
+    let closed = client.close().await;
+    drop(driver);
+    demo.handle.stop(false).await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    closed.expect("close the browser session");
 }

@@ -127,10 +127,20 @@ impl Check {
         let binding = Binding::new(subject.as_str())
             .session(state.salt.as_str())
             .maybe_action(self.action.as_deref());
-        let verified = x
+        let verified = match x
             .inner
             .tokens
-            .verify(token.expose(), &binding, x.inner.clock.now())?;
+            .verify(token.expose(), &binding, x.inner.clock.now())
+        {
+            // Authentic (the tag is checked before the time) and expired:
+            // a form from the site gets it back with a fresh token for the
+            // same binding, if the middleware kept it (see `repost`).
+            Err(Rejection::Expired) if matches!(token, Found::Body(_)) => {
+                crate::repost::mint(x, req, &binding, self.action.is_none());
+                return Err(Rejection::Expired.into());
+            }
+            verified => verified?,
+        };
         if verified.refresh_due {
             // Past half its life, or signed by a fallback key: the answer
             // carries a fresh one, so a client in use never holds an

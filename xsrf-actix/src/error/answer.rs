@@ -68,6 +68,10 @@ impl Format {
     }
 }
 
+/// The style of every page of ours (this one, and the page that sends an
+/// expired form again): plain, readable, nothing loaded.
+pub(crate) const STYLE: &str = "body{font:1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222}small{color:#666}";
+
 /// What a person is told about one kind of refusal.
 struct Advice {
     title: &'static str,
@@ -148,7 +152,7 @@ pub(crate) fn body(
                 "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
-<style>body{{font:1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222}}small{{color:#666}}</style>\
+<style>{STYLE}</style>\
 </head><body><h1>{title}</h1><p>{what}</p><p>{todo}</p>\
 <p><small>Error {status}: {detail}{code}</small></p></body></html>\n",
                 title = a.title,

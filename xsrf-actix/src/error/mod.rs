@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use bytes::Bytes;
 use xsrf_core::{BodyProblem, Rejection};
 
-use self::answer::Format;
+pub(crate) use self::answer::{Format, STYLE};
 
 /// The header of a default refusal naming its reason for code
 /// ([`Rejection::code`]): `X-XSRF-Rejection: expired`.
@@ -47,7 +47,13 @@ pub type ErrorHandler = dyn Fn(&XsrfError, &HttpRequest) -> HttpResponse + Send 
 /// words for the site's visitors), JSON (`{"error": "expired", "message":
 /// …, "status": 403}`) for `application/json`, and one short line of
 /// plain text otherwise (`*/*`, curl). It never contains a token, a key,
-/// a cookie or a session id. Every refusal, a custom
+/// a cookie or a session id, with one exception: an expired token on a
+/// form posted from the site's own page by a browser (the origin proven,
+/// HTML asked for, the body within the scan limit) is answered with a page
+/// that holds the person's fields and a fresh token, and sends them again
+/// in one click ("Expired forms" in [the deploying
+/// guide](crate::docs::deploying)); still `403 expired`, the handler not
+/// run. Every refusal, a custom
 /// [`error_handler`](crate::XsrfBuilder::error_handler)'s included,
 /// carries [`REJECTION_HEADER`], `Cache-Control: no-store` and `Vary`,
 /// and the [`Rejection`] in its extensions, for logging middleware.
@@ -216,9 +222,17 @@ impl XsrfError {
         if let Some(r) = self.rejection() {
             res.extensions_mut().insert(r);
         }
+        res.extensions_mut().insert(DefaultRefusal);
         res
     }
 }
+
+/// In the extensions of this crate's default refusal only (not a custom
+/// handler's response, whose extensions are not kept, nor the app's own):
+/// only such a response may become the page that sends an expired form
+/// again (see `repost`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DefaultRefusal;
 
 impl From<Rejection> for XsrfError {
     fn from(r: Rejection) -> Self {

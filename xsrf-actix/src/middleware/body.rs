@@ -20,6 +20,7 @@ use xsrf_core::BodyProblem;
 
 use crate::body_plan::ReadAs;
 use crate::config::{Wait, Xsrf};
+use crate::repost::Candidate;
 use crate::scan::{BodyToken, JsonScanner, MultipartScanner, Scan, Scanner, UrlencodedScanner};
 use crate::state::PerRequest;
 
@@ -75,6 +76,10 @@ pub(super) struct BodyScan<S> {
     outcome: Option<BodyToken>,
     wait: Wait,
     clock: Clock,
+    /// A form whose refusal could become the page that sends it again
+    /// (see `repost`): the chunks are kept for it if the request turns
+    /// out to qualify.
+    repost: Option<Candidate>,
 }
 
 /// The scan's clock: started at the first wait, so that a body already
@@ -115,6 +120,7 @@ impl<S> BodyScan<S> {
         mut req: ServiceRequest,
         scanner: Scanner,
         wait: Wait,
+        repost: Option<Candidate>,
     ) -> Self {
         let payload = req.take_payload();
         Self {
@@ -128,6 +134,7 @@ impl<S> BodyScan<S> {
             outcome: None,
             wait,
             clock: Clock::Unstarted,
+            repost,
         }
     }
 
@@ -213,6 +220,7 @@ impl<S> BodyScan<S> {
             exhausted,
             outcome,
             clock,
+            repost,
             ..
         } = self;
         if let Clock::Expired = clock {
@@ -223,6 +231,9 @@ impl<S> BodyScan<S> {
             };
         }
         let outcome = outcome.unwrap_or(BodyToken::Unreadable(BodyProblem::Interrupted));
+        if let Some(candidate) = repost {
+            candidate.keep(req.request(), &outcome, read.len, read.chunks());
+        }
         req.set_payload(restore(payload, read, failure, exhausted));
         PerRequest::write(req.request(), |p| p.body = Some(outcome));
         Scanned::Serve(service, req)
@@ -247,6 +258,10 @@ impl Kept {
         } else {
             self.more.push(chunk);
         }
+    }
+
+    fn chunks(&self) -> impl Iterator<Item = &Bytes> {
+        self.first.iter().chain(&self.more)
     }
 
     fn into_iter(self) -> impl DoubleEndedIterator<Item = Bytes> {

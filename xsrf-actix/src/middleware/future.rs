@@ -20,7 +20,7 @@ use crate::config::{Exempted, Xsrf};
 use crate::counters::Verdict;
 use crate::error::XsrfError;
 use crate::state::{OriginMark, PerRequest, Ran, SessionAtEntry, apply_pending};
-use crate::{labels, messages, state};
+use crate::{labels, messages, repost, state};
 
 /// What the wrapped service answers, and what we answer.
 type Inner<B> = Result<ServiceResponse<B>, Error>;
@@ -185,6 +185,13 @@ fn finish<B>(res: Inner<B>, session: SessionAtEntry, tally: Tally) -> Outer<B> {
         return Ok(ServiceResponse::new(req, res).map_into_right_body());
     }
     apply_pending(&req, &mut response);
+    // Only a 403 is looked at further: the common answer costs a compare.
+    if response.status() == actix_web::http::StatusCode::FORBIDDEN {
+        return match repost::answer(&req, response) {
+            Ok(page) => Ok(ServiceResponse::new(req, page).map_into_right_body()),
+            Err(response) => Ok(ServiceResponse::new(req, response).map_into_left_body()),
+        };
+    }
     Ok(ServiceResponse::new(req, response).map_into_left_body())
 }
 

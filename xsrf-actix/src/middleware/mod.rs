@@ -53,6 +53,7 @@ use crate::check::origin::{check_origin_facts, compared, is_websocket_upgrade};
 use crate::check::static_key_matches;
 use crate::config::{Storage, Xsrf};
 use crate::counters::Verdict;
+use crate::repost::Candidate;
 use crate::scan::BodyToken;
 use crate::state::{self, BodyMark, NotScanned, OriginMark, PerRequest, Ran, SessionAtEntry};
 use crate::{labels, messages};
@@ -296,6 +297,7 @@ where
             }
         };
         req.add_data_container(self.marks.get(origin, session, BodyMark::Read));
+        let repost = Candidate::of(&read, x);
         let scanner = match scanner_for(read, x) {
             Ok(scanner) => scanner,
             Err(problem) => {
@@ -310,6 +312,7 @@ where
                 req,
                 scanner,
                 x.inner.transport.body_wait,
+                repost,
             ))),
             session,
             tally,

@@ -97,6 +97,39 @@ fn timeout_and_skew() {
     );
 }
 
+/// The unverified hint says "expired" exactly where `verify` would, for a
+/// token of ours; and for no input `verify` calls malformed, nor ever
+/// without expiry.
+#[test]
+fn seems_expired_agrees_with_verify_at_the_bound() {
+    let t = Tokens::builder(SigningKey::generate().expect("key"))
+        .timeout(Duration::minutes(10))
+        .build()
+        .expect("tokens");
+    let token = t.issue(&alice(), NOW);
+    let s = token.as_str();
+    let ns = Duration::nanoseconds(1);
+    for at in [
+        NOW,
+        NOW + Duration::minutes(10),
+        NOW + Duration::minutes(10) + ns,
+        NOW + Duration::days(3),
+        NOW - Duration::minutes(5),
+    ] {
+        let expired = t.verify(s, &alice(), at) == Err(Rejection::Expired);
+        assert_eq!(t.seems_expired(s, at), expired, "{at}");
+    }
+    let later = NOW + Duration::days(3);
+    for junk in ["", " ", "junk", &"A".repeat(ENCODED_LEN), &s[1..]] {
+        assert!(!t.seems_expired(junk, later), "{junk:?}");
+    }
+    let forever = Tokens::builder(SigningKey::generate().expect("key"))
+        .no_expiry()
+        .build()
+        .expect("tokens");
+    assert!(!forever.seems_expired(forever.issue(&alice(), NOW).as_str(), later));
+}
+
 #[test]
 fn rotation_keeps_fallbacks_and_drops_retired_keys() {
     let old = SigningKey::generate().expect("old");

@@ -163,6 +163,54 @@ impl Tokens {
         &self.ring
     }
 
+    /// Whether the issue time written in `token` lies further back than
+    /// the lifetime at `now`, read **without checking the tag**: anyone
+    /// can write any time into a token, so this is never a verdict, only a
+    /// cheap hint, for deciding whether to keep something for the rare
+    /// request that [`verify`](Self::verify) will then refuse as
+    /// [`Rejection::Expired`] (`xsrf-actix` keeps the fields of such a form
+    /// post for the page that sends them again). `false` for anything that
+    /// is not a token of this format, and when tokens never expire.
+    ///
+    /// Allocation-free and bounded, like [`verify`](Self::verify)'s first
+    /// step: anything but [`ENCODED_LEN`](crate::ENCODED_LEN) characters is
+    /// answered at once.
+    ///
+    /// ```
+    /// use time::{Duration, OffsetDateTime};
+    /// use xsrf_core::{Binding, Rejection, SigningKey, Tokens};
+    ///
+    /// let tokens = Tokens::builder(SigningKey::generate()?).timeout(Duration::hours(1)).build()?;
+    /// let now = OffsetDateTime::now_utc();
+    /// let b = Binding::new("alice").session("s1");
+    /// let t = tokens.issue(&b, now);
+    /// assert!(!tokens.seems_expired(t.as_str(), now));
+    /// let later = now + Duration::hours(2);
+    /// assert!(tokens.seems_expired(t.as_str(), later));
+    /// assert_eq!(tokens.verify(t.as_str(), &b, later), Err(Rejection::Expired));
+    /// // A hint only: another session's token seems expired just the same,
+    /// // and `verify` refuses it for what it is.
+    /// let other = Binding::new("alice").session("s2");
+    /// assert_eq!(tokens.verify(t.as_str(), &other, later), Err(Rejection::BadSignature));
+    /// assert!(!tokens.seems_expired("junk", later));
+    /// # Ok::<(), xsrf_core::ConfigError>(())
+    /// ```
+    pub fn seems_expired(&self, token: &str, now: OffsetDateTime) -> bool {
+        let Some(timeout) = self.timeout else {
+            return false;
+        };
+        let Ok(raw) = decode(token) else {
+            return false;
+        };
+        let mut secs = [0u8; 8];
+        secs.copy_from_slice(&raw[5..13]);
+        let Ok(issued) = i64::try_from(u64::from_be_bytes(secs)) else {
+            return false;
+        };
+        let age_ns = now.unix_timestamp_nanos() - i128::from(issued) * 1_000_000_000;
+        age_ns > timeout.whole_nanoseconds()
+    }
+
     /// Issues a fresh token for `binding` at time `now`, signed with the
     /// ring's current key.
     pub fn issue(&self, binding: &Binding<'_>, now: OffsetDateTime) -> Token {

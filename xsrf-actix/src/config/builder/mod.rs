@@ -104,7 +104,10 @@ impl XsrfBuilder {
     /// `X-XSRF-Rejection` (the htmx and SPA retry on `expired` needs it),
     /// `Cache-Control: no-store` and `Vary`; and the
     /// [`Rejection`](xsrf_core::Rejection) goes in the response's
-    /// extensions either way.
+    /// extensions either way. With a handler, an expired form posted from
+    /// the site gets the handler's page, not the default page that sends
+    /// the person's fields again (see "Expired forms" in [the deploying
+    /// guide](crate::docs::deploying)).
     ///
     /// ```
     /// use actix_web::{HttpRequest, HttpResponse, ResponseError as _};

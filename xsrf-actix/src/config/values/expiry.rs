@@ -11,7 +11,28 @@ use xsrf_core::Tokens;
 /// way: the answer carries a fresh one in the token header (and the token
 /// cookie, when sent), so a page or SPA in use never holds an expired
 /// token; only one idle for longer than the lifetime gets `403` with
-/// `X-XSRF-Rejection: expired`.
+/// `X-XSRF-Rejection: expired`. That costs nobody their input: htmx and
+/// SPA pages retry once with a fresh token, and a plain HTML form that a
+/// person filled in for longer, then sent from the site, is still refused
+/// (the handler does not run) but comes back as a page holding what they
+/// entered and a fresh token, with one button that sends it again (see
+/// [the deploying guide](crate::docs::deploying), "Expired forms").
+///
+/// Why a lifetime, and why an hour. Django, Rails and Laravel bind the
+/// token to the session and give it no clock of its own, OWASP's cheat
+/// sheet notes that a token which stops working under an open page
+/// hinders the back button, and flask-xsrf makes its timeout optional:
+/// that design is [`Expiry::never`]. The default keeps a lifetime because
+/// it bounds what the session binding does not: a token that leaked (a
+/// page in a shared cache, a log, a screenshot) is worthless after it,
+/// also in the two places where the origin check lets a forged post on to
+/// the token check (a plain-HTTP site receiving a post that names no
+/// origin at all, and a post from a trusted origin that turned hostile).
+/// With the refresh, the retry and the page that sends an expired form
+/// again, the lifetime costs a person at most one click, so there is no
+/// reason to lengthen it; an hour (flask-wtf's default too) leaves the
+/// click to the rare form kept open longer. Shorter is fine where forms
+/// are short; longer only widens the window of a leaked token.
 ///
 /// Without one, each token stays valid until its session is rotated
 /// ([`Xsrf::rotate`](crate::Xsrf::rotate), at login and logout) or its key
