@@ -426,12 +426,12 @@ async fn t21_hundreds_of_stalled_connections_do_not_keep_a_legitimate_post_waiti
                 .await,
         );
     }
-    // The server holds every one of them.
-    assert_eq!(
-        open_at_least(port, CROWD).await,
-        CROWD,
-        "the server's side of the crowd"
-    );
+    // The server holds every one of them. At least: `/proc/net/tcp` is
+    // the whole namespace's, and a client socket of another test process
+    // running beside this one can have the server's port as its own local
+    // port (seen once: 302 under the full suite).
+    let held = open_at_least(port, CROWD).await;
+    assert!(held >= CROWD, "the server's side of the crowd: {held}");
     let mut c = site.client.clone();
     let body = format!("xsrf_token={}&body=legitimate", site.token);
     let origin = site.origin();
