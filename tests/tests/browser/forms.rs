@@ -18,7 +18,9 @@
 //! lifetime): a comment typed, the lifetime waited out, submitted; the
 //! refusal is the page that sends it again, and one click stores it once,
 //! urlencoded and multipart; a screenshot of that page goes to
-//! `tests/artifacts/expired-form.png`.
+//! `tests/artifacts/expired-form.png`. The page a forged form post lands
+//! on (the default refusal for a browser) goes to
+//! `tests/artifacts/refusal.png`.
 //!
 //! Chromium and chromedriver must be installed (`apt-get install chromium
 //! chromium-driver`; `scripts/test.sh` does it). Without them the test
@@ -258,6 +260,17 @@ async fn attacks_are_refused(c: &Client, demo: &ExampleServer, attacker: SocketA
         refused(&demo.hits) == start + 1
     })
     .await;
+    // The page the person lands on: the default refusal for a browser, in
+    // words, with the reason code and nothing of the session or the form.
+    assert_eq!(text_of(c, "h1").await, "Request refused");
+    let page = c.source().await.expect("the refusal page");
+    assert!(page.contains("<code>origin</code>"), "{page}");
+    assert!(page.contains("try again from its own page"), "{page}");
+    assert!(
+        !page.contains("xsrf_token"),
+        "a token field on the refusal page: {page}"
+    );
+    screenshot(c, "refusal.png").await;
 
     // fetch with credentials: the simple POST reaches the server and is
     // refused; the JSON one never passes the CORS preflight.
