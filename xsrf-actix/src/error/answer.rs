@@ -72,6 +72,18 @@ impl Format {
 /// expired form again): plain, readable, nothing loaded.
 pub(crate) const STYLE: &str = "body{font:1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222}small{color:#666}";
 
+/// The start of every page of ours, up to `<body>`: the same head for the
+/// refusal and the page that sends an expired form again, with `style`
+/// added to the shared [`STYLE`].
+pub(crate) fn page_head(title: &str, style: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
+<style>{STYLE}{style}</style></head><body>"
+    )
+}
+
 /// What a person is told about one kind of refusal.
 struct Advice {
     title: &'static str,
@@ -149,12 +161,9 @@ pub(crate) fn body(
             let detail = html_escape::encode_text(line);
             let code = code.map_or_else(String::new, |c| format!(" (<code>{c}</code>)"));
             format!(
-                "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
-<style>{STYLE}</style>\
-</head><body><h1>{title}</h1><p>{what}</p><p>{todo}</p>\
+                "{head}<h1>{title}</h1><p>{what}</p><p>{todo}</p>\
 <p><small>Error {status}: {detail}{code}</small></p></body></html>\n",
+                head = page_head(a.title, ""),
                 title = a.title,
                 what = a.what,
                 todo = a.todo,

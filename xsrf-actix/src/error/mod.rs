@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use bytes::Bytes;
 use xsrf_core::{BodyProblem, Rejection};
 
-pub(crate) use self::answer::{Format, STYLE};
+pub(crate) use self::answer::{Format, page_head};
 
 /// The header of a default refusal naming its reason for code
 /// ([`Rejection::code`]): `X-XSRF-Rejection: expired`.

@@ -74,15 +74,11 @@ impl XsrfToken {
     /// same markup, marked safe for the engine.
     ///
     /// Tokens and configured field names never need escaping (the builder
-    /// refuses odd names); escaping anyway keeps that an invariant of this
-    /// function rather than of its callers.
+    /// refuses odd names); [`HiddenField`](crate::templates::HiddenField),
+    /// which writes the markup, escapes anyway, so that stays an invariant
+    /// of one place rather than of its callers.
     pub fn hidden_input(&self) -> String {
-        use html_escape::encode_double_quoted_attribute as attr;
-        format!(
-            r#"<input type="hidden" name="{}" value="{}">"#,
-            attr(&self.field),
-            attr(self.token.as_str())
-        )
+        self.field().to_string()
     }
 }
 

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
 use super::fields::Field;
-use crate::error::STYLE;
+use crate::error::page_head;
+use crate::templates::HiddenField;
 
 /// The page's `Content-Security-Policy`: nothing runs or loads (its one
 /// style is inline), no page may frame it (no clicking "Send again"
@@ -45,36 +46,28 @@ pub(super) fn render(fields: &[Field], token_field: &str, token: &str, multipart
             })
             .sum::<usize>(),
     );
-    let _ = write!(
-        out,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta name=\"robots\" content=\"noindex\"><title>Send your form again</title>\
-<style>{STYLE}button{{font:inherit;padding:.4rem 1.2rem}}</style>\
-</head><body><h1>Your form was not sent yet</h1>\
+    out.push_str(&page_head(
+        "Send your form again",
+        "button{font:inherit;padding:.4rem 1.2rem}",
+    ));
+    out.push_str(
+        "<h1>Your form was not sent yet</h1>\
 <p>The page was open longer than its security check allows, so nothing was saved. \
-What you entered is kept: press <b>Send again</b> to send it now.</p>"
+What you entered is kept: press <b>Send again</b> to send it now.</p>",
     );
     if has_files {
         out.push_str("<p>Files cannot be kept: choose each file again below before you send.</p>");
     }
     let _ = write!(
         out,
-        "<form method=\"post\" enctype=\"{enctype}\" accept-charset=\"utf-8\">\
-<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-        attr(token_field),
-        attr(token)
+        "<form method=\"post\" enctype=\"{enctype}\" accept-charset=\"utf-8\">{}",
+        HiddenField::new(token_field, token)
     );
     let mut files_listed: Vec<&str> = Vec::new();
     for f in fields {
         match f {
             Field::Text { name, value } => {
-                let _ = write!(
-                    out,
-                    "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                    attr(name),
-                    attr(value)
-                );
+                let _ = write!(out, "{}", HiddenField::new(name, value));
             }
             // Several files under one name came from one input that
             // allowed several: one input, allowing several, again.
