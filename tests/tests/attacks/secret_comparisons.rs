@@ -8,7 +8,7 @@
 
 const GATHER: &str = include_str!("../../../xsrf-actix/src/check/gather.rs");
 const SCAN: &str = include_str!("../../../xsrf-actix/src/scan/mod.rs");
-const MEMORY: &str = include_str!("../../../xsrf-core/src/store/memory.rs");
+const MEMORY: &str = include_str!("../../../xsrf-core/src/store/memory/mod.rs");
 const STATIC_KEY: &str = include_str!("../../../xsrf-core/src/static_key.rs");
 
 /// The body of the first `fn name` in `source` (brace-matched).
