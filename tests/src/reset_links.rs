@@ -220,3 +220,24 @@ pub fn assert_limited(o: &Outcome, per_minute: u32, requests: usize) -> usize {
     assert_eq!(o.after, [200, 200, 200, 403], "the visitor after the flood");
     f.ok
 }
+
+/// The demo's flood from one address: 150 requests from one session and
+/// 50 from fresh ones, while a visitor from another address asks for and
+/// uses links, checked against the demo's default limit. Logs the figures
+/// under `store` and returns how many links the flood got.
+pub async fn flood_the_demo(addr: SocketAddr, store: &str) -> usize {
+    let (same, fresh) = (150, 50);
+    let outcome = flood_while_another_address_visits(addr, same, fresh)
+        .await
+        .expect("the flood and the visits");
+    let per_minute = xsrf_examples::forms::DEFAULT_RESET_LINKS_PER_MINUTE;
+    let links = assert_limited(&outcome, per_minute, same + fresh);
+    eprintln!(
+        "k9 {store}: {} links and {} answers 429 for {} requests in {:?}",
+        links,
+        outcome.flood.limited(),
+        same + fresh,
+        outcome.flood.elapsed
+    );
+    links
+}

@@ -7,13 +7,10 @@
 use actix_session::storage::CookieSessionStore;
 use redis::AsyncCommands as _;
 use xsrf_actix::store::RedisStore;
-use xsrf_examples::forms::{self, DEFAULT_RESET_LINKS_PER_MINUTE};
+use xsrf_examples::forms;
 use xsrf_examples::rate_limit::PerAddress;
 use xsrf_tests::redis_server::RedisServer;
-use xsrf_tests::reset_links::{
-    OTHER_ADDRESS, ask, ask_and_use, assert_limited, flood_while_another_address_visits, link_of,
-    visit,
-};
+use xsrf_tests::reset_links::{OTHER_ADDRESS, ask, ask_and_use, flood_the_demo, link_of, visit};
 use xsrf_tests::server::{RawClient, start_example_with};
 
 const UNBOUND: &str = "xsrf:otk:{unbound}:k";
@@ -129,18 +126,7 @@ async fn k9_redis_reset_link_flood_from_one_address_gets_429_while_another_addre
     let demo = start_example_with(forms::app::<CookieSessionStore>, move |b| {
         b.one_time_store(store)
     });
-    let (same, fresh) = (150, 50);
-    let outcome = flood_while_another_address_visits(demo.addr, same, fresh)
-        .await
-        .expect("the flood and the visits");
-    let links = assert_limited(&outcome, DEFAULT_RESET_LINKS_PER_MINUTE, same + fresh);
-    eprintln!(
-        "k9 redis: {} links and {} answers 429 for {} requests in {:?}",
-        links,
-        outcome.flood.limited(),
-        same + fresh,
-        outcome.flood.elapsed
-    );
+    let links = flood_the_demo(demo.addr, "redis").await;
     // The handler ran only for the links let through; the visitor's two
     // were used since.
     let held: usize = raw(&redis).await.hlen(UNBOUND).await.expect("hlen");

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use actix_session::storage::CookieSessionStore;
 use xsrf_actix::store::MemoryStore;
-use xsrf_examples::forms::{self, DEFAULT_RESET_LINKS_PER_MINUTE};
-use xsrf_tests::reset_links::{assert_limited, flood_while_another_address_visits};
+use xsrf_examples::forms;
+use xsrf_tests::reset_links::flood_the_demo;
 use xsrf_tests::server::start_example_with;
 
 #[actix_web::test]
@@ -21,18 +21,7 @@ async fn k9_reset_link_flood_from_one_address_gets_429_while_another_address_get
     let demo = start_example_with(forms::app::<CookieSessionStore>, move |b| {
         b.one_time_store(kept)
     });
-    let (same, fresh) = (150, 50);
-    let outcome = flood_while_another_address_visits(demo.addr, same, fresh)
-        .await
-        .expect("the flood and the visits");
-    let links = assert_limited(&outcome, DEFAULT_RESET_LINKS_PER_MINUTE, same + fresh);
-    eprintln!(
-        "k9 memory: {} links and {} answers 429 for {} requests in {:?}",
-        links,
-        outcome.flood.limited(),
-        same + fresh,
-        outcome.flood.elapsed
-    );
+    let links = flood_the_demo(demo.addr, "memory").await;
     // The handler ran only for the links let through (and the visitor's
     // two, both used since).
     assert_eq!(store.len(), links);
