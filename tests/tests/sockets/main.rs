@@ -3,5 +3,6 @@
 //! connections left behind.
 
 mod round_trips;
+mod site;
 mod slow_bodies;
 mod unterminated_bodies;

@@ -12,14 +12,15 @@
 //! The apps here wait 1 s (3 s for the crowd) where the default is 20 s,
 //! so the tests take seconds; the rule is the same.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use xsrf_actix::{BodyWait, Rollout, Transport};
 use xsrf_tests::fixture::{Log, clock, key_a, multipart_body, routes};
-use xsrf_tests::server::{RawClient, TestServer, sockets_on, tcp_state};
+use xsrf_tests::server::{TestServer, sockets_on, tcp_state};
+
+use crate::site::{Site, visit};
 
 /// The idle limit of the app under test.
 const IDLE: Duration = Duration::from_secs(1);
@@ -64,23 +65,6 @@ async fn start_reporting(idle: Duration, report_only: bool) -> (TestServer, Log)
     (srv, log)
 }
 
-/// A visitor with a session and a token.
-struct Site {
-    addr: SocketAddr,
-    client: RawClient,
-    token: String,
-}
-
-async fn visit(addr: SocketAddr) -> Site {
-    let mut client = RawClient::default();
-    let token = client.token(addr).await.expect("token");
-    Site {
-        addr,
-        client,
-        token,
-    }
-}
-
 /// How a body is framed on the wire.
 #[derive(Debug, Clone, Copy)]
 enum Framing {
@@ -112,14 +96,10 @@ impl Site {
         .into_bytes()
     }
 
-    fn origin(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// Opens a connection and sends a request head with the first bytes
     /// of its body; the rest never comes. Returns it and when it stopped.
     async fn stall(&self, path: &str, content_type: &str, first: &[u8]) -> (TcpStream, Instant) {
-        let mut bytes = self.head(path, &self.origin(), content_type, Framing::Length(100_000));
+        let mut bytes = self.head(path, &self.origin, content_type, Framing::Length(100_000));
         bytes.extend_from_slice(first);
         let mut s = TcpStream::connect(self.addr).await.expect("connect");
         s.write_all(&bytes).await.expect("write");
@@ -340,7 +320,7 @@ async fn trickle(
 ) -> (TcpStream, Instant) {
     let head = site.head(
         "/comments",
-        &site.origin(),
+        &site.origin,
         "application/x-www-form-urlencoded",
         Framing::Length(declared),
     );
@@ -434,7 +414,7 @@ async fn t21_hundreds_of_stalled_connections_do_not_keep_a_legitimate_post_waiti
     assert!(held >= CROWD, "the server's side of the crowd: {held}");
     let mut c = site.client.clone();
     let body = format!("xsrf_token={}&body=legitimate", site.token);
-    let origin = site.origin();
+    let origin = site.origin.clone();
     let r = c
         .send(
             srv.addr,
@@ -504,7 +484,7 @@ async fn t21_a_stalled_chunked_body_closes_its_connection_after_a_refusal_or_a_4
     // Read for the token, and too slow: 408, closed.
     let mut slow = site.head(
         "/comments",
-        &site.origin(),
+        &site.origin,
         "application/x-www-form-urlencoded",
         Framing::Chunked,
     );

@@ -20,6 +20,8 @@ use xsrf_actix::ValidXsrf;
 use xsrf_tests::fixture::{Log, clock, key_a};
 use xsrf_tests::server::{RawClient, TestServer, sockets_on, tcp_state};
 
+use crate::site::visit;
+
 /// How long a refusal may take before the request counts as hung. Not a
 /// speed measure: a hung request never ends, a served one ends in
 /// milliseconds.
@@ -147,22 +149,6 @@ fn request(
     let mut out = head.into_bytes();
     out.extend_from_slice(body);
     out
-}
-
-struct Site {
-    client: RawClient,
-    token: String,
-    origin: String,
-}
-
-async fn visit(addr: SocketAddr) -> Site {
-    let mut client = RawClient::default();
-    let token = client.token(addr).await.expect("token");
-    Site {
-        client,
-        token,
-        origin: format!("http://{addr}"),
-    }
 }
 
 const UNTERMINATED_WITH_CRLF: &[u8] =
