@@ -140,6 +140,33 @@ pub(crate) fn plain(handler: Handler) -> app_type!() {
         .route(SKIP_PATH, web::get().to(ok))
 }
 
+/// A value as long as our state cookie's (`<anonymous id>.<salt>.<signature>`,
+/// 22 + 1 + 22 + 1 + 43 characters), set by [`plain_with_cookie`].
+pub(crate) const DUMMY_STATE_COOKIE: &str =
+    "AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC";
+
+/// No protection, but `GET /form` sets a cookie named and sized as our
+/// state cookie, which every later request carries: separates what those
+/// bytes cost (actix-http parsing a longer `Cookie` header, actix-session
+/// parsing and percent-decoding every cookie to find its own) from what
+/// `Storage::signed_cookie()` adds in our code.
+pub(crate) fn plain_with_cookie(handler: Handler) -> app_type!() {
+    App::new()
+        .route(
+            "/form",
+            web::get().to(|| async {
+                let c = cookie::Cookie::build("xsrf-state", DUMMY_STATE_COOKIE)
+                    .http_only(true)
+                    .same_site(SameSite::Lax)
+                    .path("/")
+                    .finish();
+                HttpResponse::Ok().cookie(c).body(DUMMY_TOKEN)
+            }),
+        )
+        .route("/submit", plain_submit(handler))
+        .route(SKIP_PATH, web::get().to(ok))
+}
+
 /// What xsrf-actix keeps in the session (an anonymous id and a salt of 22
 /// characters each), stored by [`plain_with_session`] so a baseline can
 /// carry a session cookie of the same size.
