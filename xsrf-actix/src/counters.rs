@@ -31,6 +31,18 @@ pub(crate) enum Verdict {
 }
 
 impl Verdict {
+    /// What a request is counted as when a later check of it decides
+    /// `later`: a refusal wins over everything; otherwise the first
+    /// reported reason stays, as that is what enforce mode would have
+    /// answered (the first check that failed).
+    pub(crate) fn then(self, later: Verdict) -> Verdict {
+        match (self, later) {
+            (Verdict::Refused(r), _) | (_, Verdict::Refused(r)) => Verdict::Refused(r),
+            (Verdict::Reported(r), _) => Verdict::Reported(r),
+            (_, later) => later,
+        }
+    }
+
     fn labels(self) -> (&'static str, &'static str) {
         match self {
             Verdict::Accepted => ("accepted", ""),
@@ -298,11 +310,66 @@ pub(crate) fn describe() {
     }
 }
 
-#[cfg(all(test, feature = "metrics"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_refusal_wins_and_otherwise_the_first_report_stays() {
+        use xsrf_core::OriginRejection;
+        let origin = Rejection::Origin(OriginRejection::CrossSite);
+        let (missing, expired) = (Rejection::Missing, Rejection::Expired);
+        let cases = [
+            (Verdict::Accepted, Verdict::Accepted, Verdict::Accepted),
+            (
+                Verdict::Accepted,
+                Verdict::Reported(missing),
+                Verdict::Reported(missing),
+            ),
+            (
+                Verdict::Accepted,
+                Verdict::Refused(missing),
+                Verdict::Refused(missing),
+            ),
+            (
+                Verdict::Reported(origin),
+                Verdict::Accepted,
+                Verdict::Reported(origin),
+            ),
+            (
+                Verdict::Reported(origin),
+                Verdict::Reported(missing),
+                Verdict::Reported(origin),
+            ),
+            (
+                Verdict::Reported(origin),
+                Verdict::Refused(missing),
+                Verdict::Refused(missing),
+            ),
+            (
+                Verdict::Refused(expired),
+                Verdict::Accepted,
+                Verdict::Refused(expired),
+            ),
+            (
+                Verdict::Refused(expired),
+                Verdict::Reported(origin),
+                Verdict::Refused(expired),
+            ),
+            (
+                Verdict::Refused(expired),
+                Verdict::Refused(missing),
+                Verdict::Refused(expired),
+            ),
+            (Verdict::Exempt, Verdict::Accepted, Verdict::Accepted),
+        ];
+        for (first, later, counted) in cases {
+            assert_eq!(first.then(later), counted, "{first:?} then {later:?}");
+        }
+    }
+
     /// Every reason of `Rejection` today, one value each.
+    #[cfg(feature = "metrics")]
     fn every_rejection() -> Vec<Rejection> {
         use Rejection::*;
         use xsrf_core::{BodyProblem, Malformed, OriginRejection};
@@ -331,6 +398,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "metrics")]
     fn each_slot_carries_the_labels_of_its_verdict() {
         let mut seen = std::collections::HashSet::new();
         for r in every_rejection() {

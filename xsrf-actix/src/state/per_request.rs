@@ -128,17 +128,14 @@ pub(crate) struct Findings {
 }
 
 impl PerRequest {
-    /// Notes a check's verdict. A refusal wins over everything; otherwise
-    /// the first reported reason stays (what enforce mode would have
-    /// answered: the first check that failed).
+    /// Notes a check's verdict, after those of earlier checks of the
+    /// request ([`Verdict::then`]).
     pub(crate) fn note(req: &HttpRequest, verdict: Verdict) {
         Self::write(req, |p| {
-            p.verdict = match (p.verdict, verdict) {
-                (Some(Verdict::Refused(r)), _) => Some(Verdict::Refused(r)),
-                (_, Verdict::Refused(r)) => Some(Verdict::Refused(r)),
-                (Some(Verdict::Reported(r)), _) => Some(Verdict::Reported(r)),
-                (_, new) => Some(new),
-            };
+            p.verdict = Some(match p.verdict {
+                Some(earlier) => earlier.then(verdict),
+                None => verdict,
+            });
         });
     }
 
