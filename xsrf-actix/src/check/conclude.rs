@@ -19,21 +19,22 @@ use crate::error::XsrfError;
 use crate::labels;
 use crate::state::{OriginMark, PerRequest, Ran};
 
-/// What was checked: a token (or the static key), or a one-time key.
+/// What the request proves itself with: a token (or the static key), or
+/// a one-time key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Checked {
+pub(crate) enum Proof {
     Token,
     OneTimeKey,
 }
 
-impl Checked {
+impl Proof {
     /// Whether report-only mode may let this refusal through: token and
     /// origin reasons for tokens; only the origin for one-time keys, whose
     /// other reasons guard what the app does (a reset link used twice).
     fn may_report(self, r: Rejection) -> bool {
         match self {
-            Checked::Token => r.is_reportable(),
-            Checked::OneTimeKey => matches!(r, Rejection::Origin(_)),
+            Proof::Token => r.is_reportable(),
+            Proof::OneTimeKey => matches!(r, Rejection::Origin(_)),
         }
     }
 }
@@ -43,7 +44,7 @@ impl Checked {
 pub(crate) fn conclude(
     x: &Xsrf,
     req: &HttpRequest,
-    what: Checked,
+    proof: Proof,
     outcome: Result<(), XsrfError>,
 ) -> Result<(), XsrfError> {
     let e = match outcome {
@@ -58,7 +59,7 @@ pub(crate) fn conclude(
         tracing::error!(error = %e, method = %req.method(), %route, "XSRF check failed");
         return Err(x.error(req, e));
     };
-    let verdict = if what.may_report(r) && x.inner.rollout.reports(req) {
+    let verdict = if proof.may_report(r) && x.inner.rollout.reports(req) {
         Verdict::Reported(r)
     } else {
         Verdict::Refused(r)

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use actix_web::HttpRequest;
 use xsrf_core::{Binding, Rejection, StaticKey};
 
-use self::conclude::{Checked, conclude};
+use self::conclude::{Proof, conclude};
 pub(crate) use self::gather::Found;
 use self::origin::check_origin;
 use crate::config::{STATIC_KEY_MARKER, Source, Xsrf};
@@ -92,13 +92,13 @@ impl Check {
     /// Runs the check; `Ok` means the request may proceed.
     pub async fn run(self, req: &HttpRequest) -> Result<(), XsrfError> {
         let x = Xsrf::registered(req)?;
-        let what = if self.one_time {
-            Checked::OneTimeKey
+        let proof = if self.one_time {
+            Proof::OneTimeKey
         } else {
-            Checked::Token
+            Proof::Token
         };
         let outcome = self.decide(x, req).await;
-        conclude(x, req, what, outcome)
+        conclude(x, req, proof, outcome)
     }
 
     async fn decide(self, x: &Xsrf, req: &HttpRequest) -> Result<(), XsrfError> {

@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
 use crate::check::Check;
-use crate::check::conclude::{Checked, conclude};
+use crate::check::conclude::{Proof, conclude};
 use crate::config::Xsrf;
 use crate::error::XsrfError;
 
@@ -49,7 +49,7 @@ impl FromRequest for ValidXsrf {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Xsrf::registered(req).and_then(|x| {
             let outcome = Check::new().decide_now(x, req);
-            conclude(x, req, Checked::Token, outcome).map(|()| ValidXsrf)
+            conclude(x, req, Proof::Token, outcome).map(|()| ValidXsrf)
         }))
     }
 }
