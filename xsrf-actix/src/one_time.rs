@@ -262,7 +262,13 @@ pub(crate) async fn redeem_in_request<T: DeserializeOwned>(
         x.inner.counters.one_time(KeyEvent::Refused);
         return Err(Rejection::AlreadyUsed.into());
     }
-    let state = state::load_noting_absence(x, req)?;
+    let state = state::load(x, req)?;
+    if state.is_none() {
+        // No state is no refusal here (an unbound key needs none), so the
+        // probe `load_required` leaves is left here too: a missing
+        // `SessionMiddleware` still shows on the way out.
+        crate::middleware::leave_probe(x, req)?;
+    }
     let salt = state.as_ref().map(|s| s.salt.as_str());
     let data = x
         .inner

@@ -14,12 +14,12 @@ use xsrf_core::Rejection;
 
 use super::body::{BodyScan, Scanned};
 use super::drain::{Drain, close_after};
-use super::session_probe::session_state_unstored;
+use super::session_order::{SessionAtEntry, state_lost};
 use crate::check::conclude;
-use crate::config::{Exempted, Xsrf};
+use crate::config::Exempted;
 use crate::counters::Verdict;
 use crate::error::XsrfError;
-use crate::state::{OriginMark, PerRequest, Ran, SessionAtEntry, apply_pending};
+use crate::state::{OriginMark, PerRequest, Ran, apply_pending};
 use crate::{labels, messages, repost, state};
 
 /// What the wrapped service answers, and what we answer.
@@ -159,12 +159,9 @@ fn too_slow<B>(
     close_after(req.into_response(res), payload).map_into_right_body()
 }
 
-/// Adds what the request queued (cookies, `Vary`) to the app's response.
-///
-/// For a request that came in without a session (`SessionAtEntry::Absent`), first checks
-/// that a `SessionMiddleware` inside us stored what was saved in the
-/// session; if none did, every token is bound to state that is gone, and
-/// the answer is a 500 naming the fix rather than a 403 for everyone.
+/// Adds what the request queued (cookies, `Vary`) to the app's response,
+/// unless the state saved in the session was lost (see
+/// `session_order::state_lost`).
 fn finish<B>(res: Inner<B>, session: SessionAtEntry, tally: Tally) -> Outer<B> {
     let (req, mut response) = res?.into_parts();
     match tally {
@@ -175,13 +172,7 @@ fn finish<B>(res: Inner<B>, session: SessionAtEntry, tally: Tally) -> Outer<B> {
         Tally::Exempt => misrouted_exemption(&req),
         Tally::Done => {}
     }
-    if session == SessionAtEntry::Absent && session_state_unstored(&req) {
-        let err = XsrfError::misconfigured(messages::NO_SESSION_MIDDLEWARE);
-        tracing::error!(method = %req.method(), route = %labels::route(&req), "{err}");
-        let Ok(x) = Xsrf::for_request(&req) else {
-            return Ok(ServiceResponse::new(req, err.error_response()).map_into_right_body());
-        };
-        let res = x.error(&req, err).error_response();
+    if let Some(res) = state_lost(&req, session) {
         return Ok(ServiceResponse::new(req, res).map_into_right_body());
     }
     apply_pending(&req, &mut response);

@@ -23,13 +23,13 @@
 //! * `drain`: the body of a request refused from its headers, read and
 //!   dropped to keep the connection, or left unread and the connection
 //!   closed;
-//! * `session_probe`: telling a missing `SessionMiddleware` from one
-//!   registered inside us.
+//! * `session_order`: the session middleware on either side, and telling
+//!   a missing one from one registered inside us.
 
 mod body;
 mod drain;
 mod future;
-mod session_probe;
+mod session_order;
 
 use std::cell::Cell;
 use std::future::{Ready, ready};
@@ -46,16 +46,17 @@ use self::body::{BodyScan, scanner_for};
 use self::drain::Drain;
 pub use self::future::XsrfFuture;
 use self::future::{Step, Tally};
-use self::session_probe::session_present;
+use self::session_order::SessionOrder;
+pub(crate) use self::session_order::{SessionAtEntry, leave_probe};
 use crate::body_plan::plan;
 use crate::check::conclude;
 use crate::check::origin::{check_origin_facts, compared, is_websocket_upgrade};
 use crate::check::static_key_matches;
-use crate::config::{Storage, Xsrf};
+use crate::config::Xsrf;
 use crate::counters::Verdict;
 use crate::repost::Candidate;
 use crate::scan::BodyToken;
-use crate::state::{self, BodyMark, NotScanned, OriginMark, PerRequest, Ran, SessionAtEntry};
+use crate::state::{self, BodyMark, NotScanned, OriginMark, PerRequest, Ran};
 use crate::{labels, messages};
 
 impl<S, B> Transform<S, ServiceRequest> for Xsrf
@@ -75,7 +76,7 @@ where
             xsrf: self.clone(),
             marks: Marks::new(self),
             routes_checked: Cell::new(false),
-            session_at_entry: Cell::new(None),
+            session_order: SessionOrder::default(),
         }))
     }
 }
@@ -160,10 +161,7 @@ pub struct XsrfMiddleware<S> {
     /// app's routes (once, at the first request: routes are only known
     /// then).
     routes_checked: Cell<bool>,
-    /// Session storage: whether requests reach us without an actix-session
-    /// `Session` (asked at the first request; the middleware order is
-    /// fixed, so the answer holds for every later one).
-    session_at_entry: Cell<Option<SessionAtEntry>>,
+    session_order: SessionOrder,
 }
 
 impl<S, B> XsrfMiddleware<S>
@@ -177,25 +175,6 @@ where
             session,
             tally,
         })
-    }
-
-    /// Whether requests come in without a session (session storage only).
-    fn session_at_entry(&self, req: &ServiceRequest) -> SessionAtEntry {
-        if !matches!(self.xsrf.inner.state.storage, Storage::Session) {
-            return SessionAtEntry::Present;
-        }
-        match self.session_at_entry.get() {
-            Some(known) => known,
-            None => {
-                let known = if session_present(req) {
-                    SessionAtEntry::Present
-                } else {
-                    SessionAtEntry::Absent
-                };
-                self.session_at_entry.set(Some(known));
-                known
-            }
-        }
     }
 }
 
@@ -212,7 +191,7 @@ where
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let x = &self.xsrf;
-        let session = self.session_at_entry(&req);
+        let session = self.session_order.at_entry(x, &req);
         let safe = xsrf_core::is_safe_method(req.method().as_str());
         // A WebSocket handshake is a GET that opens a channel carrying the
         // user's cookies: it gets the origin policy of an unsafe method.

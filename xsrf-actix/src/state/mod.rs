@@ -22,12 +22,9 @@ mod tests;
 pub(crate) use self::bound_keys::{mark_binding, purged_unread};
 pub(crate) use self::cookies::{cookie_value, token_cookie};
 pub(crate) use self::per_request::{
-    BodyMark, NotScanned, OriginMark, PerRequest, Ran, SessionAtEntry, apply_pending,
-    middleware_config,
+    BodyMark, NotScanned, OriginMark, PerRequest, Ran, apply_pending, middleware_config,
 };
 pub(crate) use self::record::{SESSION_KEY, State, Subject};
 #[cfg(feature = "__fuzz")]
 pub(crate) use self::sealed::{open_cookie, seal_cookie};
-pub(crate) use self::storage::{
-    load, load_noting_absence, load_or_create, load_required, peek_at_entry, save,
-};
+pub(crate) use self::storage::{load, load_or_create, load_required, peek_at_entry, save};

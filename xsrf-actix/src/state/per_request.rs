@@ -32,7 +32,7 @@ pub(crate) struct Pending {
 pub(crate) struct Ran {
     pub(crate) xsrf: Xsrf,
     pub(crate) origin: OriginMark,
-    pub(crate) session: SessionAtEntry,
+    pub(crate) session: crate::middleware::SessionAtEntry,
     pub(crate) body: BodyMark,
 }
 
@@ -75,19 +75,6 @@ pub(crate) enum OriginMark {
     Checked,
     /// The request is exempt (`XsrfBuilder::exempt`): no check may pass it.
     Exempt,
-}
-
-/// Whether an actix-session `Session` existed when the middleware got the
-/// request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SessionAtEntry {
-    /// There was one, or the storage needs none (cookie storage).
-    Present,
-    /// Session storage and no session: either `SessionMiddleware` is
-    /// registered inside `Xsrf` (which works) or nowhere (which cannot).
-    /// The middleware tells the two apart on the way out (see
-    /// `middleware/session_probe.rs`).
-    Absent,
 }
 
 /// The configuration of the `Xsrf` middleware serving this request.

@@ -7,12 +7,13 @@ use xsrf_core::Rejection;
 
 use super::bound_keys::remember_loaded;
 use super::cookies::{cookie_value, set_cookie};
-use super::per_request::{PerRequest, Ran, SessionAtEntry, middleware_config};
+use super::per_request::{PerRequest, middleware_config};
 use super::record::{SESSION_KEY, State};
 use super::sealed::{Signer, open_cookie, seal_cookie};
 use crate::config::{Storage, Xsrf};
 use crate::error::XsrfError;
 use crate::messages;
+use crate::middleware::leave_probe;
 
 pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfError> {
     if let Some(s) = PerRequest::read(req, |p| p.current.clone()).flatten() {
@@ -69,32 +70,15 @@ fn in_cookie(x: &Xsrf, req: &HttpRequest, name: &str) -> Option<(State, Signer)>
 }
 
 /// The state a token check needs; a request without any is refused as
-/// `NoSession`. When the middleware saw no session come in, a fresh state
-/// is saved on the way: if no `SessionMiddleware` stores it, the
-/// middleware finds it still in the session afterwards and answers 500
-/// naming the fix instead of a 403 for everyone.
+/// `NoSession`, after leaving the probe that tells a missing
+/// `SessionMiddleware` from one inside `Xsrf` (a `500` naming the fix
+/// instead of a `403` for everyone).
 pub(crate) fn load_required(x: &Xsrf, req: &HttpRequest) -> Result<State, XsrfError> {
-    match load_noting_absence(x, req)? {
-        Some(state) => Ok(state),
-        None => Err(Rejection::NoSession.into()),
-    }
-}
-
-/// [`load`], and when there is no state and the middleware saw no session
-/// come in, a fresh state saved on the way: if no `SessionMiddleware`
-/// stores it, the middleware finds it still in the session afterwards and
-/// answers 500 naming the fix instead of a 403 for everyone.
-pub(crate) fn load_noting_absence(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfError> {
     if let Some(state) = load(x, req)? {
-        return Ok(Some(state));
+        return Ok(state);
     }
-    let unseen = req
-        .app_data::<Ran>()
-        .is_some_and(|r| r.session == SessionAtEntry::Absent);
-    if unseen && matches!(x.inner.state.storage, Storage::Session) {
-        save(x, req, State::fresh()?)?;
-    }
-    Ok(None)
+    leave_probe(x, req)?;
+    Err(Rejection::NoSession.into())
 }
 
 pub(crate) fn load_or_create(x: &Xsrf, req: &HttpRequest) -> Result<State, XsrfError> {
