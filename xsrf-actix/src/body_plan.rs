@@ -9,8 +9,8 @@ use actix_web::mime::Mime;
 use xsrf_core::BodyProblem;
 
 use crate::config::TransportSettings as Transport;
+use crate::middleware::NotScanned;
 use crate::scan::BodyKind;
-use crate::state::NotScanned;
 
 /// How to read a request body for the token, when it is to be read.
 #[derive(Debug)]

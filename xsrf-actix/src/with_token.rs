@@ -7,7 +7,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError as _};
 
 use crate::config::Xsrf;
-use crate::state::apply_pending;
+use crate::middleware::apply_pending;
 
 /// A response with a fresh token in the `X-XSRF-Token` header (and the
 /// token cookie when configured): what `#[send_token]` returns.

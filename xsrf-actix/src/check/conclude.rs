@@ -17,7 +17,8 @@ use crate::config::Xsrf;
 use crate::counters::Verdict;
 use crate::error::XsrfError;
 use crate::labels;
-use crate::state::{OriginMark, PerRequest, Ran};
+use crate::middleware::{Marked, OriginMark};
+use crate::state::PerRequest;
 
 /// What the request proves itself with: a token (or the static key), or
 /// a one-time key.
@@ -65,7 +66,7 @@ pub(crate) fn conclude(
         Verdict::Refused(r)
     };
     let seen = matches!(r, Rejection::Origin(_)).then(|| compared(x, req.headers()));
-    if req.app_data::<Ran>().is_some() {
+    if Marked::of(req).is_some() {
         PerRequest::found(req, r, seen);
     } else {
         log(req, verdict, &[r], seen.as_deref());
@@ -132,8 +133,8 @@ pub(crate) fn log(
 /// unless something else was noted, and the usual protected request then
 /// costs no per-request entry (no allocation).
 fn note(x: &Xsrf, req: &HttpRequest, verdict: Verdict) {
-    match req.app_data::<Ran>() {
-        Some(ran) if verdict == Verdict::Accepted && ran.origin == OriginMark::Checked => {}
+    match Marked::of(req) {
+        Some(m) if verdict == Verdict::Accepted && m.mark.origin == OriginMark::Passed => {}
         Some(_) => PerRequest::note(req, verdict),
         None if !xsrf_core::is_safe_method(req.method().as_str()) => {
             x.inner.counters.check(verdict)

@@ -12,8 +12,8 @@ use super::Check;
 use crate::body_plan::plan;
 use crate::config::{Source, Xsrf};
 use crate::error::XsrfError;
+use crate::middleware::{BodyMark, Marked, NotScanned};
 use crate::scan::BodyToken;
-use crate::state::{BodyMark, NotScanned, Ran};
 use crate::{messages, state};
 
 impl Check {
@@ -151,7 +151,7 @@ fn body_seen(x: &Xsrf, req: &HttpRequest) -> Body {
     if let Some(outcome) = state::PerRequest::read(req, |p| p.body.clone()).flatten() {
         return Body::Scanned(outcome);
     }
-    match req.app_data::<Ran>().map(|ran| ran.body) {
+    match Marked::of(req).map(|m| m.mark.body) {
         Some(BodyMark::NotRead(why)) => Body::NotScanned(why),
         // Read, yet no outcome: the scan always notes one, so this cannot
         // be; there is no token from the body.

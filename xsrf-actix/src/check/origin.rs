@@ -8,7 +8,8 @@ use xsrf_core::{OriginAllowed, Rejection, RequestFacts};
 
 use super::static_key_matches;
 use crate::config::Xsrf;
-use crate::state::{self, OriginMark, Ran};
+use crate::middleware::{Marked, OriginMark};
+use crate::state;
 
 /// Not among `http`'s constants; built once rather than parsed per request.
 const SEC_FETCH_SITE: header::HeaderName = header::HeaderName::from_static("sec-fetch-site");
@@ -84,9 +85,7 @@ pub(crate) fn proven_same_origin(x: &Xsrf, method: &str, headers: &HeaderMap) ->
 /// check turned off) the policy runs here, unless the request proves its
 /// static key (see [`Xsrf::reveal_static_key`]).
 pub(crate) fn check_origin(x: &Xsrf, req: &HttpRequest) -> Result<(), Rejection> {
-    let checked = req
-        .app_data::<Ran>()
-        .is_some_and(|r| r.origin == OriginMark::Checked);
+    let checked = Marked::of(req).is_some_and(|m| m.mark.origin == OriginMark::Passed);
     if checked || static_key_proved(x, req) {
         return Ok(());
     }

@@ -7,7 +7,7 @@ use actix_web::HttpRequest;
 use crate::config::Xsrf;
 use crate::error::XsrfError;
 use crate::messages;
-use crate::state::{OriginMark, Ran, middleware_config};
+use crate::middleware::{Marked, middleware_config};
 
 impl Xsrf {
     /// Finds the configuration registered for a request: put there by the
@@ -55,8 +55,7 @@ impl Xsrf {
     /// }
     /// ```
     pub fn is_exempt(&self, req: &HttpRequest) -> bool {
-        req.app_data::<Ran>()
-            .is_some_and(|r| r.origin == OriginMark::Exempt)
+        Marked::of(req).is_some_and(|m| m.mark.exempt())
     }
 }
 

@@ -1,7 +1,6 @@
 //! The middleware's future: the app's own future, a refusal decided
-//! before the app ran, or a body scan first; and the answer on the way
-//! out (queued cookies and headers, or the 500 of a missing session
-//! middleware).
+//! before the app ran, or a body scan first (and the `408` of a scan
+//! that timed out). The answer on the way out is `response`'s.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,21 +8,17 @@ use std::task::{Context, Poll};
 
 use actix_web::body::{BoxBody, EitherBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
-use actix_web::{Error, HttpRequest, ResponseError as _};
+use actix_web::{Error, ResponseError as _};
 use xsrf_core::Rejection;
 
 use super::body::{BodyScan, Scanned};
 use super::drain::{Drain, close_after};
-use super::session_order::{SessionAtEntry, state_lost};
-use crate::check::conclude;
-use crate::config::Exempted;
-use crate::counters::Verdict;
+use super::mark::{Mark, middleware_config};
+use super::outcome;
+use super::response::finish;
 use crate::error::XsrfError;
-use crate::state::{OriginMark, PerRequest, Ran, apply_pending};
-use crate::{labels, messages, repost, state};
 
-/// What the wrapped service answers, and what we answer.
-type Inner<B> = Result<ServiceResponse<B>, Error>;
+/// What we answer.
 type Outer<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
 
 pin_project_lite::pin_project! {
@@ -46,14 +41,14 @@ pin_project_lite::pin_project! {
         S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     {
         // The app's own future; the queued cookies are added to its answer.
-        Pass { #[pin] app: S::Future, session: SessionAtEntry, tally: Tally },
+        Pass { #[pin] app: S::Future, mark: Mark },
         // Refused before the app ran (`None` once answered).
         Refused { res: Option<ServiceResponse<BoxBody>>, drain: Option<Box<Drain>> },
         // A form body is read up to the token first, then the app runs
         // (`None` only while changing to `Pass`). Boxed: inline, it would
         // make every request's future several times larger, and moving
         // that costs more than this one allocation for form posts.
-        Scan { body: Option<Box<BodyScan<S>>>, session: SessionAtEntry, tally: Tally },
+        Scan { body: Option<Box<BodyScan<S>>>, mark: Mark },
     }
 }
 
@@ -76,13 +71,9 @@ where
         let mut this = self.project();
         loop {
             match this.step.as_mut().project() {
-                StepProj::Pass {
-                    app,
-                    session,
-                    tally,
-                } => {
-                    let (session, tally) = (*session, *tally);
-                    return app.poll(cx).map(|res| finish(res, session, tally));
+                StepProj::Pass { app, mark } => {
+                    let mark = *mark;
+                    return app.poll(cx).map(|res| finish(res, mark));
                 }
                 StepProj::Refused { res, drain } => {
                     if let Some(d) = drain.as_mut()
@@ -101,12 +92,8 @@ where
                     };
                     return Poll::Ready(Ok(res.map_into_right_body()));
                 }
-                StepProj::Scan {
-                    body,
-                    session,
-                    tally,
-                } => {
-                    let (session, tally) = (*session, *tally);
+                StepProj::Scan { body, mark } => {
+                    let mark = *mark;
                     let Some(scan) = body.as_mut() else {
                         // Polled again after it failed below: cannot be.
                         return Poll::Ready(Err(actix_web::error::ErrorInternalServerError(
@@ -122,8 +109,7 @@ where
                     match (*scan).finish() {
                         Scanned::Serve(service, req) => this.step.set(Step::Pass {
                             app: service.call(req),
-                            session,
-                            tally,
+                            mark,
                         }),
                         Scanned::TooSlow {
                             req,
@@ -146,92 +132,12 @@ fn too_slow<B>(
     payload: Payload,
     received: usize,
 ) -> ServiceResponse<EitherBody<B>> {
+    let x = middleware_config(req.request());
+    outcome::too_slow(x, &req, received);
     let r = Rejection::BodyTimeout;
-    let route = labels::route(req.request());
-    tracing::warn!(reason = r.code(), detail = %r, method = %req.method(), %route, received, "XSRF body scan gave up on a slow body");
-    let res = match state::middleware_config(req.request()) {
-        Some(x) => {
-            x.inner.counters.check(Verdict::Refused(r));
-            x.error(req.request(), r).error_response()
-        }
+    let res = match x {
+        Some(x) => x.error(req.request(), r).error_response(),
         None => XsrfError::from(r).error_response(),
     };
     close_after(req.into_response(res), payload).map_into_right_body()
-}
-
-/// Adds what the request queued (cookies, `Vary`) to the app's response,
-/// unless the state saved in the session was lost (see
-/// `session_order::state_lost`).
-fn finish<B>(res: Inner<B>, session: SessionAtEntry, tally: Tally) -> Outer<B> {
-    let (req, mut response) = res?.into_parts();
-    match tally {
-        Tally::AtFinish => {
-            count(&req);
-            conclude::log_findings(&req);
-        }
-        Tally::Exempt => misrouted_exemption(&req),
-        Tally::Done => {}
-    }
-    if let Some(res) = state_lost(&req, session) {
-        return Ok(ServiceResponse::new(req, res).map_into_right_body());
-    }
-    apply_pending(&req, &mut response);
-    // Only a 403 is looked at further: the common answer costs a compare.
-    if response.status() == actix_web::http::StatusCode::FORBIDDEN {
-        return match repost::answer(&req, response) {
-            Ok(page) => Ok(ServiceResponse::new(req, page).map_into_right_body()),
-            Err(response) => Ok(ServiceResponse::new(req, response).map_into_left_body()),
-        };
-    }
-    Ok(ServiceResponse::new(req, response).map_into_left_body())
-}
-
-/// Whether a request is still to be counted when its answer passes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Tally {
-    /// A guarded request (unsafe, or a WebSocket upgrade): counted from
-    /// what its checks decided.
-    AtFinish,
-    /// Exempt, counted already; whether the exemption reached the
-    /// resource it names is checked on the way out.
-    Exempt,
-    /// Never counted (a safe request).
-    Done,
-}
-
-/// After an exempt request was served: when a rule of `exempt_route`
-/// exempted it and actix served it from another resource, which shows
-/// when that resource has a name, a guard of the named resource refused
-/// the request and it ran unchecked elsewhere. Too late to refuse it, so
-/// said loudly, naming both resources.
-fn misrouted_exemption(req: &HttpRequest) {
-    let Some(ran) = req.app_data::<Ran>() else {
-        return;
-    };
-    let Some(Exempted::Route(rule)) = ran.xsrf.exemption(req) else {
-        return;
-    };
-    // Routed now: the resource that served the request (or, for one
-    // without a name, the first pattern's name again, which shows nothing).
-    if let Some(served) = req.match_name()
-        && served != rule.name
-    {
-        tracing::error!(rule = %rule, served, method = %req.method(), route = %labels::route(req), "{}", messages::MISROUTED_EXEMPT_ROUTE);
-    }
-}
-
-/// Counts a guarded request once: the verdict its checks noted, else
-/// accepted if the middleware checked its origin; a request nothing
-/// checked (origin left to handlers that took no token) is not counted.
-fn count(req: &HttpRequest) {
-    // Only requests the middleware saw are counted here, and it left `Ran`.
-    let Some(ran) = req.app_data::<Ran>() else {
-        return;
-    };
-    let counters = &ran.xsrf.inner.counters;
-    match PerRequest::read(req, |p| p.verdict).flatten() {
-        Some(verdict) => counters.check(verdict),
-        None if ran.origin == OriginMark::Checked => counters.check(Verdict::Accepted),
-        None => {}
-    }
 }

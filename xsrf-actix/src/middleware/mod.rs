@@ -23,12 +23,20 @@
 //! * `drain`: the body of a request refused from its headers, read and
 //!   dropped to keep the connection, or left unread and the connection
 //!   closed;
+//! * `mark`: the one mark `call` leaves on a request (origin, session,
+//!   body), shared app data the checks read;
+//! * `outcome`: counting and logging each request once;
+//! * `response`: the answer on the way out (queued cookies and headers,
+//!   the repost page, the `500` of a session no middleware stores);
 //! * `session_order`: the session middleware on either side, and telling
 //!   a missing one from one registered inside us.
 
 mod body;
 mod drain;
 mod future;
+mod mark;
+mod outcome;
+mod response;
 mod session_order;
 
 use std::cell::Cell;
@@ -36,28 +44,28 @@ use std::future::{Ready, ready};
 use std::rc::Rc;
 
 use actix_web::body::EitherBody;
-use actix_web::dev::{
-    Extensions, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
-};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, ResponseError as _};
 use xsrf_core::RequestFacts;
 
 use self::body::{BodyScan, scanner_for};
 use self::drain::Drain;
+use self::future::Step;
 pub use self::future::XsrfFuture;
-use self::future::{Step, Tally};
+use self::mark::Marks;
+pub(crate) use self::mark::{BodyMark, Mark, Marked, NotScanned, OriginMark, middleware_config};
+pub(crate) use self::response::apply_pending;
 use self::session_order::SessionOrder;
 pub(crate) use self::session_order::{SessionAtEntry, leave_probe};
 use crate::body_plan::plan;
-use crate::check::conclude;
 use crate::check::origin::{check_origin_facts, compared, is_websocket_upgrade};
 use crate::check::static_key_matches;
 use crate::config::Xsrf;
 use crate::counters::Verdict;
+use crate::messages;
 use crate::repost::Candidate;
 use crate::scan::BodyToken;
-use crate::state::{self, BodyMark, NotScanned, OriginMark, PerRequest, Ran};
-use crate::{labels, messages};
+use crate::state::{self, PerRequest};
 
 impl<S, B> Transform<S, ServiceRequest> for Xsrf
 where
@@ -78,69 +86,6 @@ where
             routes_checked: Cell::new(false),
             session_order: SessionOrder::default(),
         }))
-    }
-}
-
-/// The app data telling extractors that we ran, with our configuration
-/// and what we decided ([`Ran`]): one container for each combination of
-/// origin mark, session presence and what was done with the body, built
-/// once and shared by every request.
-struct Marks {
-    /// Indexed by [`Marks::index`].
-    all: [Rc<Extensions>; 30],
-}
-
-impl Marks {
-    const ORIGINS: [OriginMark; 3] = [
-        OriginMark::Unchecked,
-        OriginMark::Checked,
-        OriginMark::Exempt,
-    ];
-    const SESSIONS: [SessionAtEntry; 2] = [SessionAtEntry::Present, SessionAtEntry::Absent];
-    const BODIES: [BodyMark; 5] = [
-        BodyMark::Read,
-        BodyMark::NotRead(NotScanned::Unguarded),
-        BodyMark::NotRead(NotScanned::NotAForm),
-        BodyMark::NotRead(NotScanned::HeaderToken),
-        BodyMark::NotRead(NotScanned::Unrouted),
-    ];
-
-    fn new(xsrf: &Xsrf) -> Self {
-        let all = std::array::from_fn(|i| {
-            let mut data = Extensions::new();
-            data.insert(Ran {
-                xsrf: xsrf.clone(),
-                origin: Self::ORIGINS[i / 10],
-                session: Self::SESSIONS[i / 5 % 2],
-                body: Self::BODIES[i % 5],
-            });
-            Rc::new(data)
-        });
-        Self { all }
-    }
-
-    fn index(origin: OriginMark, session: SessionAtEntry, body: BodyMark) -> usize {
-        let o = match origin {
-            OriginMark::Unchecked => 0,
-            OriginMark::Checked => 1,
-            OriginMark::Exempt => 2,
-        };
-        let s = match session {
-            SessionAtEntry::Present => 0,
-            SessionAtEntry::Absent => 1,
-        };
-        let b = match body {
-            BodyMark::Read => 0,
-            BodyMark::NotRead(NotScanned::Unguarded) => 1,
-            BodyMark::NotRead(NotScanned::NotAForm) => 2,
-            BodyMark::NotRead(NotScanned::HeaderToken) => 3,
-            BodyMark::NotRead(NotScanned::Unrouted) => 4,
-        };
-        10 * o + 5 * s + b
-    }
-
-    fn get(&self, origin: OriginMark, session: SessionAtEntry, body: BodyMark) -> Rc<Extensions> {
-        Rc::clone(&self.all[Self::index(origin, session, body)])
     }
 }
 
@@ -169,11 +114,12 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: 'static,
 {
-    fn pass(&self, req: ServiceRequest, session: SessionAtEntry, tally: Tally) -> XsrfFuture<S, B> {
+    /// Records the request's mark and lets the app serve it.
+    fn pass(&self, mut req: ServiceRequest, mark: Mark) -> XsrfFuture<S, B> {
+        req.add_data_container(self.marks.get(mark));
         XsrfFuture::new(Step::Pass {
             app: self.service.call(req),
-            session,
-            tally,
+            mark,
         })
     }
 }
@@ -199,14 +145,13 @@ where
             safe && x.inner.origin.websocket_check && is_websocket_upgrade(req.headers());
         let guarded = !safe || websocket;
         if guarded && let Some(rule) = x.exemption(req.request()) {
-            tracing::debug!(%rule, method = %req.method(), route = %labels::route(req.request()), "XSRF checks skipped: exempt");
-            req.add_data_container(self.marks.get(
-                OriginMark::Exempt,
+            outcome::exempt(x, &req, &rule);
+            let mark = Mark {
+                origin: OriginMark::Exempt,
                 session,
-                BodyMark::NotRead(NotScanned::Unguarded),
-            ));
-            x.inner.counters.check(Verdict::Exempt);
-            return self.pass(req, session, Tally::Exempt);
+                body: BodyMark::NotRead(NotScanned::Unguarded),
+            };
+            return self.pass(req, mark);
         }
         if !self.routes_checked.replace(true) {
             warn_unknown_routes(x, &req);
@@ -231,8 +176,7 @@ where
                     PerRequest::note(req.request(), Verdict::Reported(r));
                     PerRequest::found(req.request(), r, Some(seen));
                 } else {
-                    conclude::log(req.request(), Verdict::Refused(r), &[r], Some(&seen));
-                    x.inner.counters.check(Verdict::Refused(r));
+                    outcome::refused_early(x, req.request(), r, &seen);
                     let res = x.error(req.request(), r).error_response();
                     // Read a small body first, so the connection is kept;
                     // a larger one closes it.
@@ -244,21 +188,10 @@ where
                 }
             }
         }
-        // Shared app data rather than a per-request extension: most
-        // requests then cost no allocation here at all. Adding it needs the
-        // request not to be shared (actix unwraps `Rc::get_mut`); actix's
-        // own routing, which runs after an App- or scope-level middleware,
-        // requires exactly the same, so no working app is refused here.
         let origin = if check_origin || static_key {
-            OriginMark::Checked
+            OriginMark::Passed
         } else {
             OriginMark::Unchecked
-        };
-        // Counted on the way out, from what the checks decided.
-        let tally = if guarded {
-            Tally::AtFinish
-        } else {
-            Tally::Done
         };
         let read = if safe {
             Err(NotScanned::Unguarded)
@@ -271,20 +204,33 @@ where
         let read = match read {
             Ok(read) => read,
             Err(why) => {
-                req.add_data_container(self.marks.get(origin, session, BodyMark::NotRead(why)));
-                return self.pass(req, session, tally);
+                let body = BodyMark::NotRead(why);
+                return self.pass(
+                    req,
+                    Mark {
+                        origin,
+                        session,
+                        body,
+                    },
+                );
             }
         };
-        req.add_data_container(self.marks.get(origin, session, BodyMark::Read));
+        let mark = Mark {
+            origin,
+            session,
+            body: BodyMark::Read,
+        };
         let repost = Candidate::of(&read, x);
         let scanner = match scanner_for(read, x) {
             Ok(scanner) => scanner,
             Err(problem) => {
                 let outcome = BodyToken::Unreadable(problem);
                 PerRequest::write(req.request(), |p| p.body = Some(outcome));
-                return self.pass(req, session, tally);
+                return self.pass(req, mark);
             }
         };
+        // Marked now: the scan hands the request to the app itself.
+        req.add_data_container(self.marks.get(mark));
         XsrfFuture::new(Step::Scan {
             body: Some(Box::new(BodyScan::new(
                 Rc::clone(&self.service),
@@ -293,8 +239,7 @@ where
                 x.inner.transport.body_wait,
                 repost,
             ))),
-            session,
-            tally,
+            mark,
         })
     }
 }

@@ -96,7 +96,7 @@ impl Candidate {
         let BodyToken::Found(token) = outcome else {
             return;
         };
-        let Some(x) = state::middleware_config(req) else {
+        let Some(x) = crate::middleware::middleware_config(req) else {
             return;
         };
         // Past the limit, the body was not read whole.
@@ -178,7 +178,7 @@ pub(crate) fn answer<B>(
         chunks,
         fresh,
     } = kept;
-    let (Some(x), Some(fresh)) = (state::middleware_config(req), fresh) else {
+    let (Some(x), Some(fresh)) = (crate::middleware::middleware_config(req), fresh) else {
         return Err(res);
     };
     let field = &*x.inner.transport.field;

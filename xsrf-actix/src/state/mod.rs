@@ -8,7 +8,7 @@
 //! * `sealed`: the signed state cookie;
 //! * `cookies`: our `Set-Cookie` values and reading a cookie in place;
 //! * `bound_keys`: which sessions hold bound one-time keys;
-//! * `per_request`: the middleware's mark and the per-request scratch.
+//! * `per_request`: what a request notes while it is served.
 
 mod bound_keys;
 mod cookies;
@@ -21,9 +21,7 @@ mod tests;
 
 pub(crate) use self::bound_keys::{mark_binding, purged_unread};
 pub(crate) use self::cookies::{cookie_value, token_cookie};
-pub(crate) use self::per_request::{
-    BodyMark, NotScanned, OriginMark, PerRequest, Ran, apply_pending, middleware_config,
-};
+pub(crate) use self::per_request::PerRequest;
 pub(crate) use self::record::{SESSION_KEY, State, Subject};
 #[cfg(feature = "__fuzz")]
 pub(crate) use self::sealed::{open_cookie, seal_cookie};

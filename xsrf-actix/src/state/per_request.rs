@@ -1,14 +1,13 @@
-//! Per-request scratch: what the middleware marks on every request it
-//! sees (shared app data, no allocation), and what this crate notes on one
-//! request while serving it (one extension entry), down to the cookies and
-//! headers its response gets.
+//! Per-request scratch: what this crate notes on one request while
+//! serving it (one extension entry), down to the cookies and headers its
+//! response gets (written by `middleware::response`). What the middleware
+//! decided is its mark (`middleware::mark`), not kept here.
 
 use actix_web::HttpMessage as _;
-use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
+use actix_web::http::header::{HeaderName, HeaderValue};
 
 use super::record::State;
-use crate::config::Xsrf;
 use crate::counters::Verdict;
 use crate::scan::BodyToken;
 
@@ -25,64 +24,7 @@ pub(crate) struct Pending {
     pub(crate) refreshed: Option<(HeaderName, HeaderValue)>,
 }
 
-/// Put among a request's app data by the `Xsrf` middleware: its
-/// configuration, which also tells that it ran. The same for every request
-/// the middleware sees, so it is built once and shared, not inserted per
-/// request.
-pub(crate) struct Ran {
-    pub(crate) xsrf: Xsrf,
-    pub(crate) origin: OriginMark,
-    pub(crate) session: crate::middleware::SessionAtEntry,
-    pub(crate) body: BodyMark,
-}
-
-/// What the middleware did with the request's body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BodyMark {
-    /// Read it for the token: what it found is [`PerRequest::body`].
-    Read,
-    /// Left it unread, for this reason.
-    NotRead(NotScanned),
-}
-
-/// Why the middleware did not read a request's body for the token, for
-/// the check in the handler: a body it left unread holds no token the
-/// check could see, and the reason tells an answer from a misconfiguration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NotScanned {
-    /// A safe method (a WebSocket handshake's origin is checked, its body
-    /// is not read), or an exempt request: no token to read a body for.
-    Unguarded,
-    /// No body of a kind that carries form fields (no `Content-Type`,
-    /// `text/plain`, an octet stream, ...).
-    NotAForm,
-    /// A JSON body sent with a token header (or the static key header):
-    /// the header decides (`Transport::header_decides`).
-    HeaderToken,
-    /// A form or JSON body to a path no resource of the app matches: no
-    /// handler of a route reads it (actix answers `404`, or a default
-    /// service does), so it is not read or waited for.
-    Unrouted,
-}
-
-/// What the middleware decided about a request's origin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OriginMark {
-    /// Not checked (a safe method, or the check is left to the handler).
-    Unchecked,
-    /// The request passed the origin check, or proved its session's
-    /// static key, which no page can send.
-    Checked,
-    /// The request is exempt (`XsrfBuilder::exempt`): no check may pass it.
-    Exempt,
-}
-
-/// The configuration of the `Xsrf` middleware serving this request.
-pub(crate) fn middleware_config(req: &HttpRequest) -> Option<&Xsrf> {
-    req.app_data::<Ran>().map(|r| &r.xsrf)
-}
-
-/// Everything else this crate notes on one request, in one extension
+/// Everything this crate notes on one request, in one extension
 /// entry, so a request pays for one insertion however many it uses.
 #[derive(Default)]
 pub(crate) struct PerRequest {
@@ -164,48 +106,3 @@ impl PerRequest {
         out
     }
 }
-
-/// Adds what was queued during the request (state cookie, token cookie,
-/// `Vary`) to the response. Appends: the handler's own cookies stay.
-pub(crate) fn apply_pending<B>(req: &HttpRequest, res: &mut HttpResponse<B>) {
-    let Some((p, verdict)) = req
-        .extensions_mut()
-        .get_mut::<PerRequest>()
-        .map(|p| (std::mem::take(&mut p.pending), p.verdict))
-    else {
-        return;
-    };
-    if let Some(Verdict::Reported(r)) = verdict {
-        res.headers_mut().insert(
-            HeaderName::from_static(REPORT_ONLY_HEADER_LOWER),
-            HeaderValue::from_static(r.code()),
-        );
-    }
-    if let Some((name, value)) = p.refreshed
-        && !res.headers().contains_key(&name)
-    {
-        res.headers_mut().insert(name, value);
-    }
-    for cookie in [p.state_cookie, p.token_cookie].into_iter().flatten() {
-        // The formatted cookie becomes the header value without a copy.
-        if let Ok(value) = HeaderValue::try_from(cookie) {
-            res.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
-    if p.token_issued {
-        // The token depends on the session cookie; a shared cache must not
-        // serve it to someone else.
-        res.headers_mut()
-            .append(header::VARY, HeaderValue::from_static("Cookie"));
-        if !res.headers().contains_key(header::CACHE_CONTROL) {
-            res.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-store"),
-            );
-        }
-    }
-}
-
-/// [`REPORT_ONLY_HEADER`](crate::REPORT_ONLY_HEADER) as `http` wants a
-/// static name: lower case.
-const REPORT_ONLY_HEADER_LOWER: &str = "x-xsrf-report-only";

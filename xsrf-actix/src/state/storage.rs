@@ -7,13 +7,14 @@ use xsrf_core::Rejection;
 
 use super::bound_keys::remember_loaded;
 use super::cookies::{cookie_value, set_cookie};
-use super::per_request::{PerRequest, middleware_config};
+use super::per_request::PerRequest;
 use super::record::{SESSION_KEY, State};
 use super::sealed::{Signer, open_cookie, seal_cookie};
 use crate::config::{Storage, Xsrf};
 use crate::error::XsrfError;
 use crate::messages;
 use crate::middleware::leave_probe;
+use crate::middleware::middleware_config;
 
 pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfError> {
     if let Some(s) = PerRequest::read(req, |p| p.current.clone()).flatten() {
