@@ -69,7 +69,7 @@ pub(crate) fn sessions(key: &cookie::Key) -> SessionMiddleware<CookieSessionStor
 }
 
 /// Where our per-session state lives in a bench app.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StateIn {
     /// The actix-session `Session` (the default).
     Session,
@@ -152,19 +152,21 @@ pub(crate) const DUMMY_STATE_COOKIE: &str =
 /// `Storage::signed_cookie()` adds in our code.
 pub(crate) fn plain_with_cookie(handler: Handler) -> app_type!() {
     App::new()
-        .route(
-            "/form",
-            web::get().to(|| async {
-                let c = cookie::Cookie::build("xsrf-state", DUMMY_STATE_COOKIE)
-                    .http_only(true)
-                    .same_site(SameSite::Lax)
-                    .path("/")
-                    .finish();
-                HttpResponse::Ok().cookie(c).body(DUMMY_TOKEN)
-            }),
-        )
+        .route("/form", plain_with_cookie_form())
         .route("/submit", plain_submit(handler))
         .route(SKIP_PATH, web::get().to(ok))
+}
+
+/// `GET /form` of [`plain_with_cookie`].
+fn plain_with_cookie_form() -> Route {
+    web::get().to(|| async {
+        let c = cookie::Cookie::build("xsrf-state", DUMMY_STATE_COOKIE)
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .finish();
+        HttpResponse::Ok().cookie(c).body(DUMMY_TOKEN)
+    })
 }
 
 /// What xsrf-actix keeps in the session (an anonymous id and a salt of 22
@@ -181,21 +183,103 @@ struct LikeXsrfState {
 /// on every request) from the protection's.
 pub(crate) fn plain_with_session(handler: Handler) -> app_type!() {
     App::new()
-        .route(
-            "/form",
-            web::get().to(|session: Session| async move {
-                let state = LikeXsrfState {
-                    anon: "AAAAAAAAAAAAAAAAAAAAAA",
-                    salt: "BBBBBBBBBBBBBBBBBBBBBB",
-                };
-                match session.insert("xsrf", state) {
-                    Ok(()) => HttpResponse::Ok().body(DUMMY_TOKEN),
-                    Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
-                }
-            }),
-        )
+        .route("/form", plain_with_session_form())
         .route("/submit", plain_submit(handler))
         .route(SKIP_PATH, web::get().to(ok))
+}
+
+/// `GET /form` of [`plain_with_session`].
+fn plain_with_session_form() -> Route {
+    web::get().to(|session: Session| async move {
+        let state = LikeXsrfState {
+            anon: "AAAAAAAAAAAAAAAAAAAAAA",
+            salt: "BBBBBBBBBBBBBBBBBBBBBB",
+        };
+        match session.insert("xsrf", state) {
+            Ok(()) => HttpResponse::Ok().body(DUMMY_TOKEN),
+            Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+        }
+    })
+}
+
+/// The HMAC-SHA256 work of one token check and nothing else: verifying a
+/// tag over inputs the size of ours (a token's 90 bytes; with cookie
+/// storage, the state cookie's 45 bytes too). Set on a baseline app, it
+/// is the floor of any HMAC-bound token on this machine: what the
+/// protection cannot get below without fewer or shorter MACs.
+#[derive(Clone)]
+pub(crate) struct Macs {
+    key: std::sync::Arc<ring::hmac::Key>,
+    /// (input, its tag) per MAC a request checks.
+    checks: std::sync::Arc<[(Vec<u8>, ring::hmac::Tag)]>,
+}
+
+impl Macs {
+    /// The MACs of a token check: the token's, and with cookie storage
+    /// the state cookie's.
+    pub(crate) fn of(state: StateIn) -> Self {
+        let rng = ring::rand::SystemRandom::new();
+        let key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
+            .expect("system randomness for the bench key");
+        let sizes: &[usize] = match state {
+            StateIn::Session => &[90],
+            StateIn::Cookie => &[90, 45],
+        };
+        let checks = sizes
+            .iter()
+            .map(|&n| {
+                let input = vec![b'A'; n];
+                let tag = ring::hmac::sign(&key, &input);
+                (input, tag)
+            })
+            .collect();
+        Self {
+            key: std::sync::Arc::new(key),
+            checks,
+        }
+    }
+
+    fn verify(&self) -> bool {
+        self.checks.iter().all(|(input, tag)| {
+            ring::hmac::verify(&self.key, std::hint::black_box(input), tag.as_ref()).is_ok()
+        })
+    }
+}
+
+/// A baseline app whose `POST /submit` verifies [`Macs`] before
+/// answering: the floor rows. `state` picks the baseline (session data or
+/// the state-sized cookie) and the MACs.
+pub(crate) fn floor(state: StateIn, handler: Handler) -> app_type!() {
+    let macs = Macs::of(state);
+    let submit = match handler {
+        Handler::Bare => web::post().to(move || {
+            let ok_macs = macs.verify();
+            async move { floor_answer(ok_macs) }
+        }),
+        Handler::Form => web::post().to(move |f: web::Form<Comment>| {
+            let ok_macs = macs.verify();
+            async move {
+                std::hint::black_box(f.body.len());
+                floor_answer(ok_macs)
+            }
+        }),
+    };
+    let base = match state {
+        StateIn::Session => plain_with_session_form(),
+        StateIn::Cookie => plain_with_cookie_form(),
+    };
+    App::new()
+        .route("/form", base)
+        .route("/submit", submit)
+        .route(SKIP_PATH, web::get().to(ok))
+}
+
+fn floor_answer(ok_macs: bool) -> HttpResponse {
+    if ok_macs {
+        HttpResponse::Ok().body("ok")
+    } else {
+        HttpResponse::Forbidden().finish()
+    }
 }
 
 /// xsrf-actix: the middleware (origin check, body scan) and the

@@ -40,6 +40,10 @@ enum Kind {
     PlainSession,
     /// No protection, a cookie the size of our state cookie.
     PlainCookie,
+    /// The baseline of session data (`Session`) or of the state-sized
+    /// cookie (`Cookie`), verifying the HMACs of a token check and doing
+    /// nothing else: the floor of an HMAC-bound token.
+    Floor(apps::StateIn),
     Ours,
     /// Ours with `Storage::signed_cookie()`: state in a signed cookie of its own,
     /// nothing in the session (as actix-csrf keeps nothing there either).
@@ -80,12 +84,16 @@ const SESSION_HEADER: usize = 2;
 const SESSION_FORM: usize = 3;
 const COOKIE_HEADER: usize = 4;
 const COOKIE_FORM: usize = 5;
-const OURS_HEADER: usize = 6;
-const OURS_FORM: usize = 7;
-const OURS_COOKIE_HEADER: usize = 8;
-const OURS_COOKIE_FORM: usize = 9;
+const FLOOR_SESSION_HEADER: usize = 6;
+const FLOOR_SESSION_FORM: usize = 7;
+const FLOOR_COOKIE_HEADER: usize = 8;
+const FLOOR_COOKIE_FORM: usize = 9;
+const OURS_HEADER: usize = 10;
+const OURS_FORM: usize = 11;
+const OURS_COOKIE_HEADER: usize = 12;
+const OURS_COOKIE_FORM: usize = 13;
 
-const SCENARIOS: [Scenario; 16] = [
+const SCENARIOS: [Scenario; 20] = [
     Scenario {
         name: "unprotected, header-shaped",
         kind: Kind::Plain,
@@ -114,6 +122,26 @@ const SCENARIOS: [Scenario; 16] = [
     Scenario {
         name: "unprotected + state-sized cookie, form-shaped",
         kind: Kind::PlainCookie,
+        via: Via::Form("xsrf_token"),
+    },
+    Scenario {
+        name: "floor: session data + 1 HMAC, header-shaped",
+        kind: Kind::Floor(apps::StateIn::Session),
+        via: Via::Header("X-XSRF-Token"),
+    },
+    Scenario {
+        name: "floor: session data + 1 HMAC, form-shaped",
+        kind: Kind::Floor(apps::StateIn::Session),
+        via: Via::Form("xsrf_token"),
+    },
+    Scenario {
+        name: "floor: state-sized cookie + 2 HMACs, header-shaped",
+        kind: Kind::Floor(apps::StateIn::Cookie),
+        via: Via::Header("X-XSRF-Token"),
+    },
+    Scenario {
+        name: "floor: state-sized cookie + 2 HMACs, form-shaped",
+        kind: Kind::Floor(apps::StateIn::Cookie),
         via: Via::Form("xsrf_token"),
     },
     Scenario {
@@ -248,6 +276,9 @@ fn start(s: &Scenario, session_key: &cookie::Key, probe: &Probe) -> io::Result<R
         })),
         Kind::PlainCookie => Running::start(launcher!(probe, || {
             apps::plain_with_cookie(handler).wrap(apps::sessions(&key))
+        })),
+        Kind::Floor(state) => Running::start(launcher!(probe, || {
+            apps::floor(state, handler).wrap(apps::sessions(&key))
         })),
         Kind::Ours | Kind::OursCookie => {
             let state = match s.kind {
@@ -656,7 +687,8 @@ pub(crate) fn run() {
             .max_by(|a, b| a.1.rate().total_cmp(&b.1.rate()))
     };
     // (label, our row, the baseline that sets the session's or the cookie's
-    // bytes aside and its target, the target against an unprotected app)
+    // bytes aside and its target, the target against an unprotected app,
+    // the floor: that baseline plus the HMACs alone)
     let ours_rows = [
         (
             "header",
@@ -665,8 +697,17 @@ pub(crate) fn run() {
             SESSION_HEADER,
             Some(0.95),
             None,
+            FLOOR_SESSION_HEADER,
         ),
-        ("form", OURS_FORM, true, SESSION_FORM, Some(0.95), None),
+        (
+            "form",
+            OURS_FORM,
+            true,
+            SESSION_FORM,
+            Some(0.95),
+            None,
+            FLOOR_SESSION_FORM,
+        ),
         (
             "cookie storage, header",
             OURS_COOKIE_HEADER,
@@ -674,6 +715,7 @@ pub(crate) fn run() {
             COOKIE_HEADER,
             None,
             Some(0.85),
+            FLOOR_COOKIE_HEADER,
         ),
         (
             "cookie storage, form",
@@ -682,9 +724,10 @@ pub(crate) fn run() {
             COOKIE_FORM,
             None,
             Some(0.85),
+            FLOOR_COOKIE_FORM,
         ),
     ];
-    for (label, ours, is_form, twin, twin_target, base_target) in ours_rows {
+    for (label, ours, is_form, twin, twin_target, base_target, floor) in ours_rows {
         let o = &sums[ours];
         row(
             format!("xsrf-actix {label} / unprotected"),
@@ -697,6 +740,25 @@ pub(crate) fn run() {
             o,
             Some(&sums[twin]),
             twin_target,
+        );
+        // Where the target row's baseline stands with the HMACs alone, and
+        // how far ours is from that: the part of the cost that is ours to
+        // cut (origin, token and state parsing, bookkeeping).
+        let (target_base, target_name) = match base_target {
+            Some(_) => (base_of(is_form), "unprotected"),
+            None => (&sums[twin], SCENARIOS[twin].name),
+        };
+        row(
+            format!("{} / {target_name}", SCENARIOS[floor].name),
+            &sums[floor],
+            Some(target_base),
+            None,
+        );
+        row(
+            format!("xsrf-actix {label} / {}", SCENARIOS[floor].name),
+            o,
+            Some(&sums[floor]),
+            None,
         );
         // Ahead of actix-csrf-middleware in every row (the faster of its
         // two modes); the fastest peer of all, for information.
