@@ -58,6 +58,31 @@ pub(super) fn encode(raw: &[u8; RAW_LEN]) -> Token {
     Token(URL_SAFE_NO_PAD.encode(raw))
 }
 
+/// Where the issue time sits in a token's bytes (big-endian seconds).
+pub(super) const ISSUED: std::ops::Range<usize> = 5..13;
+
+/// The issue time of a token's bytes (its header, or more).
+pub(super) fn issued_of(raw: &[u8]) -> u64 {
+    let mut secs = [0u8; 8];
+    secs.copy_from_slice(&raw[ISSUED]);
+    u64::from_be_bytes(secs)
+}
+
+/// The issue time as the first characters of a token of the right length
+/// say it, without decoding the rest (which may still be malformed).
+pub(super) fn issued_at(token: &str) -> Option<u64> {
+    // Whole groups of 4 characters for 3 bytes, up to the time's end.
+    const CHARS: usize = ISSUED.end.div_ceil(3) * 4;
+    if token.len() != ENCODED_LEN {
+        return None;
+    }
+    let mut buf = [0u8; CHARS / 4 * 3];
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(token.as_bytes().get(..CHARS)?, &mut buf)
+        .ok()?;
+    (n == buf.len() && buf[0] == VERSION).then(|| issued_of(&buf))
+}
+
 /// Parses the outer format: length, encoding, version.
 pub(super) fn decode(token: &str) -> Result<[u8; RAW_LEN], Rejection> {
     if token.len() != ENCODED_LEN {

@@ -120,7 +120,21 @@ fn seems_expired_agrees_with_verify_at_the_bound() {
         assert_eq!(t.seems_expired(s, at), expired, "{at}");
     }
     let later = NOW + Duration::days(3);
-    for junk in ["", " ", "junk", &"A".repeat(ENCODED_LEN), &s[1..]] {
+    // Old by its first characters, not a token by its last: the hint
+    // reads the time from the start, and must still say no.
+    let tail_broken = format!("{}!", &s[..ENCODED_LEN - 1]);
+    assert!(matches!(
+        t.verify(&tail_broken, &alice(), later),
+        Err(Rejection::Malformed(_))
+    ));
+    for junk in [
+        "",
+        " ",
+        "junk",
+        &"A".repeat(ENCODED_LEN),
+        &s[1..],
+        &tail_broken,
+    ] {
         assert!(!t.seems_expired(junk, later), "{junk:?}");
     }
     let forever = Tokens::builder(SigningKey::generate().expect("key"))
