@@ -165,6 +165,12 @@ async fn run(settings: Settings) -> io::Result<()> {
     })
     // One worker each: two instances, Redis and the driver share the cores.
     .workers(1)
+    // Longer than the driver keeps an idle connection (600 s): with
+    // actix's default of 5 s, a connection left idle through the Redis
+    // outage was closed by the server just as the driver sent on it, and a
+    // legitimate request failed for the harness's sake (a `408`, or the
+    // send failing), not the crate's.
+    .keep_alive(Duration::from_secs(900))
     .client_request_timeout(Duration::from_secs(5))
     .disable_signals()
     .bind(("127.0.0.1", 0))?;
