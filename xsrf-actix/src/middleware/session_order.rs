@@ -18,8 +18,7 @@
 //! with `403` and nothing says why. What it costs: this file (about 60
 //! lines of code), the session field of the mark and two calls of
 //! [`leave_probe`]; before, the same was spread over four files (a load
-//! that saved, the future, `mod.rs`, a probe module), about 300 lines by
-//! the count that asked.
+//! that saved, the future, `mod.rs` and a probe module).
 
 use std::cell::Cell;
 

@@ -13,8 +13,7 @@ use super::sealed::{Signer, open_cookie, seal_cookie};
 use crate::config::{Storage, Xsrf};
 use crate::error::XsrfError;
 use crate::messages;
-use crate::middleware::leave_probe;
-use crate::middleware::middleware_config;
+use crate::middleware::{leave_probe, middleware_config};
 
 pub(crate) fn load(x: &Xsrf, req: &HttpRequest) -> Result<Option<State>, XsrfError> {
     if let Some(s) = PerRequest::read(req, |p| p.current.clone()).flatten() {
