@@ -189,7 +189,7 @@ impl Xsrf {
     /// expire keys themselves (Redis) have nothing to do. Call it once, from
     /// inside the runtime (e.g. in `main` under `#[actix_web::main]`).
     ///
-    /// `every` is a [`time::Duration`](crate::time::Duration) like every
+    /// `every` is a [`time::Duration`] like every
     /// other duration of this crate; a period under a millisecond (zero,
     /// negative) is taken as one millisecond.
     ///

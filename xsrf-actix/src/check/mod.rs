@@ -1,7 +1,7 @@
 //! Checking a request, top-down: [`gather`] the token (headers, the
 //! middleware's body scan, the cookie), [`origin`] facts and the state;
 //! hand them to `xsrf-core` for a pure verdict (`Tokens::verify`,
-//! `OriginPolicy::check`, `OneTimeKeys::validate`); [`conclude`]: log,
+//! `OriginPolicy::check`, `OneTimeKeys::validate`); [`conclude`](mod@conclude): log,
 //! count, and answer through the error handler. `Check` is what
 //! `#[handle_token]` runs; `ValidXsrf` runs the same steps without the
 //! options.

@@ -23,20 +23,20 @@
 //! # Linear work
 //!
 //! What a scanner does with a byte does not depend on how the bytes were
-//! chunked. Every search keeps its state across chunks ([`Seeker`]: a
-//! `memchr::memmem::Finder` built once per request, plus how much of the
-//! needle the bytes seen so far end with), so no byte is searched twice
-//! because it arrived early; every buffer is capped (a field name at three
-//! times the field's length, a part's header block at
-//! [`MAX_PART_HEADERS`], a token value and everything else at the scan
-//! limit). Each scanner counts its looks at body bytes
-//! ([`Scanner::examined`]), vectorised ones included; per body byte that
-//! is at most 1 for urlencoded bodies, 2 for JSON (a block of a string
-//! looked at whole, then stepped through by hand when it holds the
-//! string's end or an escape) and 3 for multipart, whatever the chunking
-//! (about 1 in the usual case). The tests check these bounds for every
-//! scanner state, one chunk and one byte per chunk, and that a chunked
-//! run examines at most 3x what the one-chunk run does.
+//! chunked. Every search keeps its state across chunks
+//! ([`Seeker`](seeker::Seeker): a `memchr::memmem::Finder` built once per
+//! request, plus how much of the needle the bytes seen so far end with),
+//! so no byte is searched twice because it arrived early; every buffer is
+//! capped (a field name at three times the field's length, a part's header
+//! block at [`MAX_PART_HEADERS`](multipart::MAX_PART_HEADERS), a token
+//! value and everything else at the scan limit). Each scanner counts its
+//! looks at body bytes ([`Scanner::examined`]), vectorised ones included;
+//! per body byte that is at most 1 for urlencoded bodies, 2 for JSON (a
+//! block of a string looked at whole, then stepped through by hand when it
+//! holds the string's end or an escape) and 3 for multipart, whatever the
+//! chunking (about 1 in the usual case). The tests check these bounds for
+//! every scanner state, one chunk and one byte per chunk, and that a
+//! chunked run examines at most 3x what the one-chunk run does.
 
 mod json;
 mod multipart;

@@ -137,7 +137,7 @@ impl XsrfBuilder {
     }
 
     /// The one-time key store (default: an in-process
-    /// [`MemoryStore`](crate::store::MemoryStore); `RedisStore` with
+    /// [`MemoryStore`]; `RedisStore` with
     /// feature `redis`, for many instances; see [`store`](crate::store)).
     ///
     /// ```
