@@ -316,52 +316,22 @@ mod tests {
 
     #[test]
     fn a_refusal_wins_and_otherwise_the_first_report_stays() {
+        use Verdict::{Accepted, Exempt, Refused, Reported};
         use xsrf_core::OriginRejection;
         let origin = Rejection::Origin(OriginRejection::CrossSite);
         let (missing, expired) = (Rejection::Missing, Rejection::Expired);
+        // (first, later, what the request is counted as)
         let cases = [
-            (Verdict::Accepted, Verdict::Accepted, Verdict::Accepted),
-            (
-                Verdict::Accepted,
-                Verdict::Reported(missing),
-                Verdict::Reported(missing),
-            ),
-            (
-                Verdict::Accepted,
-                Verdict::Refused(missing),
-                Verdict::Refused(missing),
-            ),
-            (
-                Verdict::Reported(origin),
-                Verdict::Accepted,
-                Verdict::Reported(origin),
-            ),
-            (
-                Verdict::Reported(origin),
-                Verdict::Reported(missing),
-                Verdict::Reported(origin),
-            ),
-            (
-                Verdict::Reported(origin),
-                Verdict::Refused(missing),
-                Verdict::Refused(missing),
-            ),
-            (
-                Verdict::Refused(expired),
-                Verdict::Accepted,
-                Verdict::Refused(expired),
-            ),
-            (
-                Verdict::Refused(expired),
-                Verdict::Reported(origin),
-                Verdict::Refused(expired),
-            ),
-            (
-                Verdict::Refused(expired),
-                Verdict::Refused(missing),
-                Verdict::Refused(expired),
-            ),
-            (Verdict::Exempt, Verdict::Accepted, Verdict::Accepted),
+            (Accepted, Accepted, Accepted),
+            (Accepted, Reported(missing), Reported(missing)),
+            (Accepted, Refused(missing), Refused(missing)),
+            (Reported(origin), Accepted, Reported(origin)),
+            (Reported(origin), Reported(missing), Reported(origin)),
+            (Reported(origin), Refused(missing), Refused(missing)),
+            (Refused(expired), Accepted, Refused(expired)),
+            (Refused(expired), Reported(origin), Refused(expired)),
+            (Refused(expired), Refused(missing), Refused(expired)),
+            (Exempt, Accepted, Accepted),
         ];
         for (first, later, counted) in cases {
             assert_eq!(first.then(later), counted, "{first:?} then {later:?}");
