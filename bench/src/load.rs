@@ -730,9 +730,11 @@ pub(crate) fn run() {
     {
         let is_form = matches!(SCENARIOS[ours].via, Via::Form(_));
         let o = &sums[ours];
-        let (vs_base, vs_twin) = match target {
-            Target::Unprotected(t) => (Some(t), None),
-            Target::Twin(t) => (None, Some(t)),
+        // The target is judged on one of the next two rows; the floor is
+        // set against that row's baseline.
+        let (vs_base, vs_twin, target_base, target_name) = match target {
+            Target::Unprotected(t) => (Some(t), None, base_of(is_form), "unprotected"),
+            Target::Twin(t) => (None, Some(t), &sums[twin], SCENARIOS[twin].name),
         };
         row(
             format!("xsrf-actix {label} / unprotected"),
@@ -749,10 +751,6 @@ pub(crate) fn run() {
         // Where the target row's baseline stands with the HMACs alone, and
         // how far ours is from that: the part of the cost that is ours to
         // cut (origin, token and state parsing, bookkeeping).
-        let (target_base, target_name) = match target {
-            Target::Unprotected(_) => (base_of(is_form), "unprotected"),
-            Target::Twin(_) => (&sums[twin], SCENARIOS[twin].name),
-        };
         row(
             format!("{} / {target_name}", SCENARIOS[floor].name),
             &sums[floor],
